@@ -1,0 +1,94 @@
+package dev.convcg.core.schema;
+
+import static org.apache.spark.sql.types.DataTypes.*;
+
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The input contract: schemas of the raw log tables every stage reads. All are Delta tables partitioned by
+ * {@code ds} (UTC date, {@code yyyy-MM-dd}); see docs/data-model.md for the meaning of each column.
+ * Conversions are partitioned by the day they were <em>reported</em>, which is how advertiser feeds arrive.
+ */
+public final class RawTables {
+    private RawTables() {}
+
+    public static final String DS = "ds";
+
+    public static final String IMPRESSIONS = "impressions";
+    public static final String ENGAGEMENTS = "engagements";
+    public static final String CONVERSIONS = "conversions";
+    public static final String PINS = "pins";
+    public static final String USERS = "users";
+    public static final List<String> ALL = List.of(IMPRESSIONS, ENGAGEMENTS, CONVERSIONS, PINS, USERS);
+
+    public static final StructType IMPRESSIONS_SCHEMA = struct(
+            field("impression_id", StringType, false),
+            field("request_id", StringType, false),
+            field("user_id", LongType, true),
+            field("pin_id", LongType, true),
+            field("advertiser_id", LongType, true),
+            field("surface", StringType, true),
+            field("query", StringType, true),
+            field("ts", TimestampType, true),
+            field("position", IntegerType, true),
+            field(DS, StringType, false));
+
+    public static final StructType ENGAGEMENTS_SCHEMA = struct(
+            field("impression_id", StringType, true),
+            field("user_id", LongType, true),
+            field("pin_id", LongType, true),
+            field("type", StringType, true),
+            field("ts", TimestampType, true),
+            field("click_duration_ms", LongType, true),
+            field(DS, StringType, false));
+
+    public static final StructType CONVERSIONS_SCHEMA = struct(
+            field("conversion_id", StringType, true),
+            field("user_id", LongType, true),
+            field("pin_id", LongType, true),
+            field("advertiser_id", LongType, true),
+            field("type", StringType, true),
+            field("event_ts", TimestampType, true),
+            field("reported_ts", TimestampType, true),
+            field("value", DoubleType, true),
+            field(DS, StringType, false));
+
+    public static final StructType PINS_SCHEMA = struct(
+            field("pin_id", LongType, false),
+            field("advertiser_id", LongType, true),
+            field("category", StringType, true),
+            field("price", DoubleType, true),
+            field("created_ds", StringType, true),
+            field("content_embedding", createArrayType(FloatType, false), true),
+            field(DS, StringType, false));
+
+    public static final StructType USERS_SCHEMA = struct(
+            field("user_id", LongType, false),
+            field("country", StringType, true),
+            field("signup_ds", StringType, true),
+            field("interest_categories", createArrayType(StringType, false), true),
+            field(DS, StringType, false));
+
+    /** Schema of a raw table by name. */
+    public static StructType schemaOf(String table) {
+        return switch (table) {
+            case IMPRESSIONS -> IMPRESSIONS_SCHEMA;
+            case ENGAGEMENTS -> ENGAGEMENTS_SCHEMA;
+            case CONVERSIONS -> CONVERSIONS_SCHEMA;
+            case PINS -> PINS_SCHEMA;
+            case USERS -> USERS_SCHEMA;
+            default -> throw new IllegalArgumentException("unknown raw table '" + table + "'; known: " + ALL);
+        };
+    }
+
+    static StructType struct(StructField... fields) {
+        return createStructType(Arrays.asList(fields));
+    }
+
+    static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
+        return createStructField(name, type, nullable);
+    }
+}
