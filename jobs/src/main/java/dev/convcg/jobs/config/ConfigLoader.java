@@ -35,8 +35,8 @@ public final class ConfigLoader {
         for (Map.Entry<String, String> e : overrides.entrySet()) {
             sets = parseOverride(e.getKey(), e.getValue()).withFallback(sets);
         }
-        Config system = ConfigFactory.systemProperties().hasPath(ROOT)
-                ? ConfigFactory.systemProperties().getConfig(ROOT).atPath(ROOT) : ConfigFactory.empty();
+        Config properties = ConfigFactory.parseProperties(System.getProperties());
+        Config system = properties.hasPath(ROOT) ? properties.getConfig(ROOT).atPath(ROOT) : ConfigFactory.empty();
         checkKnown(file, reference, "--config " + configFile);
         checkKnown(sets, reference, "--set");
         checkKnown(system, reference, "-D");

@@ -48,7 +48,7 @@ public final class EventImporter {
 
         Dataset<Row> tagged = events.withColumn("_reason", reason);
         Dataset<Row> rejected = tagged.filter(col("_reason").isNotNull());
-        Dataset<Row> quarantine = Quarantine.of(rejected.drop("_reason"), SOURCE, rejected.col("_reason"), STAGE, runDs);
+        Dataset<Row> quarantine = Quarantine.of(rejected, SOURCE, "_reason", STAGE, runDs);
 
         Dataset<Row> accepted = tagged.filter(col("_reason").isNull()).select(
                 userId.as("user_id"), pinId.as("pin_id"), advertiserId.as("advertiser_id"),
