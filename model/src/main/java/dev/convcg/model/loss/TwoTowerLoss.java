@@ -38,6 +38,8 @@ import ai.djl.training.loss.Loss;
 public final class TwoTowerLoss extends Loss {
     /** Additive mask value: large enough to vanish under exp, small enough to stay finite. */
     public static final float MASKED = -1e9f;
+    /** Floor of the advertiser positive mass before the log (keeps the loss finite). */
+    static final float MIN_MASS = 1e-30f;
 
     private final ModelConfig config;
 
@@ -117,19 +119,12 @@ public final class TwoTowerLoss extends Loss {
         if (config.advertiserLoss().enabled()) {
             NDArray sameAdv = labels.get(6).expandDims(1).eq(labels.get(7).expandDims(0))
                     .toType(DataType.FLOAT32, false);
-            NDArray logp = z0.logSoftmax(1);
-            NDArray restricted = logp.add(sameAdv.sub(1f).mul(-MASKED));
-            lAdv = logSumExp(restricted).neg().mul(w).sum().div(b);
+            NDArray positiveMass = z0.softmax(1).mul(sameAdv).sum(new int[] {1});
+            lAdv = positiveMass.maximum(MIN_MASS).log().neg().mul(w).sum().div(b);
             total = total.add(lAdv.mul(config.advertiserLoss().weight()));
         } else {
             lAdv = m.create(0f);
         }
         return new NDList(total, lConv, lEng, lAdv);
-    }
-
-    /** Row-wise log Σ_j exp(x_ij), stable (the max is a constant for autograd). */
-    static NDArray logSumExp(NDArray x) {
-        NDArray max = x.max(new int[] {1}, true).stopGradient();
-        return x.sub(max).exp().sum(new int[] {1}).log().add(max.squeeze(1));
     }
 }
