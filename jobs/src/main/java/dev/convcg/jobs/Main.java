@@ -5,6 +5,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.stages.ImportEventsStage;
 import dev.convcg.jobs.stages.SimulateStage;
+import dev.convcg.jobs.stages.TrainStage;
 import java.io.File;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
@@ -32,6 +33,7 @@ public final class Main {
     static {
         STAGES.put("simulate", SimulateStage::new);
         STAGES.put("import-events", ImportEventsStage::new);
+        STAGES.put("train", TrainStage::new);
     }
 
     private Main() {}

@@ -6,6 +6,8 @@ import com.typesafe.config.ConfigValue;
 import dev.convcg.core.ingest.ImportSettings;
 import dev.convcg.core.schema.Surface;
 import dev.convcg.core.sim.SimulationSettings;
+import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.config.TrainerConfig;
 import java.io.File;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
@@ -24,10 +26,21 @@ public record PipelineConfig(
         SimulationSettings simulate,
         ImportSource importSource,
         ImportSettings importSettings,
+        ModelConfig model,
+        int contentEmbeddingDim,
+        TrainSettings train,
         Config source) {
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
     public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
+
+    /**
+     * How the train stage runs; {@code trainer} carries the optimisation settings (its checkpoint directory and
+     * devices are set per run).
+     */
+    public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
+                                int earlyStoppingPatience, double earlyStoppingMinDelta, int sampledRecallK,
+                                int sampledConversions, int sampledCandidates, String modelStore) {}
 
     /** The file the importer reads and how. */
     public record ImportSource(String input, String format, boolean csvHeader, List<String> columns) {}
@@ -44,8 +57,13 @@ public record PipelineConfig(
         if (storageRoot.isBlank()) {
             throw new InvalidConfigException(root.key("storage.root") + " is empty: expected a directory or URI");
         }
+        Settings model = root.section("model");
+        String modelStore = root.section("train").string("model-store");
         return new PipelineConfig(date, storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
-                importSource(root.section("import-events")), importSettings(root.section("import-events")), config);
+                importSource(root.section("import-events")), importSettings(root.section("import-events")),
+                model(model), model.positiveInt("content-embedding-dim"),
+                train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
+                config);
     }
 
     private static SparkSettings spark(Settings s) {
@@ -54,6 +72,60 @@ public record PipelineConfig(
             conf.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
         }
         return new SparkSettings(s.string("master"), s.string("app-name"), s.positiveInt("shuffle-partitions"), Map.copyOf(conf));
+    }
+
+    private static ModelConfig model(Settings s) {
+        Settings tower = s.section("tower");
+        Settings temp = s.section("temperature");
+        Settings heads = s.section("heads");
+        Settings hard = s.section("hard-negatives");
+        Settings adv = s.section("advertiser-loss");
+        List<Integer> widths = new java.util.ArrayList<>();
+        for (String w : tower.strings("mlp-widths")) {
+            try {
+                widths.add(Integer.parseInt(w));
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException(tower.key("mlp-widths") + " contains \"" + w + "\": expected integers");
+            }
+        }
+        return s.bind(() -> new ModelConfig(
+                s.positiveInt("embedding-dim"),
+                new ModelConfig.TowerConfig(tower.enumValue("arrangement", ModelConfig.Arrangement.class),
+                        tower.nonNegativeInt("cross-layers"), tower.nonNegativeInt("cross-rank"), widths),
+                new ModelConfig.TemperatureConfig((float) temp.number("initial"), (float) temp.number("min"),
+                        (float) temp.number("max")),
+                new ModelConfig.HeadConfig(heads.enumValue("mode", ModelConfig.HeadMode.class),
+                        (float) heads.number("conversion-weight"), (float) heads.number("engagement-weight")),
+                s.bool("logq-correction"),
+                new ModelConfig.HardNegativeConfig(hard.bool("enabled"), hard.nonNegativeInt("max-count")),
+                new ModelConfig.AdvertiserLossConfig(adv.bool("enabled"), (float) adv.number("weight")),
+                s.bool("use-example-weights")));
+    }
+
+    private static TrainSettings train(Settings s, String modelStore) {
+        Settings sched = s.section("schedule");
+        Settings stop = s.section("early-stopping");
+        Settings recall = s.section("sampled-recall");
+        TrainerConfig.ScheduleConfig schedule = sched.bind(() -> new TrainerConfig.ScheduleConfig(
+                sched.enumValue("kind", TrainerConfig.ScheduleKind.class), sched.nonNegativeInt("warmup-steps"),
+                sched.positiveInt("decay-steps"), (float) sched.fraction("min-lr-fraction"),
+                TrainerConfig.ScheduleConfig.defaults().stepEvery(), TrainerConfig.ScheduleConfig.defaults().stepFactor()));
+        TrainerConfig trainer = s.bind(() -> new TrainerConfig(
+                s.enumValue("optimizer", TrainerConfig.Optimizer.class), (float) s.number("learning-rate"),
+                (float) s.number("weight-decay"), schedule, (float) s.number("grad-clip-norm"),
+                (int) s.longValue("seed"), s.positiveInt("batch-size"), s.positiveInt("epochs"),
+                s.nonNegativeInt("checkpoint-every-steps"), "", s.positiveInt("keep-checkpoints"), true,
+                s.string("devices"), s.bool("fallback-to-cpu"), s.nonNegativeInt("intra-op-threads"),
+                TrainerConfig.defaults().logEveryNSteps()));
+        int window = s.positiveInt("window-days");
+        int validation = s.nonNegativeInt("validation-days");
+        if (validation >= window) {
+            throw new InvalidConfigException(s.key("validation-days") + " = " + validation
+                    + ": expected fewer than train.window-days (" + window + ")");
+        }
+        return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
+                stop.number("min-delta"), recall.positiveInt("k"), recall.positiveInt("conversions"),
+                recall.positiveInt("candidates"), modelStore);
     }
 
     private static SimulationSettings simulate(Settings s) {

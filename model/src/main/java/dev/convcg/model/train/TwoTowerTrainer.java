@@ -218,6 +218,15 @@ public final class TwoTowerTrainer implements AutoCloseable {
      * @return metrics of the epochs run by this call (a resumed epoch reports all its batches)
      */
     public List<EpochMetrics> fit(EpochSource train, EpochSource validation) {
+        return fit(train, validation, m -> true);
+    }
+
+    /**
+     * As {@link #fit(EpochSource, EpochSource)}, calling {@code onEpoch} after each epoch's validation and epoch-end
+     * checkpoint; training stops early when it returns false (early stopping, per-epoch evaluation).
+     */
+    public List<EpochMetrics> fit(EpochSource train, EpochSource validation,
+            java.util.function.Predicate<EpochMetrics> onEpoch) {
         Checkpoints ckpt = config.checkpointDir().isEmpty()
                 ? null
                 : new Checkpoints(Path.of(config.checkpointDir()), config.keepCheckpoints());
@@ -285,6 +294,9 @@ public final class TwoTowerTrainer implements AutoCloseable {
             skip = 0;
             sums = LossValues.ZERO;
             examples = 0;
+            if (!onEpoch.test(out.get(out.size() - 1))) {
+                break;
+            }
         }
         return out;
     }
