@@ -448,8 +448,9 @@ public final class TwoTowerTrainer implements AutoCloseable {
             }
             double sq = 0;
             for (NDArray g : grads) {
-                try (NDArray s = g.square().sum()) {
-                    sq += s.getFloat();
+                try (NDArray n = g.norm()) {
+                    double v = n.getFloat();
+                    sq += v * v;
                 }
             }
             double norm = Math.sqrt(sq);
