@@ -28,6 +28,7 @@ public record PipelineConfig(
         ImportSettings importSettings,
         ModelConfig model,
         int contentEmbeddingDim,
+        int maxHashBuckets,
         TrainSettings train,
         Config source) {
 
@@ -61,7 +62,7 @@ public record PipelineConfig(
         String modelStore = root.section("train").string("model-store");
         return new PipelineConfig(date, storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
                 importSource(root.section("import-events")), importSettings(root.section("import-events")),
-                model(model), model.positiveInt("content-embedding-dim"),
+                model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
                 config);
     }

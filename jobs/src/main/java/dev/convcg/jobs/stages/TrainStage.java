@@ -14,7 +14,6 @@ import dev.convcg.jobs.train.TrainSpec;
 import dev.convcg.jobs.train.TrainTask;
 import dev.convcg.model.config.ConfigHash;
 import dev.convcg.model.config.TrainerConfig;
-import dev.convcg.model.features.FeatureKind;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
 import java.nio.file.Path;
@@ -51,7 +50,7 @@ public final class TrainStage implements Stage {
         PipelineConfig c = ctx.config();
         TrainSettings ts = c.train();
         LocalDate runDate = ctx.runDate();
-        FeatureSchema schema = schema(c.contentEmbeddingDim());
+        FeatureSchema schema = schema(c.contentEmbeddingDim(), c.maxHashBuckets());
         ModelStore store = new ModelStore(Path.of(ts.modelStore()));
 
         LocalDate from = runDate.minusDays(ts.windowDays() - 1L);
@@ -128,13 +127,24 @@ public final class TrainStage implements Stage {
         return perEpoch.orderBy("_epoch", "_part", "_key").coalesce(1).select(layout.toArray(Column[]::new));
     }
 
-    /** The default feature schema with the content-embedding width of the data. */
-    public static FeatureSchema schema(int contentEmbeddingDim) {
+    /**
+     * The default feature schema with the content-embedding width of the data, and hashed-id tables capped at
+     * {@code maxBuckets} rows (a small world needs no 2^17-row tables).
+     */
+    public static FeatureSchema schema(int contentEmbeddingDim, int maxBuckets) {
         FeatureSchema d = FeatureSchema.defaults();
-        List<FeatureSpec> pin = d.pin().stream()
-                .map(s -> s.kind() == FeatureKind.VECTOR ? FeatureSpec.vector(s.name(), contentEmbeddingDim) : s)
-                .toList();
-        return new FeatureSchema(d.user(), pin);
+        return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets), adjust(d.pin(), contentEmbeddingDim, maxBuckets));
+    }
+
+    private static List<FeatureSpec> adjust(List<FeatureSpec> specs, int contentDim, int maxBuckets) {
+        return specs.stream().map(s -> switch (s.kind()) {
+            case VECTOR -> FeatureSpec.vector(s.name(), contentDim);
+            case ID, ID_SEQUENCE -> s.hashed() && s.buckets() > maxBuckets
+                    ? new FeatureSpec(s.name(), s.kind(), maxBuckets, s.dim(), s.seed(), s.hashed(), s.maxLength(),
+                            s.pooling(), s.sharedTable(), s.log1p())
+                    : s;
+            case NUMERIC -> s;
+        }).toList();
     }
 
     private static Optional<ModelStore.TrainingRecord> warmStartParent(ModelStore store, LocalDate runDate) {
