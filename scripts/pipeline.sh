@@ -2,22 +2,35 @@
 # Runs one pipeline stage on the embedded local Spark (or prints its spark-submit line).
 #
 #   scripts/pipeline.sh STAGE [--config FILE] [--set key=value]... [--dry-run]
+#   scripts/pipeline.sh nightly --ds YYYY-MM-DD [--force] [--config FILE] [--set key=value]...
 #
-# Builds the project first when a source is newer than the last build. Exit code: the stage's
-# (0 ok, 1 stage failed, 2 bad command line or configuration).
+# Builds the project first when a source is newer than the last build. Exit codes: 0 ok, 1 stage failed,
+# 2 bad command line or configuration, 3 the day's inputs are missing (wait and retry); nightly: 10 + position
+# of the failed stage (11 build-training-data, 12 train, 13 infer-embeddings, 14 evaluate).
+# nightly skips stages whose success marker for the day exists; --force redoes them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 if [[ $# -eq 0 || "$1" == "-h" || "$1" == "--help" ]]; then
-  sed -n '2,8p' "$0"; exit 2
+  sed -n '2,11p' "$0"; exit 2
 fi
 
 DRY_RUN=0
 ARGS=()
-for a in "$@"; do
-  if [[ "$a" == "--dry-run" ]]; then DRY_RUN=1; else ARGS+=("$a"); fi
+NIGHTLY_SKIP=true
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dry-run) DRY_RUN=1 ;;
+    --force) NIGHTLY_SKIP=false ;;
+    --ds) [[ $# -ge 2 ]] || { echo "--ds needs a date" >&2; exit 2; }; ARGS+=(--set "run-date=$2"); shift ;;
+    *) ARGS+=("$1") ;;
+  esac
+  shift
 done
+if [[ "${ARGS[0]}" == "nightly" ]]; then
+  ARGS+=(--set "skip-complete=$NIGHTLY_SKIP")
+fi
 
 source "$ROOT/scripts/lib/java.sh"
 

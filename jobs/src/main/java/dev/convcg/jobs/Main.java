@@ -3,6 +3,8 @@ package dev.convcg.jobs;
 import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
+import dev.convcg.jobs.io.StageMarkers;
+import dev.convcg.jobs.stages.CheckInputsStage;
 import dev.convcg.jobs.stages.ImportEventsStage;
 import dev.convcg.jobs.stages.SimulateStage;
 import dev.convcg.jobs.stages.TrainStage;
@@ -27,10 +29,18 @@ public final class Main {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
+    public static final int EXIT_INPUTS_MISSING = 3;
+    /** The nightly chain exits with this plus the failed stage's position in {@link #NIGHTLY} (11, 12, ...). */
+    public static final int EXIT_NIGHTLY_STAGE_BASE = 10;
+
+    /** The stages of one nightly run, in order. */
+    public static final List<String> NIGHTLY = List.of("check-inputs", "build-training-data", "train",
+            "infer-embeddings", "evaluate");
 
     static final Map<String, Supplier<Stage>> STAGES = new LinkedHashMap<>();
 
     static {
+        STAGES.put("check-inputs", CheckInputsStage::new);
         STAGES.put("simulate", SimulateStage::new);
         STAGES.put("import-events", ImportEventsStage::new);
         STAGES.put("train", TrainStage::new);
@@ -58,23 +68,71 @@ public final class Main {
         return run(inv.stage(), config, spark);
     }
 
-    /** Runs one stage on an existing session (tests and the nightly chain share one session). */
+    /**
+     * Runs one stage (or {@code nightly}) on an existing session; tests and the nightly chain share one session. With
+     * {@code skip-complete}, a stage whose success marker for the day exists is skipped; the marker is written after
+     * the stage succeeds.
+     */
     public static int run(String stageName, PipelineConfig config, SparkSession spark) {
+        if (stageName.equals("nightly")) {
+            return runNightly(config, spark);
+        }
         Stage stage = STAGES.get(stageName).get();
         LocalDate runDate = config.runDate().orElseGet(() -> defaultRunDate(stageName, config));
+        StageMarkers markers = new StageMarkers(config.storageRoot());
+        if (config.skipComplete() && markers.complete(stageName, runDate)) {
+            LOG.info("SUMMARY stage={} run-date={} status=SKIPPED reason=complete marker={}", stageName, runDate,
+                    markers.marker(stageName, runDate));
+            return EXIT_OK;
+        }
         LOG.info("stage {} run-date {} storage {}\n{}", stageName, runDate, config.storageRoot(), config.render());
         long t0 = System.nanoTime();
         try {
             StageReport report = stage.run(new StageContext(spark, config, new DeltaTables(spark, config.storageRoot()), runDate));
-            LOG.info("SUMMARY stage={} run-date={} status=OK elapsed={} {}", stageName, runDate,
+            String summary = String.format("stage=%s run-date=%s status=OK elapsed=%s %s", stageName, runDate,
                     seconds(System.nanoTime() - t0), report.summary());
+            markers.markComplete(stageName, runDate, summary);
+            LOG.info("SUMMARY {}", summary);
             return EXIT_OK;
+        } catch (InputsMissingException e) {
+            LOG.error("SUMMARY stage={} run-date={} status=INPUTS_MISSING elapsed={} error={}", stageName, runDate,
+                    seconds(System.nanoTime() - t0), e.getMessage());
+            return EXIT_INPUTS_MISSING;
         } catch (Exception e) {
             LOG.error("stage " + stageName + " failed", e);
             LOG.error("SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}", stageName, runDate,
                     seconds(System.nanoTime() - t0), e.getMessage());
             return EXIT_FAILED;
         }
+    }
+
+    /**
+     * The nightly chain for one day: {@link #NIGHTLY} in order on one session, each stage skipped when complete
+     * (unless {@code skip-complete = false}, i.e. {@code --force}). Exit codes: 0 all done; 3 inputs missing;
+     * 10 + position of the failed stage otherwise (11 build-training-data, 12 train, 13 infer-embeddings, 14 evaluate).
+     */
+    static int runNightly(PipelineConfig config, SparkSession spark) {
+        long t0 = System.nanoTime();
+        LocalDate runDate = config.runDate().orElseGet(() -> defaultRunDate("nightly", config));
+        for (int i = 0; i < NIGHTLY.size(); i++) {
+            String stage = NIGHTLY.get(i);
+            if (!STAGES.containsKey(stage)) {
+                LOG.warn("nightly: stage {} is not part of this build; skipping it", stage);
+                continue;
+            }
+            int code = run(stage, config, spark);
+            if (code == EXIT_INPUTS_MISSING) {
+                LOG.error("SUMMARY stage=nightly run-date={} status=INPUTS_MISSING at={}", runDate, stage);
+                return code;
+            }
+            if (code != EXIT_OK) {
+                LOG.error("SUMMARY stage=nightly run-date={} status=FAILED at={} elapsed={}", runDate, stage,
+                        seconds(System.nanoTime() - t0));
+                return EXIT_NIGHTLY_STAGE_BASE + i;
+            }
+        }
+        LOG.info("SUMMARY stage=nightly run-date={} status=OK elapsed={}", runDate, seconds(System.nanoTime() - t0));
+        return EXIT_OK;
     }
 
     private static LocalDate defaultRunDate(String stage, PipelineConfig config) {
@@ -88,7 +146,7 @@ public final class Main {
     /** A parsed command line. */
     record Invocation(String stage, File configFile, Map<String, String> overrides) {
         static Invocation parse(String[] args) {
-            if (args.length == 0 || !STAGES.containsKey(args[0])) {
+            if (args.length == 0 || !(STAGES.containsKey(args[0]) || args[0].equals("nightly"))) {
                 throw new IllegalArgumentException((args.length == 0 ? "no stage given" : "unknown stage '" + args[0] + "'")
                         + "; usage: STAGE [--config FILE] [--set key=value]...; stages: " + List.copyOf(STAGES.keySet()));
             }

@@ -21,6 +21,7 @@ import java.util.Optional;
  */
 public record PipelineConfig(
         Optional<LocalDate> runDate,
+        boolean skipComplete,
         String storageRoot,
         SparkSettings spark,
         SimulationSettings simulate,
@@ -60,7 +61,7 @@ public record PipelineConfig(
         }
         Settings model = root.section("model");
         String modelStore = root.section("train").string("model-store");
-        return new PipelineConfig(date, storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
+        return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
                 importSource(root.section("import-events")), importSettings(root.section("import-events")),
                 model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),

@@ -1,0 +1,55 @@
+package dev.convcg.jobs.stages;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.convcg.core.testing.SparkTest;
+import dev.convcg.jobs.Main;
+import dev.convcg.jobs.TestConfigs;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.StageMarkers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(SparkTest.class)
+class CheckInputsAndMarkersTest {
+    @TempDir
+    static Path simulated;
+
+    @BeforeAll
+    static void simulate() {
+        assertEquals(Main.EXIT_OK, Main.run("simulate", TestConfigs.tiny(simulated), SparkTest.session()));
+    }
+
+    @Test
+    void missingInputsExitWithThreeAndTheNightlyStopsThere(SparkSession spark, @TempDir Path empty) {
+        PipelineConfig nothing = TestConfigs.tiny(empty, "run-date", "2026-10-03");
+        assertEquals(Main.EXIT_INPUTS_MISSING, Main.run("check-inputs", nothing, spark));
+        assertEquals(Main.EXIT_INPUTS_MISSING, Main.run("nightly", nothing, spark));
+        assertFalse(Files.exists(empty.resolve("models")), "nothing was trained on missing inputs");
+
+        assertEquals(Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-03"), spark));
+        assertEquals(Main.EXIT_INPUTS_MISSING,
+                Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-20"), spark),
+                "a day after the simulated window has no logs yet");
+    }
+
+    @Test
+    void aCompleteStageIsSkippedUnlessForced(SparkSession spark) throws Exception {
+        PipelineConfig skip = TestConfigs.tiny(simulated, "run-date", "2026-10-04", "skip-complete", "true");
+        assertEquals(Main.EXIT_OK, Main.run("check-inputs", skip, spark));
+        Path marker = new StageMarkers(skip.storageRoot()).marker("check-inputs", LocalDate.of(2026, 10, 4));
+        assertTrue(Files.readString(marker).contains("status=OK"));
+        long written = Files.getLastModifiedTime(marker).toMillis();
+        Thread.sleep(20);
+        assertEquals(Main.EXIT_OK, Main.run("check-inputs", skip, spark));
+        assertEquals(written, Files.getLastModifiedTime(marker).toMillis(), "skipped: the marker is untouched");
+        assertEquals(Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-04"), spark));
+        assertTrue(Files.getLastModifiedTime(marker).toMillis() > written, "forced: the stage ran again");
+    }
+}
