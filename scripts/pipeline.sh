@@ -34,14 +34,22 @@ fi
 
 source "$ROOT/scripts/lib/java.sh"
 
+FAT_JAR="jobs/target/jobs-$VERSION-all.jar"
+SUBMIT=(--class dev.convcg.jobs.Main
+  --conf "spark.driver.extraJavaOptions=-Dai.djl.offline=true"
+  --conf "spark.executor.extraJavaOptions=-Dai.djl.offline=true")
 if [[ $DRY_RUN -eq 1 ]]; then
-  printf 'spark-submit --class dev.convcg.jobs.Main \\\n'
-  printf '  --conf "spark.driver.extraJavaOptions=-Dai.djl.offline=true" \\\n'
-  printf '  --conf "spark.executor.extraJavaOptions=-Dai.djl.offline=true" \\\n'
-  printf '  jobs/target/jobs-%s-all.jar' "$VERSION"
-  printf ' %q' "${ARGS[@]}"
+  printf '%s' "${CONVCG_SPARK_SUBMIT:-spark-submit}"
+  printf ' %q' "${SUBMIT[@]}" ${CONVCG_SUBMIT_OPTS:-} "$FAT_JAR" "${ARGS[@]}"
   printf '\n# build the jar with: mvn -B -ntp -Pdist -DskipTests package (see README, "Running on a cluster")\n'
   exit 0
 fi
 
+# With CONVCG_SPARK_SUBMIT (a spark-submit path), stages run through it with the fat jar; CONVCG_SUBMIT_OPTS adds
+# spark-submit options (--master, --deploy-mode, resources). Without it, they run on the embedded local Spark.
+if [[ -n "${CONVCG_SPARK_SUBMIT:-}" ]]; then
+  [[ -f "$FAT_JAR" ]] || mvn -B -ntp -q -Dstyle.color=never -Pdist -DskipTests package >&2
+  # shellcheck disable=SC2086
+  exec "$CONVCG_SPARK_SUBMIT" "${SUBMIT[@]}" ${CONVCG_SUBMIT_OPTS:-} "$FAT_JAR" "${ARGS[@]}"
+fi
 convcg_java dev.convcg.jobs.Main "${ARGS[@]}"
