@@ -150,7 +150,8 @@ public final class FeatureBuilder {
     static Dataset<Row> spread(Dataset<Row> daily, LocalDate first, LocalDate last, int windowDays) {
         Column from = greatest(date_add(col(DAY), 1), to_date(lit(first.toString())));
         Column to = least(date_add(col(DAY), windowDays), to_date(lit(last.toString())));
-        return daily.filter(from.leq(to)).withColumn(RawTables.DS, explode(sequence(from, to)).cast("string"));
+        return daily.filter(from.leq(to)).withColumn(RawTables.DS, explode(sequence(from, to)))
+                .withColumn(RawTables.DS, col(RawTables.DS).cast("string"));
     }
 
     /** The rows of a daily snapshot table as of each day in {@code [first, last]}: the latest snapshot at or before it. */
