@@ -4,9 +4,11 @@ import static org.apache.spark.sql.functions.*;
 
 import dev.convcg.core.schema.RawTables;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * The {@code build-training-data} transformation: from the raw tables (already read by the caller) and the run date
@@ -32,7 +34,13 @@ public final class TrainingDataBuilder {
             Dataset<Row> quarantine,
             RawValidation.Result validation,
             Dataset<Row> conversions,
-            ConversionAttribution.Result attribution) {
+            ConversionAttribution.Result attribution,
+            List<Dataset<Row>> persisted) {
+
+        /** Frees the intermediate results this run persisted; call it once everything is written. */
+        public void release() {
+            persisted.forEach(Dataset::unpersist);
+        }
 
         /** The {@code replaceWhere} predicate of the examples of this run. */
         public String examplesReplaceWhere() {
@@ -43,6 +51,14 @@ public final class TrainingDataBuilder {
         public String snapshotsReplaceWhere() {
             return RawTables.DS + " >= '" + firstExampleDay + "' AND " + RawTables.DS + " <= '" + lastSnapshotDay + "'";
         }
+    }
+
+    /**
+     * Validated events are read by several branches of the plan (attribution, labels, features, summary); they are
+     * persisted (memory and disk) once so the raw input is validated once. {@link TrainingData#release()} frees them.
+     */
+    private static Dataset<Row> reused(Dataset<Row> d) {
+        return d.persist(StorageLevel.MEMORY_AND_DISK());
     }
 
     /** First example day of the run of {@code runDate}. */
@@ -60,14 +76,16 @@ public final class TrainingDataBuilder {
         LocalDate lastSnapshot = runDate.plusDays(1);
         RawValidation.Result v = RawValidation.validate(raw, runDate.toString());
         String upTo = runDate.toString();
-        Dataset<Row> impressions = v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo));
-        Dataset<Row> engagements = v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo));
-        Dataset<Row> conversions = ConversionAttribution.deduplicate(
-                v.accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(upTo)));
+        Dataset<Row> impressions = reused(v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo)));
+        Dataset<Row> engagements = reused(v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo)));
+        Dataset<Row> conversions = reused(ConversionAttribution.deduplicate(
+                v.accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(upTo))));
         Dataset<Row> pins = v.accepted().get(RawTables.PINS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
         Dataset<Row> users = v.accepted().get(RawTables.USERS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
 
-        ConversionAttribution.Result attribution = ConversionAttribution.attribute(conversions, impressions, engagements, s);
+        ConversionAttribution.Result attributed = ConversionAttribution.attribute(conversions, impressions, engagements, s);
+        ConversionAttribution.Result attribution = new ConversionAttribution.Result(
+                reused(attributed.attributed()), attributed.unattributed());
         Dataset<Row> labelled = SamplingProbability.attach(ExampleLabeler.label(
                 impressions, engagements, conversions, attribution.attributed(), first, runDate, s));
         Dataset<Row> userFeatures = FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s);
@@ -76,6 +94,6 @@ public final class TrainingDataBuilder {
         Dataset<Row> examples = FeatureBuilder.assemble(labelled,
                 userFeatures.filter(col(RawTables.DS).leq(upTo)), pinFeatures.filter(col(RawTables.DS).leq(upTo)), s);
         return new TrainingData(runDate, first, lastSnapshot, examples, userFeatures, pinFeatures, v.quarantine(), v,
-                conversions, attribution);
+                conversions, attribution, List.of(impressions, engagements, conversions, attribution.attributed()));
     }
 }
