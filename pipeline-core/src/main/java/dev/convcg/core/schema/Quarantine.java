@@ -25,6 +25,21 @@ public final class Quarantine {
             RawTables.field("run_ds", StringType, false));
 
     /**
+     * Turns rejected rows into quarantine records; {@code reasonColumn} names the column of {@code rejected} that holds
+     * the reason code, and is left out of the row's JSON.
+     */
+    public static Dataset<Row> of(Dataset<Row> rejected, String sourceTable, String reasonColumn, String stage, String runDs) {
+        Column[] row = java.util.Arrays.stream(rejected.columns()).filter(c -> !c.equals(reasonColumn))
+                .map(c -> col("`" + c + "`")).toArray(Column[]::new);
+        return rejected.select(
+                lit(sourceTable).as("source_table"),
+                col("`" + reasonColumn + "`").as("reason"),
+                to_json(struct(row)).as("row_json"),
+                lit(stage).as("stage"),
+                lit(runDs).as("run_ds"));
+    }
+
+    /**
      * Turns rejected rows into quarantine records. {@code reason} is a column expression evaluated on each row
      * (a reason code such as {@code NULL_USER_ID}).
      */

@@ -23,7 +23,7 @@ import org.apache.spark.sql.RowFactory;
  */
 final class EventGenerator {
     static final double[] SURFACE_MIX = {0.60, 0.25, 0.15};
-    static final double[] SURFACE_CLICK_BIAS = {-4.0, -3.6, -3.2};
+    static final double[] SURFACE_CLICK_BIAS = {-4.4, -4.0, -3.6};
     static final String[] QUERY_MODIFIERS = {"", "sale", "best", "cheap", "new", "gift", "set", "mini", "pro"};
     static final double CHECKOUT_AFTER_CART = 0.45;
     static final double VIEW_THROUGH_PENALTY = 3.0;

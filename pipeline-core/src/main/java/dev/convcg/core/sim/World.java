@@ -21,7 +21,7 @@ public final class World {
     public static final long ADVERTISER_ID_BASE = 10_000L;
 
     static final double INTENT_WEIGHT = 3.0;
-    static final double BASE_LOGIT = -3.2;
+    static final double BASE_LOGIT = -3.8;
     static final double PRICE_WEIGHT = 0.35;
     static final double MEAN_LOG_PRICE = 3.5;
     static final double NEW_PIN_SHARE = 0.1;

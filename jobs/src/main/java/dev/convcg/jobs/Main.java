@@ -1,0 +1,118 @@
+package dev.convcg.jobs;
+
+import dev.convcg.jobs.config.InvalidConfigException;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.DeltaTables;
+import dev.convcg.jobs.stages.ImportEventsStage;
+import dev.convcg.jobs.stages.SimulateStage;
+import dev.convcg.jobs.stages.TrainStage;
+import java.io.File;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of every stage: {@code Main STAGE [--config FILE] [--set key=value]...}. Binds the configuration (failing
+ * fast on a bad key or value), starts Spark, runs the stage and ends with one summary line. Exit codes: 0 success,
+ * 1 the stage failed, 2 bad command line or configuration.
+ */
+public final class Main {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+
+    static final Map<String, Supplier<Stage>> STAGES = new LinkedHashMap<>();
+
+    static {
+        STAGES.put("simulate", SimulateStage::new);
+        STAGES.put("import-events", ImportEventsStage::new);
+        STAGES.put("train", TrainStage::new);
+    }
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Parses the command line, runs the stage, returns the exit code. */
+    public static int run(String[] args) {
+        Invocation inv;
+        PipelineConfig config;
+        try {
+            inv = Invocation.parse(args);
+            config = PipelineConfig.load(inv.configFile(), inv.overrides());
+        } catch (InvalidConfigException | IllegalArgumentException e) {
+            LOG.error("{}", e.getMessage());
+            System.err.println("error: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        SparkSession spark = SparkSessions.create(config.spark());
+        return run(inv.stage(), config, spark);
+    }
+
+    /** Runs one stage on an existing session (tests and the nightly chain share one session). */
+    public static int run(String stageName, PipelineConfig config, SparkSession spark) {
+        Stage stage = STAGES.get(stageName).get();
+        LocalDate runDate = config.runDate().orElseGet(() -> defaultRunDate(stageName, config));
+        LOG.info("stage {} run-date {} storage {}\n{}", stageName, runDate, config.storageRoot(), config.render());
+        long t0 = System.nanoTime();
+        try {
+            StageReport report = stage.run(new StageContext(spark, config, new DeltaTables(spark, config.storageRoot()), runDate));
+            LOG.info("SUMMARY stage={} run-date={} status=OK elapsed={} {}", stageName, runDate,
+                    seconds(System.nanoTime() - t0), report.summary());
+            return EXIT_OK;
+        } catch (Exception e) {
+            LOG.error("stage " + stageName + " failed", e);
+            LOG.error("SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}", stageName, runDate,
+                    seconds(System.nanoTime() - t0), e.getMessage());
+            return EXIT_FAILED;
+        }
+    }
+
+    private static LocalDate defaultRunDate(String stage, PipelineConfig config) {
+        return config.simulate().startDate().plusDays(config.simulate().days() - 1L);
+    }
+
+    static String seconds(long nanos) {
+        return String.format("%.1fs", nanos / 1e9);
+    }
+
+    /** A parsed command line. */
+    record Invocation(String stage, File configFile, Map<String, String> overrides) {
+        static Invocation parse(String[] args) {
+            if (args.length == 0 || !STAGES.containsKey(args[0])) {
+                throw new IllegalArgumentException((args.length == 0 ? "no stage given" : "unknown stage '" + args[0] + "'")
+                        + "; usage: STAGE [--config FILE] [--set key=value]...; stages: " + List.copyOf(STAGES.keySet()));
+            }
+            File config = null;
+            Map<String, String> sets = new LinkedHashMap<>();
+            for (int i = 1; i < args.length; i++) {
+                String a = args[i];
+                if ((a.equals("--config") || a.equals("--set")) && i + 1 >= args.length) {
+                    throw new IllegalArgumentException(a + " needs a value");
+                }
+                switch (a) {
+                    case "--config" -> config = new File(args[++i]);
+                    case "--set" -> {
+                        String kv = args[++i];
+                        int eq = kv.indexOf('=');
+                        if (eq <= 0) {
+                            throw new IllegalArgumentException("--set " + kv + ": expected key=value");
+                        }
+                        sets.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+                    }
+                    default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
+                }
+            }
+            return new Invocation(args[0], config, sets);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.convcg.jobs.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Loads the layered HOCON configuration, strongest first: {@code --set key=value} overrides, {@code -Dconvcg.key=value}
+ * system properties, the {@code --config} file (which may {@code include} others), then reference.conf. Keys that
+ * reference.conf does not define are refused, so a typo fails fast instead of being ignored.
+ */
+public final class ConfigLoader {
+    public static final String ROOT = "convcg";
+    /** Sections whose keys are free-form (passed through to Spark, say). */
+    private static final List<String> OPEN_SECTIONS = List.of(ROOT + ".spark.conf");
+
+    private ConfigLoader() {}
+
+    public static Config load(File configFile, Map<String, String> overrides) {
+        Config reference = ConfigFactory.defaultReference();
+        Config file = ConfigFactory.empty();
+        if (configFile != null) {
+            if (!configFile.isFile()) {
+                throw new InvalidConfigException("--config " + configFile + ": no such file");
+            }
+            file = ConfigFactory.parseFile(configFile, ConfigParseOptions.defaults().setAllowMissing(false));
+        }
+        Config sets = ConfigFactory.empty();
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            sets = parseOverride(e.getKey(), e.getValue()).withFallback(sets);
+        }
+        Config properties = ConfigFactory.parseProperties(System.getProperties());
+        Config system = properties.hasPath(ROOT) ? properties.getConfig(ROOT).atPath(ROOT) : ConfigFactory.empty();
+        checkKnown(file, reference, "--config " + configFile);
+        checkKnown(sets, reference, "--set");
+        checkKnown(system, reference, "-D");
+        try {
+            return sets.withFallback(system).withFallback(file).withFallback(reference).resolve();
+        } catch (ConfigException e) {
+            throw new InvalidConfigException("configuration does not resolve: " + e.getMessage(), e);
+        }
+    }
+
+    private static Config parseOverride(String key, String value) {
+        String path = ROOT + "." + key;
+        try {
+            return ConfigFactory.parseString(path + " = " + value);
+        } catch (ConfigException e) {
+            return ConfigFactory.parseMap(Map.of(path, value));
+        }
+    }
+
+    private static void checkKnown(Config given, Config reference, String source) {
+        List<String> unknown = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : given.entrySet()) {
+            String key = e.getKey();
+            boolean open = OPEN_SECTIONS.stream().anyMatch(s -> key.startsWith(s + "."));
+            if (!open && !reference.hasPathOrNull(key) && !underOpenMap(reference, key)) {
+                unknown.add(key);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new InvalidConfigException(source + ": unknown key(s) " + unknown
+                    + "; every key must be one documented in reference.conf");
+        }
+    }
+
+    /** Keys inside an object-valued setting whose entries are user-chosen, such as import-events.event-values. */
+    private static boolean underOpenMap(Config reference, String key) {
+        String parent = key.contains(".") ? key.substring(0, key.lastIndexOf('.')) : key;
+        while (parent.contains(".")) {
+            if (parent.endsWith("event-values")) {
+                return true;
+            }
+            parent = parent.substring(0, parent.lastIndexOf('.'));
+        }
+        return false;
+    }
+}

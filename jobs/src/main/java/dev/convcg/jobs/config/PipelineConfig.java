@@ -1,0 +1,185 @@
+package dev.convcg.jobs.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import dev.convcg.core.ingest.ImportSettings;
+import dev.convcg.core.schema.Surface;
+import dev.convcg.core.sim.SimulationSettings;
+import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.config.TrainerConfig;
+import java.io.File;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The whole configuration, bound once at start-up into immutable records. pipeline-core and model only ever see
+ * their own settings records, never the config library.
+ */
+public record PipelineConfig(
+        Optional<LocalDate> runDate,
+        String storageRoot,
+        SparkSettings spark,
+        SimulationSettings simulate,
+        ImportSource importSource,
+        ImportSettings importSettings,
+        ModelConfig model,
+        int contentEmbeddingDim,
+        int maxHashBuckets,
+        TrainSettings train,
+        Config source) {
+
+    /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
+    public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
+
+    /**
+     * How the train stage runs; {@code trainer} carries the optimisation settings (its checkpoint directory and
+     * devices are set per run).
+     */
+    public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
+                                int earlyStoppingPatience, double earlyStoppingMinDelta, int sampledRecallK,
+                                int sampledConversions, int sampledCandidates, String modelStore) {}
+
+    /** The file the importer reads and how. */
+    public record ImportSource(String input, String format, boolean csvHeader, List<String> columns) {}
+
+    public static PipelineConfig load(File configFile, Map<String, String> overrides) {
+        return bind(ConfigLoader.load(configFile, overrides));
+    }
+
+    public static PipelineConfig bind(Config config) {
+        Settings root = new Settings(config, ConfigLoader.ROOT);
+        String runDate = root.string("run-date");
+        Optional<LocalDate> date = runDate.isBlank() ? Optional.empty() : Optional.of(root.date("run-date"));
+        String storageRoot = root.section("storage").string("root");
+        if (storageRoot.isBlank()) {
+            throw new InvalidConfigException(root.key("storage.root") + " is empty: expected a directory or URI");
+        }
+        Settings model = root.section("model");
+        String modelStore = root.section("train").string("model-store");
+        return new PipelineConfig(date, storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
+                importSource(root.section("import-events")), importSettings(root.section("import-events")),
+                model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
+                train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
+                config);
+    }
+
+    private static SparkSettings spark(Settings s) {
+        Map<String, String> conf = new LinkedHashMap<>();
+        for (Map.Entry<String, ConfigValue> e : s.raw().getConfig("conf").entrySet()) {
+            conf.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
+        }
+        return new SparkSettings(s.string("master"), s.string("app-name"), s.positiveInt("shuffle-partitions"), Map.copyOf(conf));
+    }
+
+    private static ModelConfig model(Settings s) {
+        Settings tower = s.section("tower");
+        Settings temp = s.section("temperature");
+        Settings heads = s.section("heads");
+        Settings hard = s.section("hard-negatives");
+        Settings adv = s.section("advertiser-loss");
+        List<Integer> widths = new java.util.ArrayList<>();
+        for (String w : tower.strings("mlp-widths")) {
+            try {
+                widths.add(Integer.parseInt(w));
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException(tower.key("mlp-widths") + " contains \"" + w + "\": expected integers");
+            }
+        }
+        return s.bind(() -> new ModelConfig(
+                s.positiveInt("embedding-dim"),
+                new ModelConfig.TowerConfig(tower.enumValue("arrangement", ModelConfig.Arrangement.class),
+                        tower.nonNegativeInt("cross-layers"), tower.nonNegativeInt("cross-rank"), widths),
+                new ModelConfig.TemperatureConfig((float) temp.number("initial"), (float) temp.number("min"),
+                        (float) temp.number("max")),
+                new ModelConfig.HeadConfig(heads.enumValue("mode", ModelConfig.HeadMode.class),
+                        (float) heads.number("conversion-weight"), (float) heads.number("engagement-weight")),
+                s.bool("logq-correction"),
+                new ModelConfig.HardNegativeConfig(hard.bool("enabled"), hard.nonNegativeInt("max-count")),
+                new ModelConfig.AdvertiserLossConfig(adv.bool("enabled"), (float) adv.number("weight")),
+                s.bool("use-example-weights")));
+    }
+
+    private static TrainSettings train(Settings s, String modelStore) {
+        Settings sched = s.section("schedule");
+        Settings stop = s.section("early-stopping");
+        Settings recall = s.section("sampled-recall");
+        TrainerConfig.ScheduleConfig schedule = sched.bind(() -> new TrainerConfig.ScheduleConfig(
+                sched.enumValue("kind", TrainerConfig.ScheduleKind.class), sched.nonNegativeInt("warmup-steps"),
+                sched.positiveInt("decay-steps"), (float) sched.fraction("min-lr-fraction"),
+                TrainerConfig.ScheduleConfig.defaults().stepEvery(), TrainerConfig.ScheduleConfig.defaults().stepFactor()));
+        TrainerConfig trainer = s.bind(() -> new TrainerConfig(
+                s.enumValue("optimizer", TrainerConfig.Optimizer.class), (float) s.number("learning-rate"),
+                (float) s.number("weight-decay"), schedule, (float) s.number("grad-clip-norm"),
+                (int) s.longValue("seed"), s.positiveInt("batch-size"), s.positiveInt("epochs"),
+                s.nonNegativeInt("checkpoint-every-steps"), "", s.positiveInt("keep-checkpoints"), true,
+                s.string("devices"), s.bool("fallback-to-cpu"), s.nonNegativeInt("intra-op-threads"),
+                TrainerConfig.defaults().logEveryNSteps()));
+        int window = s.positiveInt("window-days");
+        int validation = s.nonNegativeInt("validation-days");
+        if (validation >= window) {
+            throw new InvalidConfigException(s.key("validation-days") + " = " + validation
+                    + ": expected fewer than train.window-days (" + window + ")");
+        }
+        return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
+                stop.number("min-delta"), recall.positiveInt("k"), recall.positiveInt("conversions"),
+                recall.positiveInt("candidates"), modelStore);
+    }
+
+    private static SimulationSettings simulate(Settings s) {
+        LocalDate start = s.date("start-date");
+        long seed = s.longValue("seed");
+        int days = s.positiveInt("days");
+        int users = s.positiveInt("users");
+        int pins = s.positiveInt("pins");
+        int advertisers = s.positiveInt("advertisers");
+        int categories = s.positiveInt("categories");
+        int topicDim = s.positiveInt("topic-dim");
+        double impressions = s.number("impressions-per-user-day");
+        double active = s.fraction("active-user-rate");
+        double correlation = s.fraction("intent-correlation");
+        double duplicates = s.fraction("duplicate-report-rate");
+        double malformed = s.fraction("malformed-rate");
+        int partitions = s.positiveInt("partitions");
+        return s.bind(() -> new SimulationSettings(seed, start, days, users, pins, advertisers, categories, topicDim,
+                impressions, active, correlation, duplicates, malformed, partitions));
+    }
+
+    private static ImportSource importSource(Settings s) {
+        String format = s.string("format");
+        if (!List.of("csv", "parquet").contains(format)) {
+            throw new InvalidConfigException(s.key("format") + " = \"" + format + "\": expected csv or parquet");
+        }
+        return new ImportSource(s.string("input"), format, s.bool("csv-header"), s.strings("columns"));
+    }
+
+    private static ImportSettings importSettings(Settings s) {
+        Map<String, List<ImportSettings.RawEvent>> values = new LinkedHashMap<>();
+        Settings events = s.section("event-values");
+        for (String value : events.raw().root().keySet()) {
+            List<ImportSettings.RawEvent> mapped = new java.util.ArrayList<>();
+            for (String target : events.strings(value)) {
+                try {
+                    mapped.add(ImportSettings.RawEvent.valueOf(target));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidConfigException(events.key(value) + " contains \"" + target + "\": expected any of "
+                            + List.of(ImportSettings.RawEvent.values()));
+                }
+            }
+            values.put(value, mapped);
+        }
+        ImportSettings.TimestampUnit unit = s.enumValue("timestamp-unit", ImportSettings.TimestampUnit.class);
+        Surface surface = s.enumValue("surface", Surface.class);
+        return s.bind(() -> new ImportSettings(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
+                s.string("category"), s.string("event-type"), s.string("timestamp"), unit, values, surface));
+    }
+
+    /** The effective configuration as HOCON, for the logs. */
+    public String render() {
+        return source.getConfig(ConfigLoader.ROOT).root().render(
+                ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
+    }
+}

@@ -1,0 +1,190 @@
+package dev.convcg.jobs.stages;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.convcg.jobs.Stage;
+import dev.convcg.jobs.StageContext;
+import dev.convcg.jobs.StageReport;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.config.PipelineConfig.TrainSettings;
+import dev.convcg.jobs.train.EpochStream;
+import dev.convcg.jobs.train.ModelInputs;
+import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.jobs.train.TrainSpec;
+import dev.convcg.jobs.train.TrainTask;
+import dev.convcg.model.config.ConfigHash;
+import dev.convcg.model.config.TrainerConfig;
+import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.model.features.FeatureSpec;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains the two-tower model on {@code training_examples} inside one Spark task (see {@link TrainTask}) and publishes
+ * the artifact to the model store. Cold runs read {@code train.window-days} up to the run date; with
+ * {@code train.warm-start} the run starts from the LATEST model and reads only the days after the last day that
+ * model trained on. The last {@code train.validation-days} are held out for validation. Each epoch is a fresh
+ * global shuffle by a hash of (example id, epoch, seed), so a resumed run replays the same batches.
+ */
+public final class TrainStage implements Stage {
+    public static final String TRAINING_EXAMPLES = "training_examples";
+    private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
+
+    @Override
+    public String name() {
+        return "train";
+    }
+
+    @Override
+    public StageReport run(StageContext ctx) throws Exception {
+        PipelineConfig c = ctx.config();
+        TrainSettings ts = c.train();
+        LocalDate runDate = ctx.runDate();
+        FeatureSchema schema = schema(c.contentEmbeddingDim(), c.maxHashBuckets());
+        ModelStore store = new ModelStore(Path.of(ts.modelStore()));
+
+        LocalDate from = runDate.minusDays(ts.windowDays() - 1L);
+        Optional<ModelStore.TrainingRecord> parent = ts.warmStart() ? warmStartParent(store, runDate) : Optional.empty();
+        if (parent.isPresent() && parent.get().trainedThroughDate().plusDays(1).isAfter(from)) {
+            from = parent.get().trainedThroughDate().plusDays(1);
+        }
+        LocalDate trainThrough = runDate.minusDays(ts.validationDays());
+        if (trainThrough.isBefore(from)) {
+            throw new IllegalStateException("nothing to train on: the window " + from + ".." + runDate + " holds only the "
+                    + ts.validationDays() + " validation day(s); lower train.validation-days or run a later day");
+        }
+        String parentVersion = parent.map(ModelStore.TrainingRecord::versionId).orElse(null);
+        String configHash = ConfigHash.of(c.model(), schema);
+        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion).substring(0, 10);
+
+        Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString());
+        Row counts = examples.agg(
+                sum(when(col("ds").leq(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
+                sum(when(col("ds").gt(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
+                sum(when(col("task").equalTo("NEGATIVE"), 1).otherwise(0))).first();
+        long trainPositives = counts.isNullAt(0) ? 0 : counts.getLong(0);
+        long validationPositives = counts.isNullAt(1) ? 0 : counts.getLong(1);
+        if (trainPositives == 0) {
+            throw new IllegalStateException("no training examples in " + from + ".." + trainThrough + " of "
+                    + ctx.tables().path(TRAINING_EXAMPLES) + ": run build-training-data for those days first");
+        }
+        LOG.info("training {} on {}..{} ({} positives), validating on {}..{} ({} positives), {} hard negatives{}",
+                version, from, trainThrough, trainPositives, trainThrough.plusDays(1), runDate, validationPositives,
+                counts.isNullAt(2) ? 0 : counts.getLong(2), parent.map(p -> ", warm start from " + p.versionId()).orElse(""));
+
+        Path staging = store.newStagingDir(version);
+        TrainerConfig trainer = withThreads(ctx, ts.trainer()).withCheckpoints(store.checkpointDir(version).toString(),
+                ts.trainer().checkpointEveryNSteps());
+        TrainSpec spec = new TrainSpec(TrainSpec.json(c.model()), TrainSpec.json(schema), TrainSpec.json(trainer), version,
+                staging.toString(), parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
+                ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.sampledRecallK(), ts.sampledConversions(),
+                ts.sampledCandidates());
+        Dataset<Row> stream = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed());
+        String result = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> stream
+                .mapPartitions((MapPartitionsFunction<Row, String>) rows -> TrainTask.run(spec, rows), Encoders.STRING())
+                .collectAsList().get(0));
+
+        String lineage = parent.map(ModelStore.TrainingRecord::lineageId).orElse(version);
+        store.publish(staging, new ModelStore.TrainingRecord(version, runDate.toString(), from.toString(),
+                trainThrough.toString(), runDate.toString(), parentVersion, lineage, configHash,
+                new com.google.gson.Gson().fromJson(result, Object.class)));
+        store.deleteCheckpoints(version);
+        LOG.info("published model {} at {}; LATEST -> {}; metrics {}", version, store.artifactDir(version), version, result);
+        return new StageReport().input(TRAINING_EXAMPLES, trainPositives + validationPositives).output("model:" + version, 1);
+    }
+
+    /**
+     * The single, globally ordered partition the training task reads: for each epoch, the training rows in that
+     * epoch's shuffled order, then the validation rows. Sorting runs distributed; {@code coalesce(1)} keeps the
+     * order and hands the sorted partitions to one task in sequence.
+     */
+    static Dataset<Row> stream(StageContext ctx, Dataset<Row> examples, FeatureSchema schema, LocalDate trainThrough,
+                               int epochs, int seed) {
+        Dataset<Row> labelled = examples
+                .withColumn("_part", when(col("ds").gt(trainThrough.toString()), EpochStream.VALIDATION).otherwise(EpochStream.TRAIN))
+                .withColumn("_label_pin_id", col("pin_id"))
+                .withColumn("_label_advertiser_id", col("advertiser_id"))
+                .withColumn("_weight", coalesce(col("weight").cast("float"), lit(1f)))
+                .withColumn("_sampling_prob", coalesce(col("pin_sampling_prob").cast("double"), lit(1.0)));
+        Dataset<Row> inputs = ModelInputs.select(labelled, schema,
+                "example_id", "_part", "task", "_weight", "_sampling_prob", "_label_pin_id", "_label_advertiser_id");
+        Dataset<Row> perEpoch = inputs.crossJoin(ctx.spark().range(epochs).select(col("id").cast("int").as("_epoch")))
+                .withColumn("_key", xxhash64(col("example_id"), col("_epoch"), lit(seed)));
+        List<Column> layout = new ArrayList<>(List.of(col("_epoch"), col("_part"), col("task"), col("_weight"),
+                col("_sampling_prob"), col("_label_pin_id"), col("_label_advertiser_id")));
+        schema.user().forEach(s -> layout.add(col(s.name())));
+        schema.pin().forEach(s -> layout.add(col(s.name())));
+        return perEpoch.orderBy("_epoch", "_part", "_key").coalesce(1).select(layout.toArray(Column[]::new));
+    }
+
+    /**
+     * The default feature schema with the content-embedding width of the data, and hashed-id tables capped at
+     * {@code maxBuckets} rows (a small world needs no 2^17-row tables).
+     */
+    public static FeatureSchema schema(int contentEmbeddingDim, int maxBuckets) {
+        FeatureSchema d = FeatureSchema.defaults();
+        return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets), adjust(d.pin(), contentEmbeddingDim, maxBuckets));
+    }
+
+    private static List<FeatureSpec> adjust(List<FeatureSpec> specs, int contentDim, int maxBuckets) {
+        return specs.stream().map(s -> switch (s.kind()) {
+            case VECTOR -> FeatureSpec.vector(s.name(), contentDim);
+            case ID, ID_SEQUENCE -> s.hashed() && s.buckets() > maxBuckets
+                    ? new FeatureSpec(s.name(), s.kind(), maxBuckets, s.dim(), s.seed(), s.hashed(), s.maxLength(),
+                            s.pooling(), s.sharedTable(), s.log1p())
+                    : s;
+            case NUMERIC -> s;
+        }).toList();
+    }
+
+    private static Optional<ModelStore.TrainingRecord> warmStartParent(ModelStore store, LocalDate runDate) {
+        Optional<String> latest = store.latestVersion();
+        if (latest.isEmpty()) {
+            LOG.info("train.warm-start is on but {} has no LATEST model: training from scratch", store.root());
+            return Optional.empty();
+        }
+        ModelStore.TrainingRecord r = store.record(latest.get());
+        if (LocalDate.parse(r.runDate()).isBefore(runDate)) {
+            return Optional.of(r);
+        }
+        if (r.runDate().equals(runDate.toString()) && r.parentVersion() != null) {
+            LOG.info("LATEST {} is this day's model: re-running from its parent {}", r.versionId(), r.parentVersion());
+            return Optional.of(store.record(r.parentVersion()));
+        }
+        if (r.runDate().equals(runDate.toString())) {
+            return Optional.empty();
+        }
+        throw new IllegalStateException("LATEST model " + r.versionId() + " ran for " + r.runDate()
+                + ", after run-date " + runDate + ": warm start goes forward in time only");
+    }
+
+    private static TrainerConfig withThreads(StageContext ctx, TrainerConfig t) {
+        if (t.intraOpThreads() > 0) {
+            return t;
+        }
+        String master = ctx.spark().sparkContext().master();
+        int cores = master.startsWith("local")
+                ? Runtime.getRuntime().availableProcessors()
+                : Integer.parseInt(ctx.spark().conf().get("spark.task.cpus", "1"));
+        return t.withIntraOpThreads(cores);
+    }
+
+    private static String sha(String s) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

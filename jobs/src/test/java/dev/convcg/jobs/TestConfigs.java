@@ -1,0 +1,29 @@
+package dev.convcg.jobs;
+
+import dev.convcg.jobs.config.PipelineConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Small configurations for stage tests, writing under a temporary storage root. */
+public final class TestConfigs {
+    private TestConfigs() {}
+
+    /** A tiny simulated world stored under {@code root}, with extra {@code key, value} overrides. */
+    public static PipelineConfig tiny(Path root, String... keyValues) {
+        Map<String, String> sets = new LinkedHashMap<>();
+        sets.put("storage.root", "\"" + root.toAbsolutePath() + "\"");
+        sets.put("simulate.days", "6");
+        sets.put("simulate.users", "300");
+        sets.put("simulate.pins", "400");
+        sets.put("simulate.advertisers", "20");
+        sets.put("simulate.categories", "8");
+        sets.put("simulate.topic-dim", "8");
+        sets.put("simulate.impressions-per-user-day", "10");
+        sets.put("simulate.partitions", "2");
+        for (int i = 0; i + 1 < keyValues.length; i += 2) {
+            sets.put(keyValues[i], keyValues[i + 1]);
+        }
+        return PipelineConfig.load(null, sets);
+    }
+}

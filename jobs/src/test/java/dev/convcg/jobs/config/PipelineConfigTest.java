@@ -1,0 +1,82 @@
+package dev.convcg.jobs.config;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineConfigTest {
+
+    @Test
+    void referenceDefaultsBind() {
+        PipelineConfig c = PipelineConfig.load(null, Map.of());
+        assertEquals("out", c.storageRoot());
+        assertEquals(14, c.simulate().days());
+        assertEquals(LocalDate.of(2026, 10, 1), c.simulate().startDate());
+        assertTrue(c.runDate().isEmpty());
+        assertEquals("local[2]", c.spark().master());
+        assertEquals(4, c.importSettings().eventValues().size());
+    }
+
+    @Test
+    void layersApplyStrongestFirst(@TempDir Path dir) throws Exception {
+        File file = dir.resolve("my.conf").toFile();
+        Files.writeString(file.toPath(), "convcg { simulate { users = 111, pins = 2222 }, storage.root = \"/data\" }");
+        System.setProperty("convcg.simulate.pins", "3333");
+        try {
+            PipelineConfig c = PipelineConfig.load(file, Map.of("simulate.users", "444", "run-date", "2026-10-05"));
+            assertEquals(444, c.simulate().users(), "--set beats the file");
+            assertEquals(3333, c.simulate().pins(), "-D beats the file");
+            assertEquals("/data", c.storageRoot(), "the file beats reference.conf");
+            assertEquals(LocalDate.of(2026, 10, 5), c.runDate().orElseThrow());
+        } finally {
+            System.clearProperty("convcg.simulate.pins");
+        }
+    }
+
+    @Test
+    void shippedConfigsBind() {
+        assertEquals(4000, PipelineConfig.load(new File("../conf/local.conf"), Map.of()).simulate().users());
+        assertEquals("", PipelineConfig.load(new File("../conf/cluster.conf"), Map.of()).spark().master());
+    }
+
+    @Test
+    void sparkConfPassesThrough() {
+        PipelineConfig c = PipelineConfig.load(null, Map.of("spark.conf.\"spark.executor.memory\"", "8g"));
+        assertEquals("8g", c.spark().conf().get("spark.executor.memory"));
+    }
+
+    @Test
+    void badValuesNameTheKeyTheValueAndWhatIsAllowed() {
+        assertMessage(Map.of("simulate.users", "-5"), "convcg.simulate.users = -5: expected a positive integer");
+        assertMessage(Map.of("simulate.users", "lots"), "convcg.simulate.users = \"lots\": expected an integer");
+        assertMessage(Map.of("simulate.malformed-rate", "1.5"), "convcg.simulate.malformed-rate = 1.5: expected a number in [0, 1]");
+        assertMessage(Map.of("run-date", "yesterday"), "convcg.run-date = \"yesterday\": expected a date yyyy-MM-dd");
+        assertMessage(Map.of("import-events.timestamp-unit", "weeks"), "convcg.import-events.timestamp-unit = \"weeks\": expected one of [SECONDS, MILLIS, ISO]");
+        assertMessage(Map.of("import-events.format", "xml"), "convcg.import-events.format = \"xml\": expected csv or parquet");
+        assertMessage(Map.of("simulate.advertisers", "99999999"), "convcg.simulate.advertisers = 99999999: must be at most pins");
+        assertMessage(Map.of("import-events.event-values.pv", "[CLICK]"), "convcg.import-events.event-values.pv = [CLICK]: a CLICK needs an IMPRESSION");
+    }
+
+    @Test
+    void unknownKeysAreRefused() {
+        assertMessage(Map.of("simulate.userz", "5"), "--set: unknown key(s) [convcg.simulate.userz]");
+    }
+
+    @Test
+    void missingConfigFileIsAnError() {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> PipelineConfig.load(new File("nope.conf"), Map.of()));
+        assertTrue(e.getMessage().contains("nope.conf: no such file"), e.getMessage());
+    }
+
+    private static void assertMessage(Map<String, String> sets, String expected) {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> PipelineConfig.load(null, sets));
+        assertTrue(e.getMessage().contains(expected), "message was: " + e.getMessage());
+    }
+}

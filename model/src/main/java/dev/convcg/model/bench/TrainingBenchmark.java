@@ -1,0 +1,180 @@
+package dev.convcg.model.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.config.TrainerConfig;
+import dev.convcg.model.data.TrainingBatch;
+import dev.convcg.model.features.FeatureKind;
+import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.model.features.FeatureSpec;
+import dev.convcg.model.train.TwoTowerTrainer;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Training throughput of the default model on synthetic batches, and its achieved FLOP/s relative
+ * to libtorch's dense matmul FLOP/s on the model's own GEMM shapes, measured in the same JVM.
+ *
+ * <p>FLOPs are counted analytically: every matrix product of shape (m×k)·(k×n) costs 2mkn; per
+ * step that is the cross layers, MLP, projection and heads of the user tower (B rows) and the pin
+ * tower (B + H rows), mean/attention pooling products, and the logits {@code U Pᵀ} per head
+ * (B × E × (B + H)). Backward costs twice the forward (gradient w.r.t. inputs and weights), so a
+ * step is 3× the forward GEMM FLOPs. Element-wise ops, embedding gathers/scatters and the Adam
+ * update are not counted: they are the overhead the ratio exposes.
+ *
+ * <p>Usage: {@code TrainingBenchmark [seconds=60] [batch=2048] [hardNegatives=64] [threads=0]}.
+ */
+public final class TrainingBenchmark {
+    private TrainingBenchmark() {}
+
+    /** A GEMM (m×k)·(k×n) executed {@code count} times per forward. */
+    record Gemm(long m, long k, long n, int count) {
+        double flops() {
+            return 2.0 * m * k * n * count;
+        }
+    }
+
+    public static void main(String[] args) {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 60;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
+        int hard = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        ModelConfig model = ModelConfig.defaults();
+        FeatureSchema schema = FeatureSchema.defaults();
+        TrainerConfig cfg = TrainerConfig.defaults().withBatchSize(batch)
+                .withIntraOpThreads(threads).withLogEveryNSteps(1_000_000);
+        int h = Math.min(hard, model.hardNegatives().maxCount());
+        List<Gemm> gemms = forwardGemms(model, schema, batch, h);
+        double stepFlops = 3 * gemms.stream().mapToDouble(Gemm::flops).sum();
+
+        SyntheticBatches data = new SyntheticBatches(schema, batch, h, 1_000_000, 20_000);
+        List<TrainingBatch> batches = data.batches(1, 4);
+        try (TwoTowerTrainer t = new TwoTowerTrainer(model, schema, cfg)) {
+            System.out.printf(Locale.ROOT, "parameters: %d, intra-op threads: %d, load avg: %.2f%n",
+                    t.parameterCount(), JniUtils.getNumThreads(), loadAverage());
+            for (int i = 0; i < 3; i++) {
+                t.trainStep(batches.get(i % batches.size()));
+            }
+            long steps = 0;
+            long t0 = System.nanoTime();
+            double elapsed;
+            do {
+                t.trainStep(batches.get((int) (steps % batches.size())));
+                steps++;
+                elapsed = (System.nanoTime() - t0) / 1e9;
+            } while (elapsed < seconds);
+            double examplesPerSec = steps * batch / elapsed;
+            double modelFlops = steps * stepFlops / elapsed;
+            double reference = matmulFlops(gemms, Math.max(3, seconds / 6));
+            double square = matmulFlops(List.of(new Gemm(2048, 2048, 2048, 1)), 3);
+            System.out.printf(Locale.ROOT, "batch %d + %d hard negatives, %d steps in %.1f s%n",
+                    batch, h, steps, elapsed);
+            System.out.printf(Locale.ROOT, "training examples/s: %.0f (%.1f ms/step)%n",
+                    examplesPerSec, 1000 * elapsed / steps);
+            System.out.printf(Locale.ROOT, "model GEMM FLOPs per step (fwd+bwd): %.3f GFLOP%n",
+                    stepFlops / 1e9);
+            System.out.printf(Locale.ROOT, "achieved model FLOP/s: %.2f GFLOP/s%n",
+                    modelFlops / 1e9);
+            System.out.printf(Locale.ROOT,
+                    "libtorch matmul on the model's GEMM shapes: %.2f GFLOP/s%n", reference / 1e9);
+            System.out.printf(Locale.ROOT, "libtorch matmul 2048^3: %.2f GFLOP/s%n", square / 1e9);
+            System.out.printf(Locale.ROOT, "ratio (model / libtorch same shapes): %.3f%n",
+                    modelFlops / reference);
+            System.out.printf(Locale.ROOT, "load avg after: %.2f%n", loadAverage());
+        }
+    }
+
+    /** Forward GEMMs of one training step. */
+    static List<Gemm> forwardGemms(ModelConfig model, FeatureSchema schema, long b, long h) {
+        List<Gemm> g = new ArrayList<>();
+        tower(g, model, schema.user(), b);
+        tower(g, model, schema.pin(), b + h);
+        int heads = model.heads().headCount();
+        long e = model.embeddingDim();
+        g.add(new Gemm(b, e, e, heads));
+        g.add(new Gemm(b + h, e, e, heads));
+        g.add(new Gemm(b, e, b + h, heads));
+        return g;
+    }
+
+    private static void tower(List<Gemm> g, ModelConfig model, List<FeatureSpec> specs, long rows) {
+        long d0 = specs.stream().mapToInt(FeatureSpec::outputWidth).sum();
+        for (FeatureSpec s : specs) {
+            if (s.kind() == FeatureKind.ID_SEQUENCE) {
+                g.add(new Gemm(rows, s.maxLength(), s.dim(), 1)); // pooling (batched 1×L·L×d)
+            }
+        }
+        ModelConfig.TowerConfig t = model.tower();
+        if (t.crossLayers() > 0) {
+            if (t.crossRank() == 0) {
+                g.add(new Gemm(rows, d0, d0, t.crossLayers()));
+            } else {
+                g.add(new Gemm(rows, d0, t.crossRank(), t.crossLayers()));
+                g.add(new Gemm(rows, t.crossRank(), d0, t.crossLayers()));
+            }
+        }
+        long in = d0; // PARALLEL reads x0, STACKED reads the cross output; both are d0 wide
+        for (int w : t.mlpWidths()) {
+            g.add(new Gemm(rows, in, w, 1));
+            in = w;
+        }
+        long last = t.mlpWidths().get(t.mlpWidths().size() - 1);
+        long projIn = t.arrangement() == ModelConfig.Arrangement.PARALLEL ? d0 + last : last;
+        g.add(new Gemm(rows, projIn, model.embeddingDim(), 1));
+    }
+
+    /** FLOP/s of plain libtorch matmuls over the given GEMMs, repeated for about {@code sec}. */
+    static double matmulFlops(List<Gemm> gemms, double sec) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            List<NDArray[]> ops = new ArrayList<>();
+            for (Gemm x : gemms) {
+                if (x.count() == 0) {
+                    continue;
+                }
+                ops.add(new NDArray[] {m.randomUniform(-1, 1, new Shape(x.m(), x.k())),
+                    m.randomUniform(-1, 1, new Shape(x.k(), x.n()))});
+            }
+            double flopsPerRound = gemms.stream().mapToDouble(Gemm::flops).sum();
+            runRound(m, gemms, ops);
+            long rounds = 0;
+            long t0 = System.nanoTime();
+            double elapsed;
+            do {
+                runRound(m, gemms, ops);
+                rounds++;
+                elapsed = (System.nanoTime() - t0) / 1e9;
+            } while (elapsed < sec);
+            return rounds * flopsPerRound / elapsed;
+        }
+    }
+
+    private static void runRound(NDManager m, List<Gemm> gemms, List<NDArray[]> ops) {
+        try (NDManager s = m.newSubManager()) {
+            int i = 0;
+            NDArray sink = null;
+            for (Gemm x : gemms) {
+                if (x.count() == 0) {
+                    continue;
+                }
+                NDArray[] ab = ops.get(i++);
+                for (int c = 0; c < x.count(); c++) {
+                    NDArray r = ab[0].matMul(ab[1]);
+                    r.attach(s);
+                    sink = r;
+                }
+            }
+            if (sink != null) {
+                sink.getFloat(0, 0);
+            }
+        }
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+}

@@ -1,0 +1,195 @@
+package dev.convcg.model.blocks;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+import ai.djl.util.PairList;
+import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.model.features.FeatureSpec;
+import dev.convcg.model.features.FeatureTensors;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The whole model: shared embedding tables, a user/context {@link Tower}, a pin {@link Tower},
+ * per-task heads and the learned temperature.
+ *
+ * <p>{@code u_k = normalize(H^u_k h_u)}, {@code p_k = normalize(H^p_k h_p)} where {@code H_k} is a
+ * linear (E, E) head; k = 0 is the conversion head (served) and, in MULTI_HEAD mode only, k = 1 is
+ * the engagement head. {@code τ = clamp(t, τ_min, τ_max)} with t a learned scalar.
+ *
+ * <p>forward input: the user tower tensors followed by the pin tower tensors (see {@link
+ * FeatureTensors}); the two batches may have different row counts (B user rows, B + H pins).
+ * forward output: {@code [u_0, p_0, (u_1, p_1,) τ]} with u (B, E), p (B+H, E), τ (1).
+ */
+public final class TwoTowerBlock extends AbstractBlock {
+    private static final byte VERSION = 1;
+
+    private final ModelConfig config;
+    private final FeatureSchema schema;
+    private final EmbeddingTables tables;
+    private final Tower user;
+    private final Tower pin;
+    private final List<Linear> userHeads = new ArrayList<>();
+    private final List<Linear> pinHeads = new ArrayList<>();
+    private final Parameter temperature;
+
+    public TwoTowerBlock(ModelConfig config, FeatureSchema schema) {
+        super(VERSION);
+        this.config = config;
+        this.schema = schema;
+        temperature = addParameter(Parameter.builder()
+                .setName("temperature")
+                .setType(Parameter.Type.OTHER)
+                .optShape(new Shape(1))
+                .optInitializer(new ConstantInitializer(config.temperature().initial()))
+                .build());
+        tables = addChildBlock("tables", new EmbeddingTables(schema.tables()));
+        user = addChildBlock("user", tower(config, schema.user()));
+        pin = addChildBlock("pin", tower(config, schema.pin()));
+        int e = config.embeddingDim();
+        for (int k = 0; k < config.heads().headCount(); k++) {
+            userHeads.add(addChildBlock("user_head" + k, Linear.builder().setUnits(e).build()));
+            pinHeads.add(addChildBlock("pin_head" + k, Linear.builder().setUnits(e).build()));
+        }
+    }
+
+    private Tower tower(ModelConfig c, List<FeatureSpec> specs) {
+        return Tower.builder()
+                .setFeatures(FeatureEmbeddingBlock.builder().setSpecs(specs).setTables(tables)
+                        .build())
+                .setArrangement(c.tower().arrangement())
+                .setCrossLayers(c.tower().crossLayers())
+                .optCrossRank(c.tower().crossRank())
+                .setMlpWidths(c.tower().mlpWidths())
+                .setOutputDim(c.embeddingDim())
+                .build();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public FeatureSchema schema() {
+        return schema;
+    }
+
+    public Tower userTower() {
+        return user;
+    }
+
+    public Tower pinTower() {
+        return pin;
+    }
+
+    public int headCount() {
+        return userHeads.size();
+    }
+
+    /** Initialises every parameter (tables first) with shapes derived from the config. */
+    public void initialize(NDManager manager) {
+        initialize(manager, DataType.FLOAT32, inputShapes(schema, 1));
+    }
+
+    /** Shapes of the forward input for B user rows and B pins. */
+    public static Shape[] inputShapes(FeatureSchema schema, long rows) {
+        List<Shape> shapes = new ArrayList<>();
+        for (List<FeatureSpec> tower : List.of(schema.user(), schema.pin())) {
+            for (FeatureSpec s : tower) {
+                switch (s.kind()) {
+                    case ID -> shapes.add(new Shape(rows));
+                    case ID_SEQUENCE -> {
+                        shapes.add(new Shape(rows, s.maxLength()));
+                        shapes.add(new Shape(rows, s.maxLength()));
+                    }
+                    case NUMERIC -> shapes.add(new Shape(rows, 1));
+                    case VECTOR -> {
+                        shapes.add(new Shape(rows, s.dim()));
+                        shapes.add(new Shape(rows, 1));
+                    }
+                }
+            }
+        }
+        return shapes.toArray(new Shape[0]);
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        int split = FeatureTensors.arity(schema.user());
+        NDList u = encodeUsers(ps, inputs.subNDList(0, split), training);
+        NDList p = encodePins(ps, inputs.subNDList(split), training);
+        NDList out = new NDList(2 * u.size() + 1);
+        for (int k = 0; k < u.size(); k++) {
+            out.add(u.get(k));
+            out.add(p.get(k));
+        }
+        NDArray tau = temperature(ps, u.head().getDevice(), training);
+        tau.attach(u.head().getManager());
+        out.add(tau);
+        return out;
+    }
+
+    /** L2-normalised user embeddings, one (B, E) array per head (head 0 = served). */
+    public NDList encodeUsers(ParameterStore ps, NDList userInputs, boolean training) {
+        return heads(ps, userHeads, user.forward(ps, userInputs, training).head(), training);
+    }
+
+    /** L2-normalised pin embeddings, one (B, E) array per head (head 0 = served). */
+    public NDList encodePins(ParameterStore ps, NDList pinInputs, boolean training) {
+        return heads(ps, pinHeads, pin.forward(ps, pinInputs, training).head(), training);
+    }
+
+    private static NDList heads(
+            ParameterStore ps, List<Linear> heads, NDArray h, boolean training) {
+        NDList out = new NDList(heads.size());
+        for (Linear head : heads) {
+            out.add(head.forward(ps, new NDList(h), training).head().normalize(2, 1, 1e-12));
+        }
+        return out;
+    }
+
+    /** The clamped temperature τ, shape (1), attached to the parameter's manager. */
+    public NDArray temperature(ParameterStore ps, Device device, boolean training) {
+        return ps.getValue(temperature, device, training)
+                .clip(config.temperature().min(), config.temperature().max());
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
+        int split = FeatureTensors.arity(schema.user());
+        tables.initialize(manager, dataType, new Shape(1));
+        Shape[] userShapes = java.util.Arrays.copyOfRange(shapes, 0, split);
+        Shape[] pinShapes = java.util.Arrays.copyOfRange(shapes, split, shapes.length);
+        user.initialize(manager, dataType, userShapes);
+        pin.initialize(manager, dataType, pinShapes);
+        Shape e = new Shape(1, config.embeddingDim());
+        for (int k = 0; k < userHeads.size(); k++) {
+            userHeads.get(k).initialize(manager, dataType, e);
+            pinHeads.get(k).initialize(manager, dataType, e);
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        int split = FeatureTensors.arity(schema.user());
+        Shape u = new Shape(inputShapes[0].get(0), config.embeddingDim());
+        Shape p = new Shape(inputShapes[split].get(0), config.embeddingDim());
+        Shape[] out = new Shape[2 * headCount() + 1];
+        for (int k = 0; k < headCount(); k++) {
+            out[2 * k] = u;
+            out[2 * k + 1] = p;
+        }
+        out[out.length - 1] = new Shape(1);
+        return out;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.convcg.model.config;
+
+import java.util.List;
+
+/**
+ * Architecture and loss settings of the two-tower model. Every ablation lever of the evaluation
+ * (parallel vs stacked towers, multi-head vs unified, advertiser loss, hard negatives, example
+ * reweighting, logQ) is a field here, so an experiment is a config diff.
+ *
+ * @param embeddingDim dimension E of the served (L2-normalised) embeddings; default 64
+ * @param tower tower arrangement and sizes (shared by the user and the pin tower)
+ * @param temperature learned softmax temperature: initial value and clamp range
+ * @param heads multi-task arrangement and task weights
+ * @param logQCorrection subtract {@code log(pin_sampling_prob)} from in-batch logits; default on
+ * @param hardNegatives extra hard-negative columns; default on, at most 64
+ * @param advertiserLoss advertiser-level in-batch softmax; default on, weight 0.1
+ * @param useExampleWeights multiply each row's loss by its {@code weight} column (conversion type /
+ *     duration reweighting); off means every row weighs 1; default on
+ */
+public record ModelConfig(
+        int embeddingDim,
+        TowerConfig tower,
+        TemperatureConfig temperature,
+        HeadConfig heads,
+        boolean logQCorrection,
+        HardNegativeConfig hardNegatives,
+        AdvertiserLossConfig advertiserLoss,
+        boolean useExampleWeights) {
+
+    public ModelConfig {
+        Checks.positive("model.embeddingDim", embeddingDim);
+        Checks.notNull("model.tower", tower);
+        Checks.notNull("model.temperature", temperature);
+        Checks.notNull("model.heads", heads);
+        Checks.notNull("model.hardNegatives", hardNegatives);
+        Checks.notNull("model.advertiserLoss", advertiserLoss);
+    }
+
+    public static ModelConfig defaults() {
+        return new ModelConfig(
+                64,
+                TowerConfig.defaults(),
+                TemperatureConfig.defaults(),
+                HeadConfig.defaults(),
+                true,
+                HardNegativeConfig.defaults(),
+                AdvertiserLossConfig.defaults(),
+                true);
+    }
+
+    public ModelConfig withTower(TowerConfig t) {
+        return new ModelConfig(embeddingDim, t, temperature, heads, logQCorrection, hardNegatives,
+                advertiserLoss, useExampleWeights);
+    }
+
+    public ModelConfig withEmbeddingDim(int e) {
+        return new ModelConfig(e, tower, temperature, heads, logQCorrection, hardNegatives,
+                advertiserLoss, useExampleWeights);
+    }
+
+    public ModelConfig withTemperature(TemperatureConfig t) {
+        return new ModelConfig(embeddingDim, tower, t, heads, logQCorrection, hardNegatives,
+                advertiserLoss, useExampleWeights);
+    }
+
+    public ModelConfig withHeads(HeadConfig h) {
+        return new ModelConfig(embeddingDim, tower, temperature, h, logQCorrection, hardNegatives,
+                advertiserLoss, useExampleWeights);
+    }
+
+    public ModelConfig withLogQCorrection(boolean on) {
+        return new ModelConfig(embeddingDim, tower, temperature, heads, on, hardNegatives,
+                advertiserLoss, useExampleWeights);
+    }
+
+    public ModelConfig withHardNegatives(HardNegativeConfig h) {
+        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection, h,
+                advertiserLoss, useExampleWeights);
+    }
+
+    public ModelConfig withAdvertiserLoss(AdvertiserLossConfig a) {
+        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
+                hardNegatives, a, useExampleWeights);
+    }
+
+    public ModelConfig withUseExampleWeights(boolean on) {
+        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
+                hardNegatives, advertiserLoss, on);
+    }
+
+    /** How the cross network and the MLP are combined inside a tower. */
+    public enum Arrangement {
+        /** Cross network and MLP read the same input; outputs are concatenated, then projected. */
+        PARALLEL,
+        /** Cross network first, the MLP reads its output, then projection. */
+        STACKED
+    }
+
+    /** How the two tasks share output heads. */
+    public enum HeadMode {
+        /** Shared towers, one head per task; the conversion head is served. */
+        MULTI_HEAD,
+        /** One head trained by both tasks, mixed by task weights; that head is served. */
+        UNIFIED
+    }
+
+    /**
+     * Tower layout.
+     *
+     * @param arrangement PARALLEL (default) or STACKED
+     * @param crossLayers number L of DCNv2 cross layers (0 disables the cross network); default 3
+     * @param crossRank rank r of {@code W = U Vᵀ}; 0 means full rank (default)
+     * @param mlpWidths hidden widths of the MLP; default [512, 256, 128]
+     */
+    public record TowerConfig(
+            Arrangement arrangement, int crossLayers, int crossRank, List<Integer> mlpWidths) {
+        public TowerConfig {
+            Checks.notNull("model.tower.arrangement", arrangement);
+            Checks.nonNegative("model.tower.crossLayers", crossLayers);
+            Checks.nonNegative("model.tower.crossRank", crossRank);
+            Checks.nonEmpty("model.tower.mlpWidths", mlpWidths);
+            for (Integer w : mlpWidths) {
+                Checks.require(w != null && w > 0, "model.tower.mlpWidths", mlpWidths,
+                        "positive integers");
+            }
+            mlpWidths = List.copyOf(mlpWidths);
+        }
+
+        public static TowerConfig defaults() {
+            return new TowerConfig(Arrangement.PARALLEL, 3, 0, List.of(512, 256, 128));
+        }
+    }
+
+    /**
+     * Learned temperature τ: logits are {@code u·p / clamp(τ, min, max)}.
+     *
+     * @param initial initial τ; default 0.05
+     * @param min lower clamp; default 0.01
+     * @param max upper clamp; default 1.0
+     */
+    public record TemperatureConfig(float initial, float min, float max) {
+        public TemperatureConfig {
+            Checks.positive("model.temperature.min", min);
+            Checks.require(max >= min, "model.temperature.max", max, "a number >= min (" + min + ")");
+            Checks.inRange("model.temperature.initial", initial, min, max);
+        }
+
+        public static TemperatureConfig defaults() {
+            return new TemperatureConfig(0.05f, 0.01f, 1.0f);
+        }
+    }
+
+    /**
+     * Multi-task heads.
+     *
+     * @param mode MULTI_HEAD (default) or UNIFIED
+     * @param conversionWeight weight λ_conv of the conversion task loss; default 1.0
+     * @param engagementWeight weight λ_eng of the engagement task loss; default 0.5
+     */
+    public record HeadConfig(HeadMode mode, float conversionWeight, float engagementWeight) {
+        public HeadConfig {
+            Checks.notNull("model.heads.mode", mode);
+            Checks.nonNegative("model.heads.conversionWeight", conversionWeight);
+            Checks.nonNegative("model.heads.engagementWeight", engagementWeight);
+        }
+
+        public static HeadConfig defaults() {
+            return new HeadConfig(HeadMode.MULTI_HEAD, 1.0f, 0.5f);
+        }
+
+        public int headCount() {
+            return mode == HeadMode.MULTI_HEAD ? 2 : 1;
+        }
+    }
+
+    /**
+     * Hard-negative columns appended to the in-batch softmax.
+     *
+     * @param enabled use the batch's hard negatives; default true
+     * @param maxCount at most H columns are used (extra ones are ignored); default 64
+     */
+    public record HardNegativeConfig(boolean enabled, int maxCount) {
+        public HardNegativeConfig {
+            Checks.nonNegative("model.hardNegatives.maxCount", maxCount);
+        }
+
+        public static HardNegativeConfig defaults() {
+            return new HardNegativeConfig(true, 64);
+        }
+    }
+
+    /**
+     * Advertiser-level loss: an in-batch softmax in which every column whose pin belongs to the
+     * row's advertiser counts as a positive (see docs/model.md for the formula).
+     *
+     * @param enabled on/off; default true
+     * @param weight weight λ_adv in the total loss; default 0.1
+     */
+    public record AdvertiserLossConfig(boolean enabled, float weight) {
+        public AdvertiserLossConfig {
+            Checks.nonNegative("model.advertiserLoss.weight", weight);
+        }
+
+        public static AdvertiserLossConfig defaults() {
+            return new AdvertiserLossConfig(true, 0.1f);
+        }
+    }
+}

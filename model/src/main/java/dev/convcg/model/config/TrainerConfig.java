@@ -1,0 +1,213 @@
+package dev.convcg.model.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Optimisation, scheduling, checkpointing and device settings of {@code TwoTowerTrainer}.
+ *
+ * @param optimizer ADAM (L2 added to the gradient) or ADAMW (decoupled decay); default ADAMW
+ * @param learningRate peak learning rate; default 1e-3
+ * @param weightDecay L2 (ADAM) or decoupled (ADAMW) decay; default 1e-5
+ * @param schedule learning-rate schedule; default warm-up 200 steps then cosine over 20 000
+ * @param gradClipNorm global L2 norm the gradient is clipped to; 0 disables; default 1.0
+ * @param seed seed for parameter initialisation; default 42
+ * @param batchSize nominal rows per batch (used by the data side and the benchmark); default 2048
+ * @param epochs passes over the data; default 1
+ * @param checkpointEveryNSteps checkpoint period in optimizer steps (0 = only at epoch ends);
+ *     default 1000
+ * @param checkpointDir checkpoint directory; empty disables checkpoints; default ""
+ * @param keepCheckpoints how many most recent checkpoints to keep; default 2
+ * @param resume resume from the latest checkpoint in {@code checkpointDir} when one exists; default
+ *     true
+ * @param devices "cpu" or a comma list like "gpu:0,gpu:1"; default "cpu"
+ * @param fallbackToCpu if a requested GPU is missing, train on CPU instead of failing; default false
+ * @param intraOpThreads libtorch intra-op threads; 0 keeps libtorch's default (all cores)
+ * @param logEveryNSteps progress log period; default 50
+ */
+public record TrainerConfig(
+        Optimizer optimizer,
+        float learningRate,
+        float weightDecay,
+        ScheduleConfig schedule,
+        float gradClipNorm,
+        int seed,
+        int batchSize,
+        int epochs,
+        int checkpointEveryNSteps,
+        String checkpointDir,
+        int keepCheckpoints,
+        boolean resume,
+        String devices,
+        boolean fallbackToCpu,
+        int intraOpThreads,
+        int logEveryNSteps) {
+
+    public TrainerConfig {
+        Checks.notNull("trainer.optimizer", optimizer);
+        Checks.positive("trainer.learningRate", learningRate);
+        Checks.nonNegative("trainer.weightDecay", weightDecay);
+        Checks.notNull("trainer.schedule", schedule);
+        Checks.nonNegative("trainer.gradClipNorm", gradClipNorm);
+        Checks.positive("trainer.batchSize", batchSize);
+        Checks.positive("trainer.epochs", epochs);
+        Checks.nonNegative("trainer.checkpointEveryNSteps", checkpointEveryNSteps);
+        checkpointDir = checkpointDir == null ? "" : checkpointDir;
+        Checks.positive("trainer.keepCheckpoints", keepCheckpoints);
+        Checks.notNull("trainer.devices", devices);
+        parseDevices(devices);
+        Checks.nonNegative("trainer.intraOpThreads", intraOpThreads);
+        Checks.positive("trainer.logEveryNSteps", logEveryNSteps);
+    }
+
+    public static TrainerConfig defaults() {
+        return new TrainerConfig(Optimizer.ADAMW, 1e-3f, 1e-5f, ScheduleConfig.defaults(), 1.0f,
+                42, 2048, 1, 1000, "", 2, true, "cpu", false, 0, 50);
+    }
+
+    public TrainerConfig withLearningRate(float lr) {
+        return new TrainerConfig(optimizer, lr, weightDecay, schedule, gradClipNorm, seed,
+                batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withSchedule(ScheduleConfig s) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, s, gradClipNorm, seed,
+                batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withEpochs(int e) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, batchSize, e, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withCheckpoints(String dir, int everyNSteps) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, batchSize, epochs, everyNSteps, dir, keepCheckpoints, resume, devices,
+                fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withDevices(String d, boolean fallback) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
+                resume, d, fallback, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withSeed(int s) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm, s,
+                batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withBatchSize(int b) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, b, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withOptimizer(Optimizer o, float wd, float clipNorm) {
+        return new TrainerConfig(o, learningRate, wd, schedule, clipNorm, seed, batchSize, epochs,
+                checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume, devices,
+                fallbackToCpu, intraOpThreads, logEveryNSteps);
+    }
+
+    public TrainerConfig withLogEveryNSteps(int n) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
+                resume, devices, fallbackToCpu, intraOpThreads, n);
+    }
+
+    public TrainerConfig withIntraOpThreads(int n) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
+                resume, devices, fallbackToCpu, n, logEveryNSteps);
+    }
+
+    /**
+     * Parses a device list: "cpu", or "gpu:0,gpu:1" (also "gpu" = gpu:0).
+     *
+     * @return -1 for cpu, else GPU indices in order
+     */
+    public static List<Integer> parseDevices(String spec) {
+        String s = spec.trim().toLowerCase(Locale.ROOT);
+        List<Integer> gpus = new ArrayList<>();
+        if (s.equals("cpu")) {
+            gpus.add(-1);
+            return gpus;
+        }
+        for (String part : s.split(",")) {
+            String p = part.trim();
+            int idx;
+            if (p.equals("gpu")) {
+                idx = 0;
+            } else if (p.startsWith("gpu:")) {
+                try {
+                    idx = Integer.parseInt(p.substring(4));
+                } catch (NumberFormatException e) {
+                    idx = -1;
+                }
+            } else {
+                idx = -1;
+            }
+            Checks.require(idx >= 0 && !gpus.contains(idx), "trainer.devices", spec,
+                    "\"cpu\" or a list of distinct \"gpu:<index>\" such as \"gpu:0,gpu:1\"");
+            gpus.add(idx);
+        }
+        return gpus;
+    }
+
+    /** Optimizer family. */
+    public enum Optimizer {
+        ADAM,
+        ADAMW
+    }
+
+    /** Learning-rate schedule family. */
+    public enum ScheduleKind {
+        /** Constant learning rate after the warm-up. */
+        CONSTANT,
+        /** Linear warm-up, then cosine decay to {@code minLrFraction × lr}. */
+        WARMUP_COSINE,
+        /** Linear warm-up, then multiply by {@code stepFactor} every {@code stepEvery} steps. */
+        STEP
+    }
+
+    /**
+     * Learning-rate schedule.
+     *
+     * @param kind CONSTANT, WARMUP_COSINE (default) or STEP
+     * @param warmupSteps linear warm-up length; default 200
+     * @param decaySteps cosine length after warm-up; default 20 000
+     * @param minLrFraction floor of the cosine as a fraction of the peak; default 0.05
+     * @param stepEvery STEP period; default 5000
+     * @param stepFactor STEP multiplier; default 0.5
+     */
+    public record ScheduleConfig(
+            ScheduleKind kind,
+            int warmupSteps,
+            int decaySteps,
+            float minLrFraction,
+            int stepEvery,
+            float stepFactor) {
+        public ScheduleConfig {
+            Checks.notNull("trainer.schedule.kind", kind);
+            Checks.nonNegative("trainer.schedule.warmupSteps", warmupSteps);
+            Checks.positive("trainer.schedule.decaySteps", decaySteps);
+            Checks.inRange("trainer.schedule.minLrFraction", minLrFraction, 0, 1);
+            Checks.positive("trainer.schedule.stepEvery", stepEvery);
+            Checks.require(stepFactor > 0 && stepFactor <= 1, "trainer.schedule.stepFactor",
+                    stepFactor, "a number in (0, 1]");
+        }
+
+        public static ScheduleConfig defaults() {
+            return new ScheduleConfig(ScheduleKind.WARMUP_COSINE, 200, 20_000, 0.05f, 5000, 0.5f);
+        }
+
+        public static ScheduleConfig constant() {
+            return new ScheduleConfig(ScheduleKind.CONSTANT, 0, 1, 0f, 1, 1f);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.convcg.model.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.convcg.model.config.TrainerConfig;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Resolves {@link TrainerConfig#devices()} against the GPUs libtorch can see. */
+public final class Devices {
+    private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
+
+    private Devices() {}
+
+    /**
+     * @throws IllegalStateException when a GPU is requested that does not exist and
+     *     {@code fallbackToCpu} is false
+     */
+    public static Device[] resolve(TrainerConfig config) {
+        return resolve(config.devices(), config.fallbackToCpu(), Engine.getInstance().getGpuCount());
+    }
+
+    static Device[] resolve(String spec, boolean fallbackToCpu, int gpuCount) {
+        List<Integer> ids = TrainerConfig.parseDevices(spec);
+        if (ids.size() == 1 && ids.get(0) < 0) {
+            return new Device[] {Device.cpu()};
+        }
+        int max = ids.stream().mapToInt(Integer::intValue).max().orElse(0);
+        if (max >= gpuCount) {
+            String msg = "trainer.devices = \"" + spec + "\" asks for GPU " + max + " but libtorch"
+                    + " sees " + gpuCount + " GPU(s) (the CPU-only native library sees none);"
+                    + " use \"cpu\", install a CUDA libtorch, or set trainer.fallbackToCpu = true";
+            if (!fallbackToCpu) {
+                throw new IllegalStateException(msg);
+            }
+            LOG.warn("{}; falling back to cpu", msg);
+            return new Device[] {Device.cpu()};
+        }
+        return ids.stream().map(Device::gpu).toArray(Device[]::new);
+    }
+}

@@ -1,0 +1,235 @@
+package dev.convcg.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.Loss;
+import dev.convcg.model.blocks.TwoTowerBlock;
+import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.config.ModelConfig.AdvertiserLossConfig;
+import dev.convcg.model.config.ModelConfig.HeadConfig;
+import dev.convcg.model.config.ModelConfig.HeadMode;
+import dev.convcg.model.data.Task;
+import dev.convcg.model.data.TrainingBatch;
+import dev.convcg.model.features.FeatureBatch;
+import dev.convcg.model.loss.TwoTowerLoss;
+import org.junit.jupiter.api.Test;
+
+class LossTest {
+    private static final byte C = Task.CONVERSION.code();
+    private static final byte E = Task.ENGAGEMENT.code();
+
+    /** Plain config: only the conversion task, no advertiser loss, unit weights. */
+    private static ModelConfig plain(boolean logQ) {
+        return ModelConfig.defaults()
+                .withHeads(new HeadConfig(HeadMode.UNIFIED, 1f, 1f))
+                .withAdvertiserLoss(new AdvertiserLossConfig(false, 0f))
+                .withLogQCorrection(logQ);
+    }
+
+    private static TrainingBatch batch(long[] pins, long[] advs, byte[] tasks, float[] w,
+            double[] q, long[] negPins) {
+        FeatureBatch rows = FeatureBatch.builder(pins.length).build();
+        int h = negPins.length;
+        return new TrainingBatch(rows, rows, pins, advs, tasks, w, q,
+                h == 0 ? null : FeatureBatch.builder(h).build(), negPins, new long[h]);
+    }
+
+    private static NDList terms(NDManager m, ModelConfig cfg, TrainingBatch b, float tau,
+            float[][]... emb) {
+        NDList preds = new NDList();
+        for (float[][] e : emb) {
+            preds.add(m.create(e));
+        }
+        preds.add(m.create(new float[] {tau}));
+        int h = b.hardNegatives();
+        return new TwoTowerLoss(cfg).terms(TwoTowerLoss.labels(m, cfg, b, h), preds);
+    }
+
+    private static double ce(double[] logits, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double z : logits) {
+            max = Math.max(max, z);
+        }
+        double s = 0;
+        for (double z : logits) {
+            s += Math.exp(z - max);
+        }
+        return Math.log(s) + max - logits[target];
+    }
+
+    @Test
+    void logQSubtractsLogProbabilityExactly() {
+        float[][] u = {{1, 0}, {0, 1}};
+        float[][] p = {{1, 0}, {0, 1}};
+        double[] q = {0.5, 0.1};
+        TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, C},
+                new float[] {1, 1}, q, new long[0]);
+        try (NDManager m = NDManager.newBaseManager()) {
+            double got = terms(m, plain(true), b, 1f, u, p).get(1).getFloat();
+            double l0 = ce(new double[] {1 - Math.log(0.5), 0 - Math.log(0.1)}, 0);
+            double l1 = ce(new double[] {0 - Math.log(0.5), 1 - Math.log(0.1)}, 1);
+            assertEquals((l0 + l1) / 2, got, 1e-5);
+            double off = terms(m, plain(false), b, 1f, u, p).get(1).getFloat();
+            assertEquals((ce(new double[] {1, 0}, 0) + ce(new double[] {0, 1}, 1)) / 2, off,
+                    1e-5);
+        }
+    }
+
+    @Test
+    void logQCorrectionPenalisesPopularNegativesLess() {
+        // Row 0's negative is column 1. The more often pin 1 is sampled (larger q), the more it
+        // appears as a negative, so its corrected logit is lowered and row 0's loss must fall.
+        float[][] u = {{1, 0}, {0.6f, 0.8f}};
+        float[][] p = {{1, 0}, {0.6f, 0.8f}};
+        try (NDManager m = NDManager.newBaseManager()) {
+            double rare = rowZeroLoss(m, u, p, 0.001);
+            double popular = rowZeroLoss(m, u, p, 0.5);
+            assertTrue(popular < rare, "popular " + popular + " rare " + rare);
+        }
+    }
+
+    private static double rowZeroLoss(NDManager m, float[][] u, float[][] p, double qNegative) {
+        TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, E},
+                new float[] {1, 1}, new double[] {0.1, qNegative}, new long[0]);
+        return terms(m, plain(true), b, 1f, u, p).get(1).getFloat();
+    }
+
+    @Test
+    void accidentalHitsAreMaskedExceptTheDiagonal() {
+        float[][] u = {{1, 0}, {0, 1}, {0.6f, 0.8f}};
+        float[][] p = {{0.8f, 0.6f}, {1, 0}, {0, 1}, {0.6f, 0.8f}};
+        // Rows 0 and 1 share pin 7; hard negative (column 3) is pin 9 = row 2's positive.
+        TrainingBatch b = batch(new long[] {7, 7, 9}, new long[] {1, 2, 3},
+                new byte[] {C, C, C}, new float[] {1, 1, 1}, new double[] {1, 1, 1},
+                new long[] {9});
+        try (NDManager m = NDManager.newBaseManager()) {
+            double got = terms(m, plain(false), b, 1f, u, p).get(1).getFloat();
+            double[][] s = new double[3][4];
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 4; j++) {
+                    s[i][j] = u[i][0] * p[j][0] + u[i][1] * p[j][1];
+                }
+            }
+            double l0 = ce(new double[] {s[0][0], s[0][2], s[0][3]}, 0);
+            double l1 = ce(new double[] {s[1][1], s[1][2], s[1][3]}, 0);
+            double l2 = ce(new double[] {s[2][0], s[2][1], s[2][2]}, 2);
+            assertEquals((l0 + l1 + l2) / 3, got, 1e-5);
+        }
+    }
+
+    @Test
+    void matchesDjlSoftmaxCrossEntropyWithoutCorrections() {
+        float[][] u = {{0.6f, 0.8f}, {1, 0}, {0, 1}};
+        float[][] p = {{0, 1}, {0.8f, 0.6f}, {1, 0}};
+        TrainingBatch b = batch(new long[] {1, 2, 3}, new long[] {1, 2, 3},
+                new byte[] {C, C, C}, new float[] {1, 1, 1}, new double[] {0.2, 0.3, 0.4},
+                new long[0]);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float tau = 0.5f;
+            double ours = terms(m, plain(false), b, tau, u, p).get(1).getFloat();
+            NDArray logits = m.create(u).matMul(m.create(p).transpose()).div(tau);
+            double djl = Loss.softmaxCrossEntropyLoss().evaluate(
+                    new NDList(m.create(new float[] {0, 1, 2})), new NDList(logits)).getFloat();
+            assertEquals(djl, ours, 1e-5);
+        }
+    }
+
+    @Test
+    void taskWeightsHeadsAndExampleWeights() {
+        float[][] u0 = {{1, 0}, {0, 1}};
+        float[][] p0 = {{0.6f, 0.8f}, {0, 1}};
+        float[][] u1 = {{0, 1}, {1, 0}};
+        float[][] p1 = {{1, 0}, {0.8f, 0.6f}};
+        TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, E},
+                new float[] {2f, 0.5f}, new double[] {1, 1}, new long[0]);
+        ModelConfig multi = ModelConfig.defaults()
+                .withHeads(new HeadConfig(HeadMode.MULTI_HEAD, 1f, 0.25f))
+                .withAdvertiserLoss(new AdvertiserLossConfig(false, 0f))
+                .withLogQCorrection(false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDList t = terms(m, multi, b, 1f, u0, p0, u1, p1);
+            double conv = 2f * ce(new double[] {dot(u0[0], p0[0]), dot(u0[0], p0[1])}, 0);
+            double eng = 0.5f * ce(new double[] {dot(u1[1], p1[0]), dot(u1[1], p1[1])}, 1);
+            assertEquals(conv, t.get(1).getFloat(), 1e-5);
+            assertEquals(eng, t.get(2).getFloat(), 1e-5);
+            assertEquals(conv + 0.25 * eng, t.get(0).getFloat(), 1e-5);
+
+            ModelConfig unified = multi.withHeads(new HeadConfig(HeadMode.UNIFIED, 1f, 0.25f))
+                    .withUseExampleWeights(false);
+            NDList tu = terms(m, unified, b, 1f, u0, p0);
+            double engU = ce(new double[] {dot(u0[1], p0[0]), dot(u0[1], p0[1])}, 1);
+            assertEquals(conv / 2, tu.get(1).getFloat(), 1e-5);
+            assertEquals(engU, tu.get(2).getFloat(), 1e-5);
+        }
+    }
+
+    @Test
+    void advertiserLossTreatsSameAdvertiserPinsAsPositives() {
+        float[][] u = {{1, 0}, {0, 1}, {0.6f, 0.8f}};
+        float[][] p = {{0.8f, 0.6f}, {1, 0}, {0, 1}};
+        TrainingBatch b = batch(new long[] {1, 2, 3}, new long[] {5, 5, 6},
+                new byte[] {C, C, C}, new float[] {1, 1, 1}, new double[] {1, 1, 1},
+                new long[0]);
+        ModelConfig cfg = plain(false).withAdvertiserLoss(new AdvertiserLossConfig(true, 0.5f));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDList t = terms(m, cfg, b, 1f, u, p);
+            double expected = 0;
+            for (int i = 0; i < 3; i++) {
+                double all = 0;
+                double pos = 0;
+                for (int j = 0; j < 3; j++) {
+                    double e = Math.exp(dot(u[i], p[j]));
+                    all += e;
+                    if (b.advertiserIds()[i] == b.advertiserIds()[j]) {
+                        pos += e;
+                    }
+                }
+                expected += -Math.log(pos / all) / 3;
+            }
+            assertEquals(expected, t.get(3).getFloat(), 1e-5);
+            assertEquals(t.get(1).getFloat() + 0.5 * expected, t.get(0).getFloat(), 1e-5);
+        }
+    }
+
+    @Test
+    void temperatureIsClampedToConfiguredRange() {
+        ModelConfig cfg = TestSchemas.smallModel()
+                .withTemperature(new ModelConfig.TemperatureConfig(0.1f, 0.05f, 0.5f));
+        try (NDManager m = NDManager.newBaseManager()) {
+            TwoTowerBlock block = new TwoTowerBlock(cfg, TestSchemas.small());
+            block.initialize(m);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray t = BlocksTest.param(block, "temperature").getArray();
+            assertEquals(0.1f, block.temperature(ps, Device.cpu(), false).getFloat(0), 1e-7);
+            t.set(new float[] {10f});
+            assertEquals(0.5f, block.temperature(ps, Device.cpu(), false).getFloat(0), 1e-7);
+            t.set(new float[] {0.001f});
+            assertEquals(0.05f, block.temperature(ps, Device.cpu(), false).getFloat(0), 1e-7);
+            // logits scale with 1/τ: same embeddings, τ = 0.5 vs the clamped floor 0.05
+            float[][] u = {{1, 0}, {0, 1}};
+            float[][] p = {{0.6f, 0.8f}, {0, 1}};
+            TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, C},
+                    new float[] {1, 1}, new double[] {1, 1}, new long[0]);
+            double l = terms(m, plain(false), b, 0.05f, u, p).get(1).getFloat();
+            double expected = (ce(new double[] {0.6 / 0.05, 0}, 0)
+                    + ce(new double[] {0.8 / 0.05, 1 / 0.05}, 1)) / 2;
+            assertEquals(expected, l, 1e-4);
+            assertEquals(new Shape(1), t.getShape());
+        }
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,28 @@
+# Sourced by the scripts: builds the project when a source is newer than the last build, then runs a main class
+# on the embedded Spark with the JVM flags Spark needs on Java 17.
+#   convcg_java MAIN_CLASS [ARGS...]
+VERSION=0.1.0-SNAPSHOT
+JOBS_JAR="jobs/target/jobs-$VERSION.jar"
+CLASSPATH_FILE="jobs/target/classpath.txt"
+SPARK_JAVA_OPTS="-XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true"
+
+convcg_build_if_stale() {
+  if [[ ! -f "$JOBS_JAR" || ! -f "$CLASSPATH_FILE" \
+        || -n "$(find pom.xml */pom.xml */src/main -newer "$CLASSPATH_FILE" -print -quit 2>/dev/null)" ]]; then
+    echo "[convcg] building (mvn -DskipTests install)..." >&2
+    mvn -B -ntp -q -Dstyle.color=never -DskipTests install >&2
+    mvn -B -ntp -q -Dstyle.color=never -pl jobs dependency:build-classpath -Dmdep.outputFile=target/classpath-provided.txt -Dmdep.includeScope=provided >&2
+    mvn -B -ntp -q -Dstyle.color=never -pl jobs dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime >&2
+  fi
+}
+
+convcg_java() {
+  local main="$1"; shift
+  convcg_build_if_stale
+  export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+  local cp="$JOBS_JAR:$(cat "$CLASSPATH_FILE"):$(cat jobs/target/classpath-provided.txt)"
+  # shellcheck disable=SC2086
+  exec java -Xmx"${CONVCG_DRIVER_MEMORY:-8g}" $SPARK_JAVA_OPTS -Dai.djl.offline=true \
+    -Dlog4j2.configurationFile=jobs/src/main/resources/log4j2-convcg.properties \
+    ${CONVCG_JAVA_OPTS:-} -cp "$cp" "$main" "$@"
+}
