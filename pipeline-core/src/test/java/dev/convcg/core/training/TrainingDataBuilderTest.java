@@ -147,7 +147,7 @@ class TrainingDataBuilderTest {
         assertEquals(List.of("2026-10-03", "2026-10-04", "2026-10-05"), examples.select("ds").distinct().orderBy("ds")
                 .as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
         assertEquals(0, examples.filter(col("task").notEqual("NEGATIVE").and(col("pin_sampling_prob").leq(0))).count());
-        Dataset<Row> engaged = raw.get(RawTables.ENGAGEMENTS).select("impression_id").distinct();
+        Dataset<Row> engaged = td.validation().accepted().get(RawTables.ENGAGEMENTS).select("impression_id").distinct();
         assertEquals(0, examples.filter(col("task").equalTo("NEGATIVE")).join(engaged, "impression_id").count());
         for (String task : List.of("CONVERSION", "ENGAGEMENT", "NEGATIVE")) {
             assertTrue(examples.filter(col("task").equalTo(task)).count() > 0, task);
