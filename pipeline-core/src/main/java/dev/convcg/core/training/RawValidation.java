@@ -17,9 +17,7 @@ import org.apache.spark.sql.Row;
 /**
  * Checks every raw row before it can become a label or a feature. Each row gets the first reason code that applies
  * (in the order of {@link Reason}) or none; rows with a reason go to the quarantine, the others are accepted, so per
- * table rows in = rows accepted + rows quarantined. Quarantine records follow {@link Quarantine#SCHEMA}; the
- * reason is attached here rather than through {@link Quarantine#of}, whose reason column cannot refer to a column
- * dropped from the rows it serialises. The pin catalog is the set of pin ids in the accepted
+ * table rows in = rows accepted + rows quarantined. The pin catalog is the set of pin ids in the accepted
  * {@code pins} rows given.
  */
 public final class RawValidation {
@@ -95,8 +93,7 @@ public final class RawValidation {
             Column[] rawColumns = Arrays.stream(raw.get(t).columns()).map(n -> col("`" + n + "`")).toArray(Column[]::new);
             accepted.put(t, x.filter(col(REASON).isNull()).select(rawColumns));
             Dataset<Row> rejected = x.filter(col(REASON).isNotNull());
-            Dataset<Row> q = rejected.select(lit(t).as("source_table"), col(REASON).as("reason"),
-                    to_json(struct(rawColumns)).as("row_json"), lit(STAGE).as("stage"), lit(runDs).as("run_ds"));
+            Dataset<Row> q = Quarantine.of(rejected, t, REASON, STAGE, runDs);
             quarantine = quarantine == null ? q : quarantine.unionByName(q);
         }
         return new Result(accepted, tagged, quarantine);
