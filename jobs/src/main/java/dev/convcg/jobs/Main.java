@@ -4,6 +4,7 @@ import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
+import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
 import dev.convcg.jobs.stages.ImportEventsStage;
 import dev.convcg.jobs.stages.SimulateStage;
@@ -43,6 +44,7 @@ public final class Main {
         STAGES.put("check-inputs", CheckInputsStage::new);
         STAGES.put("simulate", SimulateStage::new);
         STAGES.put("import-events", ImportEventsStage::new);
+        STAGES.put("build-training-data", BuildTrainingDataStage::new);
         STAGES.put("train", TrainStage::new);
     }
 

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import dev.convcg.core.ingest.ImportSettings;
+import dev.convcg.core.schema.ConversionType;
+import dev.convcg.core.training.TrainingDataSettings;
 import dev.convcg.core.schema.Surface;
 import dev.convcg.core.sim.SimulationSettings;
 import dev.convcg.model.config.ModelConfig;
@@ -27,6 +29,7 @@ public record PipelineConfig(
         SimulationSettings simulate,
         ImportSource importSource,
         ImportSettings importSettings,
+        TrainingDataSettings trainingData,
         ModelConfig model,
         int contentEmbeddingDim,
         int maxHashBuckets,
@@ -63,7 +66,7 @@ public record PipelineConfig(
         String modelStore = root.section("train").string("model-store");
         return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
                 importSource(root.section("import-events")), importSettings(root.section("import-events")),
-                model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
+                trainingData(root.section("training-data")), model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
                 config);
     }
@@ -74,6 +77,30 @@ public record PipelineConfig(
             conf.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
         }
         return new SparkSettings(s.string("master"), s.string("app-name"), s.positiveInt("shuffle-partitions"), Map.copyOf(conf));
+    }
+
+    private static TrainingDataSettings trainingData(Settings s) {
+        Settings weights = s.section("conversion-weights");
+        Map<ConversionType, Double> conversionWeights = new java.util.EnumMap<>(ConversionType.class);
+        for (String type : weights.raw().root().keySet()) {
+            try {
+                conversionWeights.put(ConversionType.valueOf(type), weights.number(type));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(weights.key(type) + ": unknown conversion type; expected "
+                        + List.of(ConversionType.values()));
+            }
+        }
+        Settings click = s.section("click-weight");
+        Settings hard = s.section("hard-negatives");
+        double[] splits = s.raw().getDoubleList("price-splits").stream().mapToDouble(Double::doubleValue).toArray();
+        return s.bind(() -> new TrainingDataSettings(s.positiveInt("click-through-window-days"),
+                s.positiveInt("view-through-window-days"), s.positiveInt("lookback-days"), conversionWeights,
+                click.enumValue("shape", TrainingDataSettings.ClickWeightShape.class), click.number("intercept"),
+                click.number("slope"), click.longValue("t-max-ms"), click.number("min"), click.number("max"),
+                s.number("save-weight"), hard.fraction("rate"), hard.nonNegativeInt("cap-per-user-day"),
+                s.positiveInt("history-length"), s.positiveInt("feature-window-days"), s.number("ctr-prior-mean"),
+                s.number("cvr-prior-mean"), s.number("prior-strength"), splits, s.fraction("quarantine-threshold"),
+                s.longValue("seed")));
     }
 
     private static ModelConfig model(Settings s) {

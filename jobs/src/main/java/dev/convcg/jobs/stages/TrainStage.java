@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * global shuffle by a hash of (example id, epoch, seed), so a resumed run replays the same batches.
  */
 public final class TrainStage implements Stage {
-    public static final String TRAINING_EXAMPLES = "training_examples";
+    public static final String TRAINING_EXAMPLES = dev.convcg.core.training.TrainingDataSchemas.TRAINING_EXAMPLES_TABLE;
     private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
 
     @Override
