@@ -3,6 +3,7 @@ package dev.convcg.jobs.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.ingest.ImportSettings;
 import dev.convcg.core.schema.Surface;
 import dev.convcg.core.sim.SimulationSettings;
@@ -24,6 +25,7 @@ public record PipelineConfig(
         SimulationSettings simulate,
         ImportSource importSource,
         ImportSettings importSettings,
+        EvaluationSettings evaluate,
         Config source) {
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
@@ -45,7 +47,7 @@ public record PipelineConfig(
             throw new InvalidConfigException(root.key("storage.root") + " is empty: expected a directory or URI");
         }
         return new PipelineConfig(date, storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
-                importSource(root.section("import-events")), importSettings(root.section("import-events")), config);
+                importSource(root.section("import-events")), importSettings(root.section("import-events")), evaluate(root.section("evaluate")), config);
     }
 
     private static SparkSettings spark(Settings s) {
@@ -102,6 +104,23 @@ public record PipelineConfig(
         Surface surface = s.enumValue("surface", Surface.class);
         return s.bind(() -> new ImportSettings(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
                 s.string("category"), s.string("event-type"), s.string("timestamp"), unit, values, surface));
+    }
+
+    private static EvaluationSettings evaluate(Settings s) {
+        java.util.Set<EvaluationSettings.Baseline> baselines = new java.util.LinkedHashSet<>();
+        for (String b : s.strings("baselines")) {
+            try {
+                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, als, oracle]");
+            }
+        }
+        Settings a = s.section("als");
+        EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(a.positiveInt("rank"),
+                a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
+                a.number("conversion-weight")));
+        return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
+                s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als));
     }
 
     /** The effective configuration as HOCON, for the logs. */
