@@ -40,10 +40,10 @@ public final class Baselines {
                 .na().fill(0L, new String[] {"conversions"})
                 .orderBy(col("conversions").desc(), col(PIN_ID).asc()).limit(k).collectAsList();
         Long[] pins = top.stream().map(r -> r.getLong(0)).toArray(Long[]::new);
-        return users.select(USER_ID).distinct().withColumn(PIN_IDS, typedLit(pins));
+        return users.select(USER_ID).distinct().withColumn(PIN_IDS, pinList(pins));
     }
 
-    private static Column typedLit(Long[] pins) {
+    private static Column pinList(Long[] pins) {
         return lit(pins).cast("array<bigint>");
     }
 
