@@ -3,6 +3,7 @@ package dev.convcg.jobs.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.ingest.ImportSettings;
 import dev.convcg.core.schema.ConversionType;
 import dev.convcg.core.training.TrainingDataSettings;
@@ -34,6 +35,7 @@ public record PipelineConfig(
         int contentEmbeddingDim,
         int maxHashBuckets,
         TrainSettings train,
+        EvaluationSettings evaluate,
         Config source) {
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
@@ -64,11 +66,12 @@ public record PipelineConfig(
         }
         Settings model = root.section("model");
         String modelStore = root.section("train").string("model-store");
-        return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
-                importSource(root.section("import-events")), importSettings(root.section("import-events")),
-                trainingData(root.section("training-data")), model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
+        return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")),
+                simulate(root.section("simulate")), importSource(root.section("import-events")),
+                importSettings(root.section("import-events")), trainingData(root.section("training-data")), model(model),
+                model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
-                config);
+                evaluate(root.section("evaluate")), config);
     }
 
     private static SparkSettings spark(Settings s) {
@@ -203,6 +206,23 @@ public record PipelineConfig(
         Surface surface = s.enumValue("surface", Surface.class);
         return s.bind(() -> new ImportSettings(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
                 s.string("category"), s.string("event-type"), s.string("timestamp"), unit, values, surface));
+    }
+
+    private static EvaluationSettings evaluate(Settings s) {
+        java.util.Set<EvaluationSettings.Baseline> baselines = new java.util.LinkedHashSet<>();
+        for (String b : s.strings("baselines")) {
+            try {
+                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, als, oracle]");
+            }
+        }
+        Settings a = s.section("als");
+        EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(a.positiveInt("rank"),
+                a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
+                a.number("conversion-weight")));
+        return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
+                s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als));
     }
 
     /** The effective configuration as HOCON, for the logs. */
