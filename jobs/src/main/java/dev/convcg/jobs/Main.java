@@ -3,7 +3,9 @@ package dev.convcg.jobs;
 import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
+import dev.convcg.jobs.stages.ForgetUsersStage;
 import dev.convcg.jobs.stages.ImportEventsStage;
+import dev.convcg.jobs.stages.InferEmbeddingsStage;
 import dev.convcg.jobs.stages.SimulateStage;
 import dev.convcg.jobs.stages.TrainStage;
 import java.io.File;
@@ -34,6 +36,8 @@ public final class Main {
         STAGES.put("simulate", SimulateStage::new);
         STAGES.put("import-events", ImportEventsStage::new);
         STAGES.put("train", TrainStage::new);
+        STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
+        STAGES.put("forget-users", ForgetUsersStage::new);
     }
 
     private Main() {}

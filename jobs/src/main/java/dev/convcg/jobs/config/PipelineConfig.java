@@ -29,6 +29,8 @@ public record PipelineConfig(
         ModelConfig model,
         int contentEmbeddingDim,
         TrainSettings train,
+        EmbeddingSettings.InferEmbeddings inferEmbeddings,
+        EmbeddingSettings.ForgetUsers forgetUsers,
         Config source) {
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
@@ -63,7 +65,8 @@ public record PipelineConfig(
                 importSource(root.section("import-events")), importSettings(root.section("import-events")),
                 model(model), model.positiveInt("content-embedding-dim"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
-                config);
+                EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
+                EmbeddingSettings.forgetUsers(root.section("forget-users")), config);
     }
 
     private static SparkSettings spark(Settings s) {
