@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class ForgetUsersStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(ForgetUsersStage.class);
     private static final String VACUUM_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled";
+    private static final String LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism";
 
     @Override
     public String name() {
@@ -96,13 +97,26 @@ public final class ForgetUsersStage implements Stage {
         return report;
     }
 
+    /**
+     * VACUUM with zero retention. Delta lists the table's files with one task per
+     * {@value #LISTING_PARALLELISM} (10,000 by default: minutes of empty tasks on a small table), so unless that is
+     * set explicitly it is lowered to four tasks per core for the vacuum.
+     */
     private static void vacuum(StageContext ctx, String table) {
-        String before = ctx.spark().conf().get(VACUUM_CHECK, "true");
-        ctx.spark().conf().set(VACUUM_CHECK, "false");
+        var conf = ctx.spark().conf();
+        String check = conf.get(VACUUM_CHECK, "true");
+        boolean listingSet = conf.contains(LISTING_PARALLELISM);
+        conf.set(VACUUM_CHECK, "false");
+        if (!listingSet) {
+            conf.set(LISTING_PARALLELISM, String.valueOf(4 * ctx.spark().sparkContext().defaultParallelism()));
+        }
         try {
             DeltaTable.forPath(ctx.spark(), ctx.tables().path(table)).vacuum(0.0);
         } finally {
-            ctx.spark().conf().set(VACUUM_CHECK, before);
+            conf.set(VACUUM_CHECK, check);
+            if (!listingSet) {
+                conf.unset(LISTING_PARALLELISM);
+            }
         }
     }
 

@@ -71,12 +71,15 @@ public final class InferEmbeddingsStage implements Stage {
         History userHistory = history(out, EmbeddingStore.USER_EMBEDDINGS, ds, version, record.lineageId(), s, smoother);
 
         StageReport report = new StageReport();
-        Dataset<Row> pins = snapshot(ctx, PIN_FEATURES, "pin_id", ds);
-        Dataset<Row> users = withUserContext(ctx, snapshot(ctx, USER_FEATURES, "user_id", ds), s);
-        publish(ctx, out, smoother, s, EmbeddingStore.PIN_EMBEDDINGS, pins, List.of("pin_id"), false, artifactDir,
-                version, record.lineageId(), pinHistory, report);
-        publish(ctx, out, smoother, s, EmbeddingStore.USER_EMBEDDINGS, users, List.of("user_id", "surface"), true,
-                artifactDir, version, record.lineageId(), userHistory, report);
+        Dataset<Row> pins = ctx.tables().readDays(PIN_FEATURES, ds.toString(), ds.toString()).drop(RawTables.DS);
+        Dataset<Row> users = ctx.tables().readDays(USER_FEATURES, ds.toString(), ds.toString()).drop(RawTables.DS);
+        long pinCount = checkSnapshot(ctx, pins, PIN_FEATURES, "pin_id", ds);
+        long userCount = checkSnapshot(ctx, users, USER_FEATURES, "user_id", ds);
+        publish(ctx, out, smoother, s, EmbeddingStore.PIN_EMBEDDINGS, pins, List.of("pin_id"), false, pinCount,
+                artifactDir, version, record.lineageId(), pinHistory, report);
+        publish(ctx, out, smoother, s, EmbeddingStore.USER_EMBEDDINGS, withUserContext(ctx, users, s),
+                List.of("user_id", "surface"), true, userCount * s.userSurfaces().size(), artifactDir, version,
+                record.lineageId(), userHistory, report);
         return report;
     }
 
@@ -102,9 +105,8 @@ public final class InferEmbeddingsStage implements Stage {
         return new History(decision, prev, m.map(EmbeddingStore.Manifest::rows).orElse(0L));
     }
 
-    /** The day's snapshot rows; fails on a missing day or null keys rather than publishing a partial table. */
-    private static Dataset<Row> snapshot(StageContext ctx, String table, String key, LocalDate ds) {
-        Dataset<Row> rows = ctx.tables().readDays(table, ds.toString(), ds.toString()).drop(RawTables.DS);
+    /** Rows of the day's snapshot; fails on a missing day or null keys rather than publish a partial table. */
+    private static long checkSnapshot(StageContext ctx, Dataset<Row> rows, String table, String key, LocalDate ds) {
         Row c = rows.agg(count(lit(1)), sum(when(col(key).isNull(), 1).otherwise(0))).first();
         if (c.getLong(0) == 0) {
             throw new IllegalStateException(table + " has no rows for ds=" + ds + " at " + ctx.tables().path(table)
@@ -114,7 +116,7 @@ public final class InferEmbeddingsStage implements Stage {
             throw new IllegalStateException(table + " ds=" + ds + " has " + c.getLong(1) + " rows with a null " + key
                     + ": the snapshot is corrupt; fix it rather than publish embeddings without those rows");
         }
-        return rows;
+        return c.getLong(0);
     }
 
     /** Each user once per configured surface, at the configured hour, with no query: the user tower's context. */
@@ -130,10 +132,10 @@ public final class InferEmbeddingsStage implements Stage {
 
     private static void publish(StageContext ctx, EmbeddingStore out, EmbeddingSmoother smoother, InferEmbeddings s,
                                 String table, Dataset<Row> entities, List<String> keys, boolean userTower,
-                                Path artifactDir, String version, String lineage, History h, StageReport report)
+                                long n, Path artifactDir, String version, String lineage, History h,
+                                StageReport report)
             throws Exception {
         LocalDate ds = ctx.runDate();
-        long n = entities.count();
         Dataset<Row> fresh = EmbeddingInference.embed(entities, keys, userTower, artifactDir, s, table, n, ds.toString())
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
@@ -150,14 +152,19 @@ public final class InferEmbeddingsStage implements Stage {
                             h.decision() == LineageRule.Decision.RESET ? RESET : s.smoothing().mode().name(), 0, 0,
                             null, "infer-embeddings")));
             Dataset<Row> byKind = out.readDay(table, ds).groupBy(SMOOTHING, CARRIED_OVER).count()
-                    .orderBy(SMOOTHING, CARRIED_OVER);
-            long averaged = out.readDay(table, ds).filter(col(CARRIED_OVER).equalTo(false)
-                    .and(col(SMOOTHING).isin(NONE, RESET).equalTo(false))).count();
+                    .orderBy(SMOOTHING, CARRIED_OVER).cache();
+            long averaged = 0;
+            for (Row r : byKind.collectAsList()) {
+                if (!r.getBoolean(1) && !NONE.equals(r.getString(0)) && !RESET.equals(r.getString(0))) {
+                    averaged += r.getLong(2);
+                }
+            }
             long dropped = h.decision() == LineageRule.Decision.CONTINUE
                     ? h.previousRows() - averaged - m.carriedOver() : h.previousRows();
             LOG.info("{} ds={}: {} rows ({} fresh, {} smoothed with the previous day, {} carried over, {} of the "
                     + "previous {} rows dropped by retention or reset)\n{}", table, ds, m.rows(), embedded, averaged,
                     m.carriedOver(), dropped, h.previousRows(), TextTable.render(byKind, 20));
+            byKind.unpersist();
             report.input(table.equals(EmbeddingStore.PIN_EMBEDDINGS) ? PIN_FEATURES : USER_FEATURES, n)
                     .output(table, m.rows());
         } finally {
