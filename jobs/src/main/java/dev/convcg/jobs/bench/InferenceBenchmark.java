@@ -85,8 +85,11 @@ public final class InferenceBenchmark {
         double sparkRate = n / sparkSec;
         double load1 = load();
 
-        // The encoder alone, all cores, on one assembled batch.
-        JniUtils.setNumThreads(cores);
+        // The encoder alone and the matmul reference run with the threads of one inference task (1 by default) and
+        // are scaled by the tasks running at once (one per core): on a shared, loaded machine a single multi-threaded
+        // libtorch op oversubscribes the cores and measures the contention, not the model.
+        int threads = Math.max(1, config.inferEmbeddings().intraOpThreads());
+        JniUtils.setNumThreads(threads);
         TwoTowerEncoder enc = TwoTowerEncoder.shared(artifact);
         FeatureBatch b = syntheticPins(batch, contentDim);
         for (int i = 0; i < 5; i++) {
@@ -100,24 +103,24 @@ public final class InferenceBenchmark {
             rows += batch;
             encSec = (System.nanoTime() - t0) / 1e9;
         } while (encSec < 10);
-        double encoderRate = rows / encSec;
+        double encoderRate = rows / encSec * cores / threads;
 
         List<TrainingBenchmark.Gemm> gemms = TrainingBenchmark.towerForwardGemms(model, schema.pin(), batch);
         double flopsPerPin = gemms.stream().mapToDouble(TrainingBenchmark.Gemm::flops).sum() / batch;
-        double matmul = TrainingBenchmark.matmulFlops(gemms, 8);
+        double matmul = TrainingBenchmark.matmulFlops(gemms, 8) * cores / threads;
         double bound = matmul / flopsPerPin;
 
         System.out.printf(Locale.ROOT, "%ninference benchmark: %d cores, %s%n", cores, System.getProperty("os.arch"));
         System.out.printf(Locale.ROOT, "  pins                 %,d (batch %d, %d partitions, %d libtorch thread(s) per task,"
-                + " local[%s])%n", n, batch, partitions, config.inferEmbeddings().intraOpThreads(),
+                + " %s)%n", n, batch, partitions, config.inferEmbeddings().intraOpThreads(),
                 config.spark().master());
         System.out.printf(Locale.ROOT, "  spark inference      %.1f s, %,.0f pins/s (load avg %.2f -> %.2f)%n", sparkSec,
                 sparkRate, load0, load1);
-        System.out.printf(Locale.ROOT, "  encoder alone        %,.0f pins/s (%d threads, no Spark, one reused batch)%n",
-                encoderRate, cores);
+        System.out.printf(Locale.ROOT, "  encoder alone        %,.0f pins/s (%d thread(s) x %d cores, no Spark, one reused"
+                + " batch)%n", encoderRate, threads, cores / threads);
         System.out.printf(Locale.ROOT, "  pin tower            %.0f forward GEMM FLOPs per pin%n", flopsPerPin);
-        System.out.printf(Locale.ROOT, "  libtorch matmul      %.2f GFLOP/s on those shapes (%d threads)%n", matmul / 1e9,
-                cores);
+        System.out.printf(Locale.ROOT, "  libtorch matmul      %.2f GFLOP/s on those shapes (%d thread(s) x %d cores)%n",
+                matmul / 1e9, threads, cores / threads);
         System.out.printf(Locale.ROOT, "  matmul-bound rate    %,.0f pins/s%n", bound);
         System.out.printf(Locale.ROOT, "  ratio spark/bound    %.3f; encoder/bound %.3f%n", sparkRate / bound,
                 encoderRate / bound);
