@@ -6,7 +6,9 @@ import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
 import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
+import dev.convcg.jobs.stages.ForgetUsersStage;
 import dev.convcg.jobs.stages.ImportEventsStage;
+import dev.convcg.jobs.stages.InferEmbeddingsStage;
 import dev.convcg.jobs.stages.SimulateStage;
 import dev.convcg.jobs.stages.TrainStage;
 import java.io.File;
@@ -46,6 +48,8 @@ public final class Main {
         STAGES.put("import-events", ImportEventsStage::new);
         STAGES.put("build-training-data", BuildTrainingDataStage::new);
         STAGES.put("train", TrainStage::new);
+        STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
+        STAGES.put("forget-users", ForgetUsersStage::new);
     }
 
     private Main() {}

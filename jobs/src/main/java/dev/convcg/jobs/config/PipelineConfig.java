@@ -36,6 +36,8 @@ public record PipelineConfig(
         int maxHashBuckets,
         TrainSettings train,
         EvaluationSettings evaluate,
+        EmbeddingSettings.InferEmbeddings inferEmbeddings,
+        EmbeddingSettings.ForgetUsers forgetUsers,
         Config source) {
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
@@ -71,7 +73,9 @@ public record PipelineConfig(
                 importSettings(root.section("import-events")), trainingData(root.section("training-data")), model(model),
                 model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
-                evaluate(root.section("evaluate")), config);
+                evaluate(root.section("evaluate")),
+                EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
+                EmbeddingSettings.forgetUsers(root.section("forget-users")), config);
     }
 
     private static SparkSettings spark(Settings s) {

@@ -35,8 +35,8 @@ public final class TrainingBenchmark {
     private TrainingBenchmark() {}
 
     /** A GEMM (m×k)·(k×n) executed {@code count} times per forward. */
-    record Gemm(long m, long k, long n, int count) {
-        double flops() {
+    public record Gemm(long m, long k, long n, int count) {
+        public double flops() {
             return 2.0 * m * k * n * count;
         }
     }
@@ -112,6 +112,17 @@ public final class TrainingBenchmark {
         return g;
     }
 
+    /**
+     * Forward GEMMs of one tower over {@code rows} rows plus the per-head projections: what
+     * encoding a batch costs (inference reuses the training count).
+     */
+    public static List<Gemm> towerForwardGemms(ModelConfig model, List<FeatureSpec> specs, long rows) {
+        List<Gemm> g = new ArrayList<>();
+        tower(g, model, specs, rows);
+        g.add(new Gemm(rows, model.embeddingDim(), model.embeddingDim(), model.heads().headCount()));
+        return g;
+    }
+
     private static void tower(List<Gemm> g, ModelConfig model, List<FeatureSpec> specs, long rows) {
         long d0 = specs.stream().mapToInt(FeatureSpec::outputWidth).sum();
         for (FeatureSpec s : specs) {
@@ -139,7 +150,7 @@ public final class TrainingBenchmark {
     }
 
     /** FLOP/s of plain libtorch matmuls over the given GEMMs, repeated for about {@code sec}. */
-    static double matmulFlops(List<Gemm> gemms, double sec) {
+    public static double matmulFlops(List<Gemm> gemms, double sec) {
         try (NDManager m = NDManager.newBaseManager()) {
             List<NDArray[]> ops = new ArrayList<>();
             for (Gemm x : gemms) {
