@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.*;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.convcg.jobs.SparkSessions;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.embeddings.EmbeddingInference;
@@ -89,7 +88,7 @@ public final class InferenceBenchmark {
         // are scaled by the tasks running at once (one per core): on a shared, loaded machine a single multi-threaded
         // libtorch op oversubscribes the cores and measures the contention, not the model.
         int threads = Math.max(1, config.inferEmbeddings().intraOpThreads());
-        JniUtils.setNumThreads(threads);
+        dev.convcg.model.train.Devices.setIntraOpThreads(threads);
         TwoTowerEncoder enc = TwoTowerEncoder.shared(artifact);
         FeatureBatch b = syntheticPins(batch, contentDim);
         for (int i = 0; i < 5; i++) {

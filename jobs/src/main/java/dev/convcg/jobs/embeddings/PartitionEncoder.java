@@ -2,7 +2,6 @@ package dev.convcg.jobs.embeddings;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.convcg.jobs.train.FeatureBatchAssembler;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.features.FeatureSpec;
@@ -81,7 +80,7 @@ public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
         if (intraOpThreads > 0 && !threadsSet) {
             synchronized (PartitionEncoder.class) {
                 if (!threadsSet) {
-                    JniUtils.setNumThreads(intraOpThreads);
+                    dev.convcg.model.train.Devices.setIntraOpThreads(intraOpThreads);
                     threadsSet = true;
                 }
             }

@@ -138,7 +138,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
         this.devices = Devices.resolve(config);
         this.configHash = ConfigHash.of(modelConfig, schema);
         if (config.intraOpThreads() > 0) {
-            JniUtils.setNumThreads(config.intraOpThreads());
+            dev.convcg.model.train.Devices.setIntraOpThreads(config.intraOpThreads());
         }
         Engine.getInstance().setRandomSeed(config.seed());
         model = Model.newInstance("two-tower", devices[0]);
