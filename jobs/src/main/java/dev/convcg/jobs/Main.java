@@ -6,6 +6,7 @@ import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
 import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
+import dev.convcg.jobs.stages.EvaluateStage;
 import dev.convcg.jobs.stages.ForgetUsersStage;
 import dev.convcg.jobs.stages.ImportEventsStage;
 import dev.convcg.jobs.stages.InferEmbeddingsStage;
@@ -49,6 +50,7 @@ public final class Main {
         STAGES.put("build-training-data", BuildTrainingDataStage::new);
         STAGES.put("train", TrainStage::new);
         STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
+        STAGES.put("evaluate", EvaluateStage::new);
         STAGES.put("forget-users", ForgetUsersStage::new);
     }
 

@@ -49,7 +49,8 @@ public record PipelineConfig(
      */
     public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
                                 int earlyStoppingPatience, double earlyStoppingMinDelta, int sampledRecallK,
-                                int sampledConversions, int sampledCandidates, String modelStore) {}
+                                int sampledConversions, int sampledCandidates, List<String> eventTypes,
+                                String modelStore) {}
 
     /** The file the importer reads and how. */
     public record ImportSource(String input, String format, boolean csvHeader, List<String> columns) {}
@@ -161,7 +162,21 @@ public record PipelineConfig(
         }
         return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
                 stop.number("min-delta"), recall.positiveInt("k"), recall.positiveInt("conversions"),
-                recall.positiveInt("candidates"), modelStore);
+                recall.positiveInt("candidates"), eventTypes(s), modelStore);
+    }
+
+    private static List<String> eventTypes(Settings s) {
+        List<String> allowed = List.of("ADD_TO_CART", "CHECKOUT", "CLICK", "SAVE", "IMPRESSION");
+        List<String> types = s.strings("event-types");
+        for (String t : types) {
+            if (!allowed.contains(t)) {
+                throw new InvalidConfigException(s.key("event-types") + " contains \"" + t + "\": expected any of " + allowed);
+            }
+        }
+        if (types.isEmpty()) {
+            throw new InvalidConfigException(s.key("event-types") + " is empty: expected any of " + allowed);
+        }
+        return List.copyOf(types);
     }
 
     private static SimulationSettings simulate(Settings s) {
@@ -216,9 +231,9 @@ public record PipelineConfig(
         java.util.Set<EvaluationSettings.Baseline> baselines = new java.util.LinkedHashSet<>();
         for (String b : s.strings("baselines")) {
             try {
-                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT)));
+                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
             } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, als, oracle]");
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, als, oracle, engagement_only]");
             }
         }
         Settings a = s.section("als");

@@ -65,9 +65,11 @@ public final class TrainStage implements Stage {
         }
         String parentVersion = parent.map(ModelStore.TrainingRecord::versionId).orElse(null);
         String configHash = ConfigHash.of(c.model(), schema);
-        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion).substring(0, 10);
+        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion
+                + ts.eventTypes()).substring(0, 10);
 
-        Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString());
+        Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString())
+                .filter(col("event_type").isin(ts.eventTypes().toArray()));
         Row counts = examples.agg(
                 sum(when(col("ds").leq(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
                 sum(when(col("ds").gt(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
