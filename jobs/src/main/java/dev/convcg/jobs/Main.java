@@ -4,6 +4,7 @@ import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
+import dev.convcg.jobs.stages.AblateStage;
 import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
 import dev.convcg.jobs.stages.EvaluateStage;
@@ -51,6 +52,7 @@ public final class Main {
         STAGES.put("train", TrainStage::new);
         STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
         STAGES.put("evaluate", EvaluateStage::new);
+        STAGES.put("ablate", AblateStage::new);
         STAGES.put("forget-users", ForgetUsersStage::new);
     }
 

@@ -49,8 +49,8 @@ public record PipelineConfig(
      */
     public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
                                 int earlyStoppingPatience, double earlyStoppingMinDelta, int sampledRecallK,
-                                int sampledConversions, int sampledCandidates, List<String> eventTypes,
-                                String modelStore) {}
+                                int sampledConversions, int sampledCandidates, boolean durationWeights,
+                                List<String> eventTypes, String modelStore) {}
 
     /** The file the importer reads and how. */
     public record ImportSource(String input, String format, boolean csvHeader, List<String> columns) {}
@@ -162,7 +162,7 @@ public record PipelineConfig(
         }
         return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
                 stop.number("min-delta"), recall.positiveInt("k"), recall.positiveInt("conversions"),
-                recall.positiveInt("candidates"), eventTypes(s), modelStore);
+                recall.positiveInt("candidates"), s.bool("duration-weights"), eventTypes(s), modelStore);
     }
 
     private static List<String> eventTypes(Settings s) {

@@ -81,7 +81,7 @@ public final class EvaluateStage implements Stage {
             })));
         }
         EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
-                List.of(), dataQuality(ctx, d));
+                ablation(ctx, d), dataQuality(ctx, d));
         String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
         StringBuilder headline = new StringBuilder();
         for (EvaluationReport.ModelResult m : models) {
@@ -161,6 +161,18 @@ public final class EvaluateStage implements Stage {
             overrides = overrides.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
         }
         return PipelineConfig.bind(overrides.withFallback(c.source()));
+    }
+
+    /** The ablation table the {@code ablate} command wrote for this run date, if any. */
+    private static List<EvaluationReport.AblationRow> ablation(StageContext ctx, LocalDate d) throws IOException {
+        Path p = new Path(ReportFiles.directory(ctx.config().storageRoot(), d) + "/" + AblateStage.ABLATION_JSON);
+        FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+        if (!fs.exists(p)) {
+            return List.of();
+        }
+        try (var in = fs.open(p)) {
+            return List.of(new ObjectMapper().readValue((java.io.InputStream) in, EvaluationReport.AblationRow[].class));
+        }
     }
 
     private static Optional<JsonNode> dataQuality(StageContext ctx, LocalDate d) throws IOException {
