@@ -3,6 +3,8 @@
 #
 #   scripts/bench.sh simulator [IMPRESSIONS]     simulate stage at 10M impressions (default)
 #   scripts/bench.sh inference [PINS] [BATCH] [PARTITIONS]   pins embedded/s at 1M pins vs the matmul-bound rate
+#   scripts/bench.sh training-data [IMPRESSIONS] build-training-data on one day (10M) vs a bare read+write
+#   scripts/bench.sh model [SECONDS] [BATCH] [H] [THREADS] [SPARSE]   training examples/s vs libtorch matmul FLOP/s
 #
 # Record results in docs/benchmarks.md with the machine and the date.
 set -euo pipefail
@@ -12,7 +14,9 @@ which="${1:-}"; shift || true
 case "$which" in
   simulator) main=dev.convcg.jobs.bench.SimulatorBenchmark ;;
   inference) main=dev.convcg.jobs.bench.InferenceBenchmark ;;
-  *) sed -n '2,7p' "$0"; exit 2 ;;
+  training-data) main=dev.convcg.jobs.bench.TrainingDataBenchmark ;;
+  model) main=dev.convcg.model.bench.TrainingBenchmark ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
 esac
 source "$ROOT/scripts/lib/java.sh"
 convcg_java "$main" "$@"

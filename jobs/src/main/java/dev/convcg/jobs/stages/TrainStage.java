@@ -26,6 +26,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,11 +92,14 @@ public final class TrainStage implements Stage {
                 staging.toString(), parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
                 ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.sampledRecallK(), ts.sampledConversions(),
                 ts.sampledCandidates());
-        Dataset<Row> stream = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed(),
-                ts.durationWeights());
-        String result = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> stream
+        Dataset<Row> sorted = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed(),
+                ts.durationWeights()).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        long streamed = ctx.step("shuffle " + trainer.epochs() + " epoch(s) of examples", sorted::count);
+        LOG.info("{} rows streamed to the training task ({} epoch(s) of training and validation rows)", streamed, trainer.epochs());
+        String result = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> sorted.coalesce(1)
                 .mapPartitions((MapPartitionsFunction<Row, String>) rows -> TrainTask.run(spec, rows), Encoders.STRING())
                 .collectAsList().get(0));
+        sorted.unpersist();
 
         String lineage = parent.map(ModelStore.TrainingRecord::lineageId).orElse(version);
         store.publish(staging, new ModelStore.TrainingRecord(version, runDate.toString(), from.toString(),
@@ -107,9 +111,10 @@ public final class TrainStage implements Stage {
     }
 
     /**
-     * The single, globally ordered partition the training task reads: for each epoch, the training rows in that
-     * epoch's shuffled order, then the validation rows. Sorting runs distributed; {@code coalesce(1)} keeps the
-     * order and hands the sorted partitions to one task in sequence.
+     * The globally ordered stream the training task reads: for each epoch, the training rows in that epoch's shuffled
+     * order, then the validation rows. The sort runs distributed and is materialised (persisted) before training, so
+     * the training task only reads; {@code coalesce(1)} keeps the order and hands the sorted partitions to one task in
+     * sequence.
      */
     static Dataset<Row> stream(StageContext ctx, Dataset<Row> examples, FeatureSchema schema, LocalDate trainThrough,
                                int epochs, int seed, boolean durationWeights) {
@@ -129,7 +134,7 @@ public final class TrainStage implements Stage {
                 col("_sampling_prob"), col("_label_pin_id"), col("_label_advertiser_id")));
         schema.user().forEach(s -> layout.add(col(s.name())));
         schema.pin().forEach(s -> layout.add(col(s.name())));
-        return perEpoch.orderBy("_epoch", "_part", "_key").coalesce(1).select(layout.toArray(Column[]::new));
+        return perEpoch.orderBy("_epoch", "_part", "_key").select(layout.toArray(Column[]::new));
     }
 
     /**

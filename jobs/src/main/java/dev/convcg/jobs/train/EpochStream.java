@@ -31,6 +31,7 @@ public final class EpochStream {
     private final ValidationSample sample;
     private Row head;
     private long droppedHardNegatives;
+    private long inputNanos;
     private long positives;
     private long hardNegatives;
 
@@ -56,6 +57,11 @@ public final class EpochStream {
         return droppedHardNegatives;
     }
 
+    /** Time spent waiting for rows and assembling batches, i.e. time the trainer waited on input. */
+    public double inputSeconds() {
+        return inputNanos / 1e9;
+    }
+
     public long positives() {
         return positives;
     }
@@ -77,9 +83,11 @@ public final class EpochStream {
     }
 
     private Iterator<TrainingBatch> segment(int epoch, int part) {
+        long t0 = System.nanoTime();
         while (peek() != null && compare(head, epoch, part) < 0) {
             head = null;
         }
+        inputNanos += System.nanoTime() - t0;
         int userFirst = FEATURES;
         int pinFirst = FEATURES + schema.user().size();
         FeatureBatchAssembler users = new FeatureBatchAssembler(schema.user(), userFirst, batchSize);
@@ -100,7 +108,9 @@ public final class EpochStream {
             @Override
             public boolean hasNext() {
                 if (next == null) {
+                    long t0 = System.nanoTime();
                     next = fill();
+                    inputNanos += System.nanoTime() - t0;
                 }
                 return next != null;
             }

@@ -72,7 +72,13 @@ public final class TrainTask {
         result.put("hard_negatives_streamed", stream.hardNegatives());
         result.put("hard_negatives_over_cap", stream.droppedHardNegatives());
         result.put("early_stopped", epochs.size() < spec.trainer().epochs());
-        result.put("train_seconds", (System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        result.put("train_seconds", seconds);
+        result.put("input_wait_seconds", stream.inputSeconds());
+        result.put("input_wait_share", stream.inputSeconds() / seconds);
+        result.put("examples_per_second", epochs.stream().mapToLong(e -> ((Number) e.get("examples")).longValue()).sum() / seconds);
+        LOG.info("trained in {} s; the trainer waited on input {} s ({}% of the time)", String.format("%.1f", seconds),
+                String.format("%.1f", stream.inputSeconds()), String.format("%.1f", 100 * stream.inputSeconds() / seconds));
         return List.of(new Gson().toJson(result)).iterator();
     }
 

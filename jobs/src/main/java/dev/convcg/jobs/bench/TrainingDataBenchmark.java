@@ -1,0 +1,80 @@
+package dev.convcg.jobs.bench;
+
+import dev.convcg.core.schema.RawTables;
+import dev.convcg.core.training.TrainingDataBuilder;
+import dev.convcg.jobs.Main;
+import dev.convcg.jobs.SparkSessions;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.DeltaTables;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Times {@code build-training-data} for one day of simulated logs (default 10M impressions) against a bare
+ * read-and-write of the same input (every raw partition the stage reads, read and written back as Delta) in the same
+ * JVM, and prints rows/s and the ratio. Not a test: {@code scripts/bench.sh training-data [IMPRESSIONS]}.
+ */
+public final class TrainingDataBenchmark {
+    private TrainingDataBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        long impressions = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
+        int perUserDay = 20;
+        Path root = Files.createTempDirectory("convcg-bench-training-data");
+        Map<String, String> sets = new LinkedHashMap<>();
+        sets.put("storage.root", "\"" + root + "\"");
+        sets.put("simulate.days", "1");
+        sets.put("simulate.users", String.valueOf(impressions / perUserDay));
+        sets.put("simulate.pins", "200000");
+        sets.put("simulate.advertisers", "4000");
+        sets.put("simulate.categories", "100");
+        sets.put("simulate.impressions-per-user-day", String.valueOf(perUserDay));
+        sets.put("simulate.active-user-rate", "1.0");
+        sets.put("simulate.partitions", "8");
+        sets.put("training-data.lookback-days", "1");
+        PipelineConfig config = PipelineConfig.load(null, sets);
+        SparkSession spark = SparkSessions.create(config.spark());
+        LocalDate day = config.simulate().startDate();
+        sets.put("run-date", day.toString());
+        config = PipelineConfig.load(null, sets);
+        check(Main.run("simulate", config, spark), "simulate");
+
+        DeltaTables tables = new DeltaTables(spark, config.storageRoot());
+        String from = TrainingDataBuilder.inputStart(day, config.trainingData()).toString();
+        long inputRows = 0;
+        for (String t : RawTables.ALL) {
+            inputRows += tables.readDays(t, from, day.toString()).count();
+        }
+
+        long c0 = System.nanoTime();
+        DeltaTables copy = new DeltaTables(spark, root.resolve("copy").toString());
+        for (String t : RawTables.ALL) {
+            copy.replaceAll(t, tables.readDays(t, from, day.toString()), RawTables.DS);
+        }
+        double copySeconds = (System.nanoTime() - c0) / 1e9;
+
+        long b0 = System.nanoTime();
+        check(Main.run("build-training-data", config, spark), "build-training-data");
+        double buildSeconds = (System.nanoTime() - b0) / 1e9;
+        long examples = tables.read("training_examples").count();
+
+        System.out.printf("%ntraining-data benchmark: %d cores, one day of %,d impressions%n",
+                Runtime.getRuntime().availableProcessors(), tables.readDays(RawTables.IMPRESSIONS, from, day.toString()).count());
+        System.out.printf("  input rows (all raw tables)   %,d%n", inputRows);
+        System.out.printf("  bare read + write of them     %.1f s (%,.0f rows/s)%n", copySeconds, inputRows / copySeconds);
+        System.out.printf("  build-training-data           %.1f s (%,.0f input rows/s), %,d examples written%n",
+                buildSeconds, inputRows / buildSeconds, examples);
+        System.out.printf("  ratio stage / bare copy       %.2f (goal <= 2)%n", buildSeconds / copySeconds);
+        spark.stop();
+    }
+
+    private static void check(int code, String stage) {
+        if (code != Main.EXIT_OK) {
+            throw new IllegalStateException(stage + " failed with exit code " + code);
+        }
+    }
+}
