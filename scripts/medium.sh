@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The evaluation at the medium simulated scale (conf/sim-medium.conf): simulate 21 days, train on the days up to
+# 2026-10-14 with the labels known then, publish that day's embeddings, evaluate on the 7 following days against the
+# baselines. Add `--ablate` to also run the ablation (variants x seeds; long: see docs/results.md).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+ABLATE=0
+ARGS=()
+for a in "$@"; do if [[ "$a" == "--ablate" ]]; then ABLATE=1; else ARGS+=("$a"); fi; done
+CONF=(--config conf/sim-medium.conf "${ARGS[@]}")
+T=2026-10-14
+D=2026-10-21
+t0=$(date +%s)
+step() { echo "=== [medium $(( $(date +%s) - t0 ))s] $*"; }
+step simulate;                scripts/pipeline.sh simulate "${CONF[@]}"
+step "build-training-data $T"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=14
+step "train $T";              scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
+step "infer-embeddings $T";   scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
+step "build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D
+if [[ $ABLATE -eq 1 ]]; then
+  step "ablate $D";           scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D
+else
+  step "evaluate $D";         scripts/pipeline.sh evaluate "${CONF[@]}" --set run-date=$D
+fi
+step "done: out-medium/reports/$D/report.html"
