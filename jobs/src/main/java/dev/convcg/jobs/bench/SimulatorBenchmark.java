@@ -7,7 +7,6 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -21,19 +20,9 @@ public final class SimulatorBenchmark {
     public static void main(String[] args) throws Exception {
         long impressions = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
         int days = 5;
-        int perUserDay = 20;
-        long users = impressions / ((long) days * perUserDay);
+        long users = impressions / ((long) days * BenchWorld.IMPRESSIONS_PER_USER_DAY);
         Path root = Files.createTempDirectory("convcg-bench-sim");
-        Map<String, String> sets = new LinkedHashMap<>();
-        sets.put("storage.root", "\"" + root + "\"");
-        sets.put("simulate.days", String.valueOf(days));
-        sets.put("simulate.users", String.valueOf(users));
-        sets.put("simulate.pins", "200000");
-        sets.put("simulate.advertisers", "4000");
-        sets.put("simulate.categories", "100");
-        sets.put("simulate.impressions-per-user-day", String.valueOf(perUserDay));
-        sets.put("simulate.active-user-rate", "1.0");
-        sets.put("simulate.partitions", "8");
+        Map<String, String> sets = BenchWorld.overrides(root, impressions, days);
         PipelineConfig config = PipelineConfig.load(null, sets);
         SparkSession spark = SparkSessions.create(config.spark());
         long t0 = System.nanoTime();

@@ -9,7 +9,6 @@ import dev.convcg.jobs.io.DeltaTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -23,18 +22,8 @@ public final class TrainingDataBenchmark {
 
     public static void main(String[] args) throws Exception {
         long impressions = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
-        int perUserDay = 20;
         Path root = Files.createTempDirectory("convcg-bench-training-data");
-        Map<String, String> sets = new LinkedHashMap<>();
-        sets.put("storage.root", "\"" + root + "\"");
-        sets.put("simulate.days", "1");
-        sets.put("simulate.users", String.valueOf(impressions / perUserDay));
-        sets.put("simulate.pins", "200000");
-        sets.put("simulate.advertisers", "4000");
-        sets.put("simulate.categories", "100");
-        sets.put("simulate.impressions-per-user-day", String.valueOf(perUserDay));
-        sets.put("simulate.active-user-rate", "1.0");
-        sets.put("simulate.partitions", "8");
+        Map<String, String> sets = BenchWorld.overrides(root, impressions, 1);
         sets.put("training-data.lookback-days", "1");
         PipelineConfig config = PipelineConfig.load(null, sets);
         SparkSession spark = SparkSessions.create(config.spark());

@@ -18,6 +18,7 @@ import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.TextFiles;
 import dev.convcg.jobs.report.EvaluationReport.AblationRow;
 import dev.convcg.jobs.report.ReportFiles;
+import dev.convcg.jobs.train.ModelStore;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ public final class AblateStage implements Stage {
                     byMetric.computeIfAbsent(metricName(m), k -> new ArrayList<>()).add(x);
                     line.append(String.format(" %s=%.4f", metricName(m), x));
                 }
-                ModelStoreCleanup.delete(dir);
+                ModelStore.deleteRecursively(dir);
                 done++;
                 double perRun = (System.nanoTime() - t0) / 1e9 / done;
                 LOG.info("ablation {}/{}: {} seed {}:{} (ETA {} s)", done, total, v.getKey(), seed, line,
@@ -148,19 +149,5 @@ public final class AblateStage implements Stage {
             b.append(String.format("  %-22s %-24s %.4f ± %.4f (n=%d)%n", r.variant(), r.metric(), r.mean(), r.std(), r.seeds()));
         }
         return b.toString();
-    }
-
-    /** Removes a finished run's scratch directory. */
-    static final class ModelStoreCleanup {
-        private ModelStoreCleanup() {}
-
-        static void delete(Path dir) throws java.io.IOException {
-            if (!java.nio.file.Files.exists(dir)) {
-                return;
-            }
-            try (var walk = java.nio.file.Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 }

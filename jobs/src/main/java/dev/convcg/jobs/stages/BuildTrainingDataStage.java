@@ -12,10 +12,13 @@ import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.io.TextFiles;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +42,16 @@ public final class BuildTrainingDataStage implements Stage {
         return ctx.tables().path(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE + "_quality") + "/" + runDate + ".json";
     }
 
+    /** The examples are read by the summary and by the write: computed once (their plan is long). */
+    private static TrainingDataBuilder.TrainingData withPersistedExamples(TrainingDataBuilder.TrainingData td) {
+        Dataset<Row> examples = td.examples().persist(StorageLevel.MEMORY_AND_DISK_SER());
+        List<Dataset<Row>> persisted = new ArrayList<>(td.persisted());
+        persisted.add(examples);
+        return new TrainingDataBuilder.TrainingData(td.runDate(), td.firstExampleDay(), td.lastSnapshotDay(), examples,
+                td.userFeatures(), td.pinFeatures(), td.quarantine(), td.validation(), td.conversions(),
+                td.attribution(), persisted);
+    }
+
     @Override
     public StageReport run(StageContext ctx) throws Exception {
         TrainingDataSettings s = ctx.config().trainingData();
@@ -49,7 +62,7 @@ public final class BuildTrainingDataStage implements Stage {
             raw.put(table, ctx.tables().readDays(table, from, d.toString()));
         }
         LOG.info("building examples {}..{} from raw logs {}..{}", TrainingDataBuilder.firstExampleDay(d, s), d, from, d);
-        TrainingDataBuilder.TrainingData td = TrainingDataBuilder.build(raw, d, s);
+        TrainingDataBuilder.TrainingData td = withPersistedExamples(TrainingDataBuilder.build(raw, d, s));
         try {
             StageReport report = new StageReport();
             ctx.step("write quarantine", () -> {

@@ -52,7 +52,8 @@ public final class ModelStore {
         deleteRecursively(checkpointDir(version).getParent());
     }
 
-    static void deleteRecursively(Path p) {
+    /** Deletes a local directory tree (no-op when absent). */
+    public static void deleteRecursively(Path p) {
         if (!Files.exists(p)) {
             return;
         }

@@ -1,0 +1,73 @@
+package dev.convcg.jobs;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convcg.core.testing.SparkTest;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.train.ModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole chain on a tiny simulated world, as the quickstart runs it: simulate, build-training-data for T, train
+ * (validation loss must fall), infer-embeddings for T, build-training-data for D, evaluate D; the report follows the
+ * metrics.json contract and holds every model.
+ */
+@ExtendWith(SparkTest.class)
+class PipelineEndToEndTest {
+    @Test
+    @SuppressWarnings("unchecked")
+    void simulatedLogsToReport(SparkSession spark, @TempDir Path root) throws Exception {
+        String[] small = {"simulate.days", "8", "simulate.users", "400", "simulate.pins", "500",
+            "model.embedding-dim", "16", "model.tower.mlp-widths", "[32, 16]", "model.max-hash-buckets", "4096",
+            "model.content-embedding-dim", "8", "train.batch-size", "256", "train.epochs", "3",
+            "train.window-days", "6", "train.learning-rate", "0.005", "train.early-stopping.patience", "0",
+            "evaluate.eval-days", "2", "evaluate.training-days", "6", "evaluate.ks", "[10, 100]",
+            "evaluate.curve-ks", "[10, 50, 100]", "evaluate.als.iterations", "3"};
+        String t = "2026-10-06", d = "2026-10-08";
+        assertEquals(Main.EXIT_OK, Main.run("simulate", TestConfigs.tiny(root, small), spark));
+        assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", t,
+                "training-data.lookback-days", "6"), spark));
+        PipelineConfig atT = with(root, small, "run-date", t);
+        assertEquals(Main.EXIT_OK, Main.run("train", atT, spark));
+        ModelStore store = new ModelStore(Path.of(atT.train().modelStore()));
+        Map<String, Object> metrics = (Map<String, Object>) store.record(store.latestVersion().orElseThrow()).metrics();
+        List<Map<String, Object>> epochs = (List<Map<String, Object>>) metrics.get("epochs");
+        double first = ((Number) epochs.get(0).get("validation_loss")).doubleValue();
+        double last = ((Number) epochs.get(epochs.size() - 1).get("validation_loss")).doubleValue();
+        assertTrue(last < first, "validation loss falls on simulated data: " + first + " -> " + last);
+        assertTrue(((Number) metrics.get("input_wait_share")).doubleValue() < 1.0);
+
+        assertEquals(Main.EXIT_OK, Main.run("infer-embeddings", atT, spark));
+        assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", d), spark));
+        assertEquals(Main.EXIT_OK, Main.run("evaluate", with(root, small, "run-date", d), spark));
+
+        JsonNode report = new ObjectMapper().readTree(root.resolve("reports").resolve(d).resolve("metrics.json").toFile());
+        Set<String> models = new HashSet<>();
+        for (JsonNode r : report.get("metrics")) {
+            models.add(r.get("model").asText());
+            double recall = r.get("recall").asDouble();
+            assertTrue(recall >= 0 && recall <= 1, r.toString());
+        }
+        assertEquals(Set.of("two_tower", "engagement_only", "popularity", "als", "oracle"), models);
+        assertEquals(store.latestVersion().orElseThrow(), report.get("model_version").asText());
+        assertTrue(Files.readString(root.resolve("reports").resolve(d).resolve("report.html")).contains("two_tower"));
+    }
+
+    private static PipelineConfig with(Path root, String[] base, String... more) {
+        String[] all = new String[base.length + more.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return TestConfigs.tiny(root, all);
+    }
+}
