@@ -58,6 +58,16 @@ public final class AblateStage implements Stage {
         Config ablation = base.source().getConfig("convcg.evaluate.ablation");
         List<Integer> seeds = ablation.getIntList("seeds");
         Map<String, ConfigObject> variants = variants(ablation.getObject("variants"));
+        List<String> only = ablation.getStringList("only");
+        if (!only.isEmpty()) {
+            for (String name : only) {
+                if (!variants.containsKey(name)) {
+                    throw new IllegalArgumentException("convcg.evaluate.ablation.only names \"" + name
+                            + "\", which is not a variant; variants: " + variants.keySet());
+                }
+            }
+            variants.keySet().retainAll(only);
+        }
         EvaluateStage.Inputs in = EvaluateStage.inputs(ctx, s.window(t));
         Path scratch = Path.of(base.storageRoot(), "ablation", d.toString()).toAbsolutePath();
         Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
