@@ -4,8 +4,13 @@ import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
+import dev.convcg.jobs.stages.AblateStage;
+import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
+import dev.convcg.jobs.stages.EvaluateStage;
+import dev.convcg.jobs.stages.ForgetUsersStage;
 import dev.convcg.jobs.stages.ImportEventsStage;
+import dev.convcg.jobs.stages.InferEmbeddingsStage;
 import dev.convcg.jobs.stages.SimulateStage;
 import dev.convcg.jobs.stages.TrainStage;
 import java.io.File;
@@ -43,7 +48,12 @@ public final class Main {
         STAGES.put("check-inputs", CheckInputsStage::new);
         STAGES.put("simulate", SimulateStage::new);
         STAGES.put("import-events", ImportEventsStage::new);
+        STAGES.put("build-training-data", BuildTrainingDataStage::new);
         STAGES.put("train", TrainStage::new);
+        STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
+        STAGES.put("evaluate", EvaluateStage::new);
+        STAGES.put("ablate", AblateStage::new);
+        STAGES.put("forget-users", ForgetUsersStage::new);
     }
 
     private Main() {}

@@ -18,7 +18,7 @@ import java.util.Map;
 public final class ConfigLoader {
     public static final String ROOT = "convcg";
     /** Sections whose keys are free-form (passed through to Spark, say). */
-    private static final List<String> OPEN_SECTIONS = List.of(ROOT + ".spark.conf");
+    private static final List<String> OPEN_SECTIONS = List.of(ROOT + ".spark.conf", ROOT + ".evaluate.ablation.variants");
 
     private ConfigLoader() {}
 

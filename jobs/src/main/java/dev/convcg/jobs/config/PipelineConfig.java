@@ -3,7 +3,10 @@ package dev.convcg.jobs.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.ingest.ImportSettings;
+import dev.convcg.core.schema.ConversionType;
+import dev.convcg.core.training.TrainingDataSettings;
 import dev.convcg.core.schema.Surface;
 import dev.convcg.core.sim.SimulationSettings;
 import dev.convcg.model.config.ModelConfig;
@@ -27,10 +30,14 @@ public record PipelineConfig(
         SimulationSettings simulate,
         ImportSource importSource,
         ImportSettings importSettings,
+        TrainingDataSettings trainingData,
         ModelConfig model,
         int contentEmbeddingDim,
         int maxHashBuckets,
         TrainSettings train,
+        EvaluationSettings evaluate,
+        EmbeddingSettings.InferEmbeddings inferEmbeddings,
+        EmbeddingSettings.ForgetUsers forgetUsers,
         Config source) {
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
@@ -42,7 +49,8 @@ public record PipelineConfig(
      */
     public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
                                 int earlyStoppingPatience, double earlyStoppingMinDelta, int sampledRecallK,
-                                int sampledConversions, int sampledCandidates, String modelStore) {}
+                                int sampledConversions, int sampledCandidates, boolean durationWeights,
+                                List<String> eventTypes, String modelStore) {}
 
     /** The file the importer reads and how. */
     public record ImportSource(String input, String format, boolean csvHeader, List<String> columns) {}
@@ -61,11 +69,14 @@ public record PipelineConfig(
         }
         Settings model = root.section("model");
         String modelStore = root.section("train").string("model-store");
-        return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")), simulate(root.section("simulate")),
-                importSource(root.section("import-events")), importSettings(root.section("import-events")),
-                model(model), model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
+        return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")),
+                simulate(root.section("simulate")), importSource(root.section("import-events")),
+                importSettings(root.section("import-events")), trainingData(root.section("training-data")), model(model),
+                model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
-                config);
+                evaluate(root.section("evaluate")),
+                EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
+                EmbeddingSettings.forgetUsers(root.section("forget-users")), config);
     }
 
     private static SparkSettings spark(Settings s) {
@@ -74,6 +85,30 @@ public record PipelineConfig(
             conf.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
         }
         return new SparkSettings(s.string("master"), s.string("app-name"), s.positiveInt("shuffle-partitions"), Map.copyOf(conf));
+    }
+
+    private static TrainingDataSettings trainingData(Settings s) {
+        Settings weights = s.section("conversion-weights");
+        Map<ConversionType, Double> conversionWeights = new java.util.EnumMap<>(ConversionType.class);
+        for (String type : weights.raw().root().keySet()) {
+            try {
+                conversionWeights.put(ConversionType.valueOf(type), weights.number(type));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(weights.key(type) + ": unknown conversion type; expected "
+                        + List.of(ConversionType.values()));
+            }
+        }
+        Settings click = s.section("click-weight");
+        Settings hard = s.section("hard-negatives");
+        double[] splits = s.raw().getDoubleList("price-splits").stream().mapToDouble(Double::doubleValue).toArray();
+        return s.bind(() -> new TrainingDataSettings(s.positiveInt("click-through-window-days"),
+                s.positiveInt("view-through-window-days"), s.positiveInt("lookback-days"), conversionWeights,
+                click.enumValue("shape", TrainingDataSettings.ClickWeightShape.class), click.number("intercept"),
+                click.number("slope"), click.longValue("t-max-ms"), click.number("min"), click.number("max"),
+                s.number("save-weight"), hard.fraction("rate"), hard.nonNegativeInt("cap-per-user-day"),
+                s.positiveInt("history-length"), s.positiveInt("feature-window-days"), s.number("ctr-prior-mean"),
+                s.number("cvr-prior-mean"), s.number("prior-strength"), splits, s.fraction("quarantine-threshold"),
+                s.longValue("seed")));
     }
 
     private static ModelConfig model(Settings s) {
@@ -127,7 +162,21 @@ public record PipelineConfig(
         }
         return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
                 stop.number("min-delta"), recall.positiveInt("k"), recall.positiveInt("conversions"),
-                recall.positiveInt("candidates"), modelStore);
+                recall.positiveInt("candidates"), s.bool("duration-weights"), eventTypes(s), modelStore);
+    }
+
+    private static List<String> eventTypes(Settings s) {
+        List<String> allowed = List.of("ADD_TO_CART", "CHECKOUT", "CLICK", "SAVE", "IMPRESSION");
+        List<String> types = s.strings("event-types");
+        for (String t : types) {
+            if (!allowed.contains(t)) {
+                throw new InvalidConfigException(s.key("event-types") + " contains \"" + t + "\": expected any of " + allowed);
+            }
+        }
+        if (types.isEmpty()) {
+            throw new InvalidConfigException(s.key("event-types") + " is empty: expected any of " + allowed);
+        }
+        return List.copyOf(types);
     }
 
     private static SimulationSettings simulate(Settings s) {
@@ -176,6 +225,23 @@ public record PipelineConfig(
         Surface surface = s.enumValue("surface", Surface.class);
         return s.bind(() -> new ImportSettings(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
                 s.string("category"), s.string("event-type"), s.string("timestamp"), unit, values, surface));
+    }
+
+    private static EvaluationSettings evaluate(Settings s) {
+        java.util.Set<EvaluationSettings.Baseline> baselines = new java.util.LinkedHashSet<>();
+        for (String b : s.strings("baselines")) {
+            try {
+                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, als, oracle, engagement_only]");
+            }
+        }
+        Settings a = s.section("als");
+        EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(a.positiveInt("rank"),
+                a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
+                a.number("conversion-weight")));
+        return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
+                s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als));
     }
 
     /** The effective configuration as HOCON, for the logs. */

@@ -87,6 +87,10 @@ public final class Settings {
         return read(k, config::getStringList, "a list of strings");
     }
 
+    public List<Integer> ints(String k) {
+        return read(k, config::getIntList, "a list of integers");
+    }
+
     public <E extends Enum<E>> E enumValue(String k, Class<E> type) {
         String v = string(k);
         try {

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * global shuffle by a hash of (example id, epoch, seed), so a resumed run replays the same batches.
  */
 public final class TrainStage implements Stage {
-    public static final String TRAINING_EXAMPLES = "training_examples";
+    public static final String TRAINING_EXAMPLES = dev.convcg.core.training.TrainingDataSchemas.TRAINING_EXAMPLES_TABLE;
     private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
 
     @Override
@@ -65,9 +65,11 @@ public final class TrainStage implements Stage {
         }
         String parentVersion = parent.map(ModelStore.TrainingRecord::versionId).orElse(null);
         String configHash = ConfigHash.of(c.model(), schema);
-        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion).substring(0, 10);
+        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion
+                + ts.eventTypes() + ts.durationWeights()).substring(0, 10);
 
-        Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString());
+        Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString())
+                .filter(col("event_type").isin(ts.eventTypes().toArray()));
         Row counts = examples.agg(
                 sum(when(col("ds").leq(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
                 sum(when(col("ds").gt(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
@@ -89,7 +91,8 @@ public final class TrainStage implements Stage {
                 staging.toString(), parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
                 ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.sampledRecallK(), ts.sampledConversions(),
                 ts.sampledCandidates());
-        Dataset<Row> stream = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed());
+        Dataset<Row> stream = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed(),
+                ts.durationWeights());
         String result = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> stream
                 .mapPartitions((MapPartitionsFunction<Row, String>) rows -> TrainTask.run(spec, rows), Encoders.STRING())
                 .collectAsList().get(0));
@@ -109,12 +112,14 @@ public final class TrainStage implements Stage {
      * order and hands the sorted partitions to one task in sequence.
      */
     static Dataset<Row> stream(StageContext ctx, Dataset<Row> examples, FeatureSchema schema, LocalDate trainThrough,
-                               int epochs, int seed) {
+                               int epochs, int seed, boolean durationWeights) {
         Dataset<Row> labelled = examples
                 .withColumn("_part", when(col("ds").gt(trainThrough.toString()), EpochStream.VALIDATION).otherwise(EpochStream.TRAIN))
                 .withColumn("_label_pin_id", col("pin_id"))
                 .withColumn("_label_advertiser_id", col("advertiser_id"))
-                .withColumn("_weight", coalesce(col("weight").cast("float"), lit(1f)))
+                .withColumn("_weight", durationWeights
+                        ? coalesce(col("weight").cast("float"), lit(1f))
+                        : when(col("event_type").equalTo("CLICK"), lit(1f)).otherwise(coalesce(col("weight").cast("float"), lit(1f))))
                 .withColumn("_sampling_prob", coalesce(col("pin_sampling_prob").cast("double"), lit(1.0)));
         Dataset<Row> inputs = ModelInputs.select(labelled, schema,
                 "example_id", "_part", "task", "_weight", "_sampling_prob", "_label_pin_id", "_label_advertiser_id");

@@ -19,36 +19,55 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Thread-safe: each call works in its own NDManager, parameters are read-only and carry no
  * gradient. In Spark, call {@link #shared(Path)} inside {@code mapPartitions} so each executor JVM
- * loads an artifact once.
+ * loads an artifact once. The parameters and each batch's tensors live on the encoder's {@link
+ * Device} (CPU by default; a GPU with {@link #shared(Path, Device)}); results are copied back to
+ * the host.
  */
 public final class TwoTowerEncoder implements AutoCloseable {
-    private static final Map<Path, TwoTowerEncoder> SHARED = new ConcurrentHashMap<>();
+    private static final Map<String, TwoTowerEncoder> SHARED = new ConcurrentHashMap<>();
 
     private final ModelArtifact artifact;
     private final NDManager manager;
     private final TwoTowerBlock block;
     private final ParameterStore store;
     private final float temperature;
+    private final Device device;
 
-    private TwoTowerEncoder(Path dir) {
+    private TwoTowerEncoder(Path dir, Device device) {
+        this.device = device;
         artifact = ModelArtifact.read(dir);
-        manager = NDManager.newBaseManager(Device.cpu());
+        manager = NDManager.newBaseManager(device);
         block = artifact.loadBlock(dir, manager);
         store = new ParameterStore(manager, false);
-        try (ai.djl.ndarray.NDArray t = block.temperature(store, Device.cpu(), false)) {
+        try (ai.djl.ndarray.NDArray t = block.temperature(store, device, false)) {
             temperature = t.toFloatArray()[0];
         }
     }
 
-    /** A new encoder the caller closes. */
+    /** A new CPU encoder the caller closes. */
     public static TwoTowerEncoder load(Path artifactDir) {
-        return new TwoTowerEncoder(artifactDir);
+        return load(artifactDir, Device.cpu());
     }
 
-    /** One encoder per artifact directory per JVM, never closed (lives as long as the JVM). */
+    /** A new encoder on {@code device} the caller closes. */
+    public static TwoTowerEncoder load(Path artifactDir, Device device) {
+        return new TwoTowerEncoder(artifactDir, device);
+    }
+
+    /** One CPU encoder per artifact directory per JVM, never closed (lives as long as the JVM). */
     public static TwoTowerEncoder shared(Path artifactDir) {
-        return SHARED.computeIfAbsent(artifactDir.toAbsolutePath().normalize(),
-                TwoTowerEncoder::new);
+        return shared(artifactDir, Device.cpu());
+    }
+
+    /** One encoder per artifact directory and device per JVM, never closed. */
+    public static TwoTowerEncoder shared(Path artifactDir, Device device) {
+        Path dir = artifactDir.toAbsolutePath().normalize();
+        return SHARED.computeIfAbsent(dir + "@" + device, k -> new TwoTowerEncoder(dir, device));
+    }
+
+    /** Where the parameters live and batches are computed. */
+    public Device device() {
+        return device;
     }
 
     public ModelArtifact artifact() {

@@ -27,14 +27,16 @@ import java.util.Locale;
  * step is 3× the forward GEMM FLOPs. Element-wise ops, embedding gathers/scatters and the Adam
  * update are not counted: they are the overhead the ratio exposes.
  *
- * <p>Usage: {@code TrainingBenchmark [seconds=60] [batch=2048] [hardNegatives=64] [threads=0]}.
+ * <p>Usage: {@code TrainingBenchmark [seconds=60] [batch=2048] [hardNegatives=64] [threads=0]
+ * [sparse=true]}; {@code sparse} is {@code TrainerConfig.sparseEmbeddingUpdates}. It also prints
+ * the mean time per step phase ({@code TwoTowerTrainer.PHASES}).
  */
 public final class TrainingBenchmark {
     private TrainingBenchmark() {}
 
     /** A GEMM (m×k)·(k×n) executed {@code count} times per forward. */
-    record Gemm(long m, long k, long n, int count) {
-        double flops() {
+    public record Gemm(long m, long k, long n, int count) {
+        public double flops() {
             return 2.0 * m * k * n * count;
         }
     }
@@ -44,10 +46,12 @@ public final class TrainingBenchmark {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
         int hard = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        boolean sparse = args.length <= 4 || Boolean.parseBoolean(args[4]);
         ModelConfig model = ModelConfig.defaults();
         FeatureSchema schema = FeatureSchema.defaults();
         TrainerConfig cfg = TrainerConfig.defaults().withBatchSize(batch)
-                .withIntraOpThreads(threads).withLogEveryNSteps(1_000_000);
+                .withIntraOpThreads(threads).withLogEveryNSteps(1_000_000)
+                .withSparseEmbeddingUpdates(sparse);
         int h = Math.min(hard, model.hardNegatives().maxCount());
         List<Gemm> gemms = forwardGemms(model, schema, batch, h);
         double stepFlops = 3 * gemms.stream().mapToDouble(Gemm::flops).sum();
@@ -55,11 +59,13 @@ public final class TrainingBenchmark {
         SyntheticBatches data = new SyntheticBatches(schema, batch, h, 1_000_000, 20_000);
         List<TrainingBatch> batches = data.batches(1, 4);
         try (TwoTowerTrainer t = new TwoTowerTrainer(model, schema, cfg)) {
-            System.out.printf(Locale.ROOT, "parameters: %d, intra-op threads: %d, load avg: %.2f%n",
-                    t.parameterCount(), JniUtils.getNumThreads(), loadAverage());
+            System.out.printf(Locale.ROOT, "parameters: %d, intra-op threads: %d, sparse embedding"
+                    + " updates: %b, load avg: %.2f%n", t.parameterCount(), JniUtils.getNumThreads(),
+                    t.sparseEmbeddingUpdates(), loadAverage());
             for (int i = 0; i < 3; i++) {
                 t.trainStep(batches.get(i % batches.size()));
             }
+            t.resetPhaseTimes();
             long steps = 0;
             long t0 = System.nanoTime();
             double elapsed;
@@ -70,6 +76,10 @@ public final class TrainingBenchmark {
             } while (elapsed < seconds);
             double examplesPerSec = steps * batch / elapsed;
             double modelFlops = steps * stepFlops / elapsed;
+            StringBuilder phases = new StringBuilder("ms/step by phase:");
+            t.phaseSeconds().forEach((k, v) -> phases.append(String.format(Locale.ROOT,
+                    " %s %.1f", k, 1000 * v)));
+            System.out.println(phases);
             double reference = matmulFlops(gemms, Math.max(3, seconds / 6));
             double square = matmulFlops(List.of(new Gemm(2048, 2048, 2048, 1)), 3);
             System.out.printf(Locale.ROOT, "batch %d + %d hard negatives, %d steps in %.1f s%n",
@@ -102,6 +112,17 @@ public final class TrainingBenchmark {
         return g;
     }
 
+    /**
+     * Forward GEMMs of one tower over {@code rows} rows plus the per-head projections: what
+     * encoding a batch costs (inference reuses the training count).
+     */
+    public static List<Gemm> towerForwardGemms(ModelConfig model, List<FeatureSpec> specs, long rows) {
+        List<Gemm> g = new ArrayList<>();
+        tower(g, model, specs, rows);
+        g.add(new Gemm(rows, model.embeddingDim(), model.embeddingDim(), model.heads().headCount()));
+        return g;
+    }
+
     private static void tower(List<Gemm> g, ModelConfig model, List<FeatureSpec> specs, long rows) {
         long d0 = specs.stream().mapToInt(FeatureSpec::outputWidth).sum();
         for (FeatureSpec s : specs) {
@@ -129,7 +150,7 @@ public final class TrainingBenchmark {
     }
 
     /** FLOP/s of plain libtorch matmuls over the given GEMMs, repeated for about {@code sec}. */
-    static double matmulFlops(List<Gemm> gemms, double sec) {
+    public static double matmulFlops(List<Gemm> gemms, double sec) {
         try (NDManager m = NDManager.newBaseManager()) {
             List<NDArray[]> ops = new ArrayList<>();
             for (Gemm x : gemms) {

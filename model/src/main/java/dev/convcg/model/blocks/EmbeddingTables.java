@@ -22,14 +22,18 @@ import java.util.Map;
  * sequences share {@code pin_id}) and is still saved and updated exactly once.
  *
  * <p>{@code lookup(table, rows) = T[rows]}: int64 rows of any shape S give float32 {@code S × dim}.
- * Gradients are dense (the whole table), which is what DJL's optimizers accept; keep bucket counts
- * moderate on CPU. Initialised N(0, 0.05²).
+ * Read this way, gradients are dense (the whole table). For a training step the trainer can
+ * instead install compact tables ({@link #useCompact}): per table a small leaf {@code C = T[R]}
+ * holding only the rows R the batch touches (see {@code TouchedRows}); the inputs then hold
+ * indices into C, the backward produces a gradient the size of C, and the optimizer writes the
+ * rows back ({@code StatefulAdam#updateRows}). Initialised N(0, 0.05²).
  */
 public final class EmbeddingTables extends AbstractBlock {
     private static final byte VERSION = 1;
 
     private final Map<String, Parameter> tables = new LinkedHashMap<>();
     private final Map<String, Integer> dims = new LinkedHashMap<>();
+    private Map<String, NDArray> compact;
 
     /** @param owners table name → owning feature spec (gives buckets and dim) */
     public EmbeddingTables(Map<String, FeatureSpec> owners) {
@@ -52,8 +56,31 @@ public final class EmbeddingTables extends AbstractBlock {
             throw new IllegalArgumentException("no embedding table '" + table + "'; tables: "
                     + tables.keySet());
         }
+        if (training && compact != null) {
+            NDArray c = compact.get(table);
+            if (c == null) {
+                throw new IllegalStateException("compact tables are installed but lack '" + table
+                        + "'");
+            }
+            return Embedding.embedding(rows, c.toDevice(rows.getDevice(), false),
+                    SparseFormat.DENSE).singletonOrThrow();
+        }
         NDArray weight = ps.getValue(p, rows.getDevice(), training);
         return Embedding.embedding(rows, weight, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Table name → its parameter, in table order. */
+    public Map<String, Parameter> parameters() {
+        return java.util.Collections.unmodifiableMap(tables);
+    }
+
+    /**
+     * Installs compact per-step tables (name → leaf of touched rows, slot 0 = padding) that
+     * training-mode lookups read instead of the full tables, whose rows inputs then index; null
+     * removes them. Evaluation lookups ({@code training = false}) always read the full tables.
+     */
+    public void useCompact(Map<String, NDArray> compactTables) {
+        this.compact = compactTables;
     }
 
     public List<String> tableNames() {

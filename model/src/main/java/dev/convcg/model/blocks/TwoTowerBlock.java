@@ -95,6 +95,11 @@ public final class TwoTowerBlock extends AbstractBlock {
         return userHeads.size();
     }
 
+    /** The shared embedding tables. */
+    public EmbeddingTables tables() {
+        return tables;
+    }
+
     /** Initialises every parameter (tables first) with shapes derived from the config. */
     public void initialize(NDManager manager) {
         initialize(manager, DataType.FLOAT32, inputShapes(schema, 1));

@@ -25,6 +25,11 @@ import java.util.Locale;
  * @param fallbackToCpu if a requested GPU is missing, train on CPU instead of failing; default false
  * @param intraOpThreads libtorch intra-op threads; 0 keeps libtorch's default (all cores)
  * @param logEveryNSteps progress log period; default 50
+ * @param sparseEmbeddingUpdates row-sparse ("lazy") Adam/AdamW for the embedding tables: only the
+ *     rows a batch reads get a gradient, moments and an update (untouched rows' moments do not
+ *     decay, and weight decay reaches a row only on steps that touch it); false = dense Adam over
+ *     every table row, as for the dense layers. Single-device training only (several devices train
+ *     densely). Default true
  */
 public record TrainerConfig(
         Optimizer optimizer,
@@ -42,7 +47,8 @@ public record TrainerConfig(
         String devices,
         boolean fallbackToCpu,
         int intraOpThreads,
-        int logEveryNSteps) {
+        int logEveryNSteps,
+        boolean sparseEmbeddingUpdates) {
 
     public TrainerConfig {
         Checks.notNull("trainer.optimizer", optimizer);
@@ -61,69 +67,85 @@ public record TrainerConfig(
         Checks.positive("trainer.logEveryNSteps", logEveryNSteps);
     }
 
+    /** The fields before {@code sparseEmbeddingUpdates} existed; sparse updates default to on. */
+    public TrainerConfig(Optimizer optimizer, float learningRate, float weightDecay,
+            ScheduleConfig schedule, float gradClipNorm, int seed, int batchSize, int epochs,
+            int checkpointEveryNSteps, String checkpointDir, int keepCheckpoints, boolean resume,
+            String devices, boolean fallbackToCpu, int intraOpThreads, int logEveryNSteps) {
+        this(optimizer, learningRate, weightDecay, schedule, gradClipNorm, seed, batchSize, epochs,
+                checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume, devices,
+                fallbackToCpu, intraOpThreads, logEveryNSteps, true);
+    }
+
     public static TrainerConfig defaults() {
         return new TrainerConfig(Optimizer.ADAMW, 1e-3f, 1e-5f, ScheduleConfig.defaults(), 1.0f,
-                42, 2048, 1, 1000, "", 2, true, "cpu", false, 0, 50);
+                42, 2048, 1, 1000, "", 2, true, "cpu", false, 0, 50, true);
     }
 
     public TrainerConfig withLearningRate(float lr) {
         return new TrainerConfig(optimizer, lr, weightDecay, schedule, gradClipNorm, seed,
                 batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withSchedule(ScheduleConfig s) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, s, gradClipNorm, seed,
                 batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withEpochs(int e) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
                 seed, batchSize, e, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withCheckpoints(String dir, int everyNSteps) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
                 seed, batchSize, epochs, everyNSteps, dir, keepCheckpoints, resume, devices,
-                fallbackToCpu, intraOpThreads, logEveryNSteps);
+                fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withDevices(String d, boolean fallback) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
                 seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, d, fallback, intraOpThreads, logEveryNSteps);
+                resume, d, fallback, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withSeed(int s) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm, s,
                 batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withBatchSize(int b) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
                 seed, b, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps);
+                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withOptimizer(Optimizer o, float wd, float clipNorm) {
         return new TrainerConfig(o, learningRate, wd, schedule, clipNorm, seed, batchSize, epochs,
                 checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume, devices,
-                fallbackToCpu, intraOpThreads, logEveryNSteps);
+                fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withLogEveryNSteps(int n) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
                 seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, devices, fallbackToCpu, intraOpThreads, n);
+                resume, devices, fallbackToCpu, intraOpThreads, n, sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withIntraOpThreads(int n) {
         return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
                 seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, devices, fallbackToCpu, n, logEveryNSteps);
+                resume, devices, fallbackToCpu, n, logEveryNSteps, sparseEmbeddingUpdates);
+    }
+
+    public TrainerConfig withSparseEmbeddingUpdates(boolean sparse) {
+        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
+                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
+                resume, devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparse);
     }
 
     /**

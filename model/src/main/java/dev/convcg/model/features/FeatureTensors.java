@@ -13,6 +13,16 @@ public final class FeatureTensors {
     private FeatureTensors() {}
 
     public static NDList tensorize(NDManager manager, List<FeatureSpec> specs, FeatureBatch batch) {
+        return tensorize(manager, specs, batch, null);
+    }
+
+    /**
+     * As {@link #tensorize(NDManager, List, FeatureBatch)}; with {@code touched} non-null, ID and
+     * ID_SEQUENCE tensors hold compact slots ({@link TouchedRows#slot}) instead of table rows, and
+     * unused sequence positions hold the padding slot 0.
+     */
+    public static NDList tensorize(NDManager manager, List<FeatureSpec> specs, FeatureBatch batch,
+            TouchedRows touched) {
         int b = batch.rows();
         NDList out = new NDList(specs.size() * 2);
         for (FeatureSpec spec : specs) {
@@ -21,7 +31,8 @@ public final class FeatureTensors {
                     long[] ids = batch.ids(spec.name());
                     long[] rows = new long[b];
                     for (int i = 0; i < b; i++) {
-                        rows[i] = FeatureHashing.bucket(ids[i], spec);
+                        long r = FeatureHashing.bucket(ids[i], spec);
+                        rows[i] = touched == null ? r : touched.slot(spec.tableName(), r);
                     }
                     out.add(manager.create(rows));
                 }
@@ -34,7 +45,10 @@ public final class FeatureTensors {
                         int n = Math.min(s.lengths()[i], l);
                         int base = i * s.width();
                         for (int j = 0; j < n; j++) {
-                            rows[i * l + j] = FeatureHashing.bucket(s.ids()[base + j], spec);
+                            long r = FeatureHashing.bucket(s.ids()[base + j], spec);
+                            rows[i * l + j] = touched == null
+                                    ? r
+                                    : touched.slot(spec.tableName(), r);
                             mask[i * l + j] = 1f;
                         }
                     }

@@ -17,6 +17,15 @@ public final class Devices {
      * @throws IllegalStateException when a GPU is requested that does not exist and
      *     {@code fallbackToCpu} is false
      */
+    /**
+     * Sets libtorch's intra-op thread count for this JVM, loading the PyTorch engine first (the native call is not
+     * linked before the engine has loaded its library).
+     */
+    public static void setIntraOpThreads(int threads) {
+        ai.djl.engine.Engine.getEngine("PyTorch");
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
+
     public static Device[] resolve(TrainerConfig config) {
         return resolve(config.devices(), config.fallbackToCpu(), Engine.getInstance().getGpuCount());
     }

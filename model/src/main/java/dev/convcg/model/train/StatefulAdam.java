@@ -4,7 +4,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
@@ -28,6 +30,15 @@ import java.util.Map;
  * with η = schedule(t − 1). The step t is set by the trainer ({@link #setStep}) rather than counted
  * per call, so several devices and resumed runs agree. State is keyed by parameter path name
  * (stable across processes), one copy per device.
+ *
+ * <p><b>Row-sparse ("lazy") update</b> ({@link #updateRows}) for embedding tables: given the rows R
+ * a batch touched, their gathered values {@code W[R]} and the gradient of those rows, it applies the
+ * same formula to {@code W[R]}, {@code m[R]}, {@code v[R]} only and writes them back. Rows outside R
+ * keep their weights and moments (their moments do not decay), as in TensorFlow's LazyAdam and
+ * PyTorch's SparseAdam; t is still the global step. Weight decay (L2 or decoupled) reaches a row
+ * only on the steps that touch it, with no catch-up for skipped steps. When every row is touched
+ * every step this equals the dense update. The moments are full-size arrays either way, so
+ * checkpoints do not depend on the mode.
  */
 public final class StatefulAdam extends Optimizer {
     private final Tracker learningRate;
@@ -75,6 +86,51 @@ public final class StatefulAdam extends Optimizer {
         weight.getNDArrayInternal().adamUpdate(
                 new NDList(weight, grad, mv[0], mv[1]), new NDList(weight), lr, lrCorrected,
                 getWeightDecay(), 1f, -1f, beta1, beta2, epsilon, false, decoupled);
+    }
+
+    /**
+     * Lazy Adam on the rows of one table.
+     *
+     * @param parameterId the table parameter's id (its moments are keyed by its path name)
+     * @param weight the full table (rows × dim), updated in place at {@code rows[1..]}
+     * @param rows int64 table rows by compact slot; slot 0 is padding and is not written back
+     * @param compact {@code weight[rows]}, the leaf the step back-propagated into (updated in place)
+     * @param grad gradient of {@code compact}; rows of slot 0 are ignored
+     */
+    public void updateRows(String parameterId, NDArray weight, NDArray rows, NDArray compact,
+            NDArray grad) {
+        String name = nameById.getOrDefault(parameterId, parameterId);
+        NDArray[] mv = moments.computeIfAbsent(name, k -> new HashMap<>())
+                .computeIfAbsent(weight.getDevice(), d -> initialMoments(name, weight));
+        long n = rows.getShape().get(0);
+        if (n <= 1) {
+            return; // only the padding slot: nothing touched
+        }
+        float lr = learningRate.getNewValue(step - 1);
+        double coef1 = 1.0 - Math.pow(beta1, step);
+        double coef2 = 1.0 - Math.pow(beta2, step);
+        float lrCorrected = (float) (lr * Math.sqrt(coef2) / coef1);
+        boolean gradMode = JniUtils.isGradMode(); // thread-local; on by default in new threads
+        JniUtils.setGradMode(false); // the write-back must not join the next step's graph
+        NDIndex all = new NDIndex("{}", rows);
+        try (NDArray m = mv[0].get(all);
+                NDArray v = mv[1].get(all)) {
+            compact.getNDArrayInternal().adamUpdate(
+                    new NDList(compact, grad, m, v), new NDList(compact), lr, lrCorrected,
+                    getWeightDecay(), 1f, -1f, beta1, beta2, epsilon, false, decoupled);
+            NDIndex touched = new NDIndex("1:");
+            try (NDArray r = rows.get(touched);
+                    NDArray w1 = compact.get(touched);
+                    NDArray m1 = m.get(touched);
+                    NDArray v1 = v.get(touched)) {
+                NDIndex at = new NDIndex("{}", r);
+                weight.set(at, w1);
+                mv[0].set(at, m1);
+                mv[1].set(at, v1);
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
     }
 
     private NDArray[] initialMoments(String name, NDArray weight) {

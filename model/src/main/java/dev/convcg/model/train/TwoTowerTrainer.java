@@ -8,7 +8,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
@@ -26,6 +28,7 @@ import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureTensors;
+import dev.convcg.model.features.TouchedRows;
 import dev.convcg.model.loss.TwoTowerLoss;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -37,6 +40,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -91,6 +95,10 @@ public final class TwoTowerTrainer implements AutoCloseable {
     public static final String M_EPOCH_VAL_ENG = "epoch_val_loss_engagement";
     public static final String M_EPOCH_VAL_ADV = "epoch_val_loss_advertiser";
 
+    /** Names of the step phases timed by {@link #phaseSeconds}, in order. */
+    public static final List<String> PHASES = List.of("tensorize", "forward",
+            "loss+backward", "clip", "optimizer", "metrics");
+
     private static final Logger LOG = LoggerFactory.getLogger(TwoTowerTrainer.class);
 
     private final ModelConfig modelConfig;
@@ -106,6 +114,10 @@ public final class TwoTowerTrainer implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final List<StepObserver> observers = new CopyOnWriteArrayList<>();
     private final String configHash;
+    private final boolean sparse;
+    private final TouchedRows touched;
+    private final long[] phaseNanos = new long[PHASES.size()];
+    private long phaseSteps;
     private ParameterStore store;
     private long globalStep;
     private int currentEpoch;
@@ -126,7 +138,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
         this.devices = Devices.resolve(config);
         this.configHash = ConfigHash.of(modelConfig, schema);
         if (config.intraOpThreads() > 0) {
-            JniUtils.setNumThreads(config.intraOpThreads());
+            dev.convcg.model.train.Devices.setIntraOpThreads(config.intraOpThreads());
         }
         Engine.getInstance().setRandomSeed(config.seed());
         model = Model.newInstance("two-tower", devices[0]);
@@ -141,6 +153,13 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 .optDecoupled(config.optimizer() == TrainerConfig.Optimizer.ADAMW)
                 .build();
         optimizer.bind(block.getParameters());
+        sparse = config.sparseEmbeddingUpdates() && devices.length == 1;
+        if (config.sparseEmbeddingUpdates() && !sparse) {
+            LOG.warn("sparseEmbeddingUpdates is single-device only; {} devices train the"
+                    + " embedding tables densely", devices.length);
+        }
+        touched = sparse ? TouchedRows.of(schema) : null;
+        detachTablesIfSparse();
         DefaultTrainingConfig dtc = new DefaultTrainingConfig(loss)
                 .optOptimizer(optimizer)
                 .optDevices(devices)
@@ -149,8 +168,8 @@ public final class TwoTowerTrainer implements AutoCloseable {
         djl = model.newTrainer(dtc);
         metrics.setLimit(256);
         djl.setMetrics(metrics);
-        LOG.info("two-tower trainer on {} | config hash {} | {} parameters", List.of(devices),
-                configHash, parameterCount());
+        LOG.info("two-tower trainer on {} | config hash {} | {} parameters | {} embedding updates",
+                List.of(devices), configHash, parameterCount(), sparse ? "row-sparse" : "dense");
     }
 
     public TwoTowerBlock block() {
@@ -318,17 +337,52 @@ public final class TwoTowerTrainer implements AutoCloseable {
         synchronized (TRAINING_LOCK) {
             ParameterStore ps = store();
             try (NDManager sm = model.getNDManager().newSubManager(devices[0])) {
+                long t0 = System.nanoTime();
                 int h = usableHardNegatives(batch);
                 NDList labels = TwoTowerLoss.labels(sm, modelConfig, batch, h);
                 NDList terms;
-                try (GradientCollector gc = djl.newGradientCollector()) {
-                    NDList preds = forward(ps, sm, batch, h, true);
-                    terms = loss.terms(labels, preds);
-                    gc.backward(terms.head());
+                double gradNorm;
+                long t1;
+                long t2;
+                long t3;
+                long tc;
+                if (sparse) {
+                    SparseInputs si = sparseInputs(sm, batch, h);
+                    block.tables().useCompact(si.compact);
+                    try (GradientCollector gc = djl.newGradientCollector()) {
+                        t1 = System.nanoTime();
+                        NDList preds = block.forward(ps, si.inputs, true);
+                        t2 = System.nanoTime();
+                        terms = loss.terms(labels, preds);
+                        gc.backward(terms.head());
+                    } finally {
+                        block.tables().useCompact(null);
+                    }
+                    t3 = System.nanoTime();
+                    gradNorm = clipSparse(si);
+                    tc = System.nanoTime();
+                    optimizer.setStep((int) (globalStep + 1));
+                    updateSparse(ps, si);
+                } else {
+                    try (GradientCollector gc = djl.newGradientCollector()) {
+                        t1 = System.nanoTime();
+                        NDList preds = forward(ps, sm, batch, h, true);
+                        t2 = System.nanoTime();
+                        terms = loss.terms(labels, preds);
+                        gc.backward(terms.head());
+                    }
+                    t3 = System.nanoTime();
+                    gradNorm = aggregateAndClip(ps);
+                    tc = System.nanoTime();
+                    optimizer.setStep((int) (globalStep + 1));
+                    ps.updateAllParameters();
                 }
-                double gradNorm = aggregateAndClip(ps);
-                optimizer.setStep((int) (globalStep + 1));
-                ps.updateAllParameters();
+                long t4 = System.nanoTime();
+                phaseNanos[0] += t1 - t0;
+                phaseNanos[1] += t2 - t1;
+                phaseNanos[2] += t3 - t2;
+                phaseNanos[3] += tc - t3;
+                phaseNanos[4] += t4 - tc;
                 globalStep++;
                 float[] v = NDArrays.stack(terms).toFloatArray();
                 LossValues lv = new LossValues(v[0], v[1], v[2], v[3]);
@@ -346,7 +400,113 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 for (StepObserver o : observers) {
                     o.onStep(globalStep, currentEpoch, lv);
                 }
+                phaseNanos[5] += System.nanoTime() - t4;
+                phaseSteps++;
                 return lv;
+            }
+        }
+    }
+
+    /**
+     * Seconds spent per step phase ({@link #PHASES}) since construction or the last {@link
+     * #resetPhaseTimes}, averaged per step. On CPU libtorch runs eagerly, so the phase boundaries
+     * are accurate; on a GPU they would measure kernel launches only.
+     */
+    public Map<String, Double> phaseSeconds() {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < PHASES.size(); i++) {
+            out.put(PHASES.get(i), phaseSteps == 0 ? 0 : phaseNanos[i] / 1e9 / phaseSteps);
+        }
+        return out;
+    }
+
+    public void resetPhaseTimes() {
+        java.util.Arrays.fill(phaseNanos, 0);
+        phaseSteps = 0;
+    }
+
+    /** Whether this trainer updates the embedding tables row-sparsely (lazy Adam). */
+    public boolean sparseEmbeddingUpdates() {
+        return sparse;
+    }
+
+    /** Inputs holding compact slots, and per table the touched rows and their leaf copy. */
+    private record SparseInputs(NDList inputs, Map<String, NDArray> compact,
+            Map<String, NDArray> rows) {}
+
+    private SparseInputs sparseInputs(NDManager sm, TrainingBatch batch, int h) {
+        FeatureBatch pins = pinBatch(batch, h);
+        touched.reset();
+        NDList in = FeatureTensors.tensorize(sm, schema.user(), batch.user(), touched);
+        in.addAll(FeatureTensors.tensorize(sm, schema.pin(), pins, touched));
+        Map<String, NDArray> compact = new LinkedHashMap<>();
+        Map<String, NDArray> rows = new LinkedHashMap<>();
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (Map.Entry<String, Parameter> e : block.tables().parameters().entrySet()) {
+                NDArray r = sm.create(touched.rowsWithPadding(e.getKey()));
+                NDArray c = Embedding.embedding(r, e.getValue().getArray(), SparseFormat.DENSE)
+                        .singletonOrThrow();
+                c.setRequiresGradient(true); // a fresh leaf: the backward stops here
+                rows.put(e.getKey(), r);
+                compact.put(e.getKey(), c);
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+        return new SparseInputs(in, compact, rows);
+    }
+
+    /** Parameters updated densely: everything but the tables in sparse mode. */
+    private List<Parameter> denseParameters() {
+        List<Parameter> out = new ArrayList<>();
+        java.util.Collection<Parameter> tables = block.tables().parameters().values();
+        for (Parameter p : block.getParameters().values()) {
+            if (p.requiresGradient() && !(sparse && tables.contains(p))) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Global-norm clip over the dense gradients and the compact table gradients. */
+    private double clipSparse(SparseInputs si) {
+        List<NDArray> grads = new ArrayList<>();
+        try {
+            for (Parameter p : denseParameters()) {
+                grads.add(p.getArray().getGradient());
+            }
+            for (NDArray c : si.compact.values()) {
+                grads.add(c.getGradient());
+            }
+            return clip(grads);
+        } finally {
+            grads.forEach(NDArray::close);
+        }
+    }
+
+    private void updateSparse(ParameterStore ps, SparseInputs si) {
+        for (Parameter p : denseParameters()) {
+            NDArray w = ps.getValue(p, devices[0], true);
+            try (NDArray g = w.getGradient()) {
+                optimizer.update(p.getId(), w, g);
+            }
+        }
+        for (Map.Entry<String, Parameter> e : block.tables().parameters().entrySet()) {
+            NDArray c = si.compact.get(e.getKey());
+            try (NDArray g = c.getGradient()) {
+                optimizer.updateRows(e.getValue().getId(), e.getValue().getArray(),
+                        si.rows.get(e.getKey()), c, g);
+            }
+        }
+    }
+
+    /** In sparse mode the full tables never enter the autograd graph. */
+    private void detachTablesIfSparse() {
+        if (sparse) {
+            for (Parameter p : block.tables().parameters().values()) {
+                p.getArray().setRequiresGradient(false);
             }
         }
     }
@@ -383,13 +543,17 @@ public final class TwoTowerTrainer implements AutoCloseable {
         return Math.min(batch.hardNegatives(), modelConfig.hardNegatives().maxCount());
     }
 
-    private NDList forward(ParameterStore ps, NDManager sm, TrainingBatch batch, int h,
-            boolean training) {
-        FeatureBatch pins = h == 0
+    private static FeatureBatch pinBatch(TrainingBatch batch, int h) {
+        return h == 0
                 ? batch.pin()
                 : FeatureBatch.concat(batch.pin(), h == batch.hardNegatives()
                         ? batch.hardNegativePins()
                         : batch.hardNegativePins().slice(0, h));
+    }
+
+    private NDList forward(ParameterStore ps, NDManager sm, TrainingBatch batch, int h,
+            boolean training) {
+        FeatureBatch pins = pinBatch(batch, h);
         if (devices.length == 1) {
             NDList in = FeatureTensors.tensorize(sm, schema.user(), batch.user());
             in.addAll(FeatureTensors.tensorize(sm, schema.pin(), pins));
@@ -446,24 +610,29 @@ public final class TwoTowerTrainer implements AutoCloseable {
                     }
                 }
             }
-            double sq = 0;
-            for (NDArray g : grads) {
-                try (NDArray n = g.norm()) {
-                    double v = n.getFloat();
-                    sq += v * v;
-                }
-            }
-            double norm = Math.sqrt(sq);
-            if (config.gradClipNorm() > 0 && norm > config.gradClipNorm()) {
-                float scale = (float) (config.gradClipNorm() / norm);
-                for (NDArray g : grads) {
-                    g.muli(scale);
-                }
-            }
-            return norm;
+            return clip(grads);
         } finally {
             grads.forEach(NDArray::close);
         }
+    }
+
+    /** Scales the gradients in place to the configured global L2 norm; returns the norm. */
+    private double clip(List<NDArray> grads) {
+        double sq = 0;
+        for (NDArray g : grads) {
+            try (NDArray n = g.norm()) {
+                double v = n.getFloat();
+                sq += v * v;
+            }
+        }
+        double norm = Math.sqrt(sq);
+        if (config.gradClipNorm() > 0 && norm > config.gradClipNorm()) {
+            float scale = (float) (config.gradClipNorm() / norm);
+            for (NDArray g : grads) {
+                g.muli(scale);
+            }
+        }
+        return norm;
     }
 
     private ParameterStore store() {
@@ -526,6 +695,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 }
             }
             optimizer.bind(block.getParameters());
+            detachTablesIfSparse();
             store = null;
         }
     }

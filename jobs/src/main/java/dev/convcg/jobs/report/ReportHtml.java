@@ -1,0 +1,178 @@
+package dev.convcg.jobs.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.core.eval.RecallMetrics.Metric;
+import dev.convcg.core.eval.RecallMetrics.Recall;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * Renders {@code report.html}: one self-contained page (inline CSS, charts as inline base64 PNG, no external
+ * reference) with the run metadata, recall tables at the headline Ks, recall@K curves per task and surface, the
+ * coverage of query embeddings, and, when given, the ablation table and the training data's quality summary.
+ */
+public final class ReportHtml {
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private static final List<String> SURFACES = List.of(RecallMetrics.ALL_SURFACES, "home_feed", "related_pins", "search");
+    private static final List<String> TASKS = List.of("conversion", "engagement");
+
+    private ReportHtml() {}
+
+    public static String render(EvaluationReport r) {
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>convcg evaluation ")
+                .append(r.runDate()).append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
+                        + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+                        + "th{background:#f3f3f3}td.l,th.l{text-align:left}img{margin:4px}</style></head><body>\n");
+        h.append("<h1>Offline evaluation, run ").append(r.runDate()).append("</h1>\n<p>Model version <b>")
+                .append(esc(r.modelVersion())).append("</b>; trained on ").append(r.window().trainFrom()).append(" .. ")
+                .append(r.window().trainTo()).append(", evaluated on ").append(r.window().evalFrom()).append(" .. ")
+                .append(r.window().evalTo()).append("; catalog ").append(r.catalogPins())
+                .append(" pins (a random model scores K / ").append(r.catalogPins()).append(").</p>\n");
+
+        h.append("<h2>Recall at the headline cut-offs</h2>\n<p>Event hit rate: share of held-out events whose pin is in "
+                + "the top K of the event's (user, surface). User recall: per user, share of their distinct positives in "
+                + "the top K, averaged over users.</p>\n");
+        for (String task : TASKS) {
+            h.append("<h3>").append(task).append("</h3>\n<table><tr><th class=l>surface</th><th class=l>model</th>");
+            for (int k : r.headlineKs()) {
+                h.append("<th>hit rate@").append(k).append("</th>");
+            }
+            for (int k : r.headlineKs()) {
+                h.append("<th>user recall@").append(k).append("</th>");
+            }
+            h.append("<th>users</th><th>events</th></tr>\n");
+            for (String surface : SURFACES) {
+                for (EvaluationReport.ModelResult m : r.models()) {
+                    List<Recall> rows = m.result().recalls().stream()
+                            .filter(x -> x.task().equals(task) && x.surface().equals(surface)).toList();
+                    if (rows.isEmpty()) {
+                        continue;
+                    }
+                    h.append("<tr><td class=l>").append(surface).append("</td><td class=l>").append(esc(m.model())).append("</td>");
+                    for (Metric metric : Metric.values()) {
+                        for (int k : r.headlineKs()) {
+                            h.append("<td>").append(rows.stream().filter(x -> x.k() == k && x.metric() == metric)
+                                    .findFirst().map(x -> fmt(x.recall())).orElse("")).append("</td>");
+                        }
+                    }
+                    h.append("<td>").append(rows.get(0).users()).append("</td><td>").append(rows.get(0).events()).append("</td></tr>\n");
+                }
+            }
+            h.append("</table>\n");
+        }
+
+        h.append("<h2>Recall@K curves</h2>\n");
+        for (Metric metric : Metric.values()) {
+            for (String task : TASKS) {
+                for (String surface : metric == Metric.EVENT_HIT_RATE ? SURFACES : List.of(RecallMetrics.ALL_SURFACES)) {
+                    XYChart chart = curve(r, task, surface, metric);
+                    if (chart != null) {
+                        h.append("<img alt=\"").append(metric.label()).append(' ').append(task).append(' ').append(surface)
+                                .append("\" src=\"data:image/png;base64,").append(png(chart)).append("\">\n");
+                    }
+                }
+            }
+        }
+
+        h.append("<h2>Coverage of query embeddings</h2>\n<p>Held-out events of users without a query embedding count "
+                + "as misses.</p>\n<table><tr><th class=l>model</th><th class=l>task</th><th class=l>surface</th>"
+                + "<th>users</th><th>without query</th><th>events</th><th>without query</th></tr>\n");
+        for (EvaluationReport.ModelResult m : r.models()) {
+            for (RecallMetrics.Coverage c : m.result().coverage()) {
+                h.append("<tr><td class=l>").append(esc(m.model())).append("</td><td class=l>").append(c.task())
+                        .append("</td><td class=l>").append(c.surface()).append("</td><td>").append(c.users())
+                        .append("</td><td>").append(c.usersWithoutQuery()).append("</td><td>").append(c.events())
+                        .append("</td><td>").append(c.eventsWithoutQuery()).append("</td></tr>\n");
+            }
+        }
+        h.append("</table>\n");
+
+        if (!r.ablation().isEmpty()) {
+            h.append("<h2>Ablation</h2>\n<table><tr><th class=l>variant</th><th class=l>metric</th>"
+                    + "<th>mean &plusmn; std</th><th>seeds</th></tr>\n");
+            for (EvaluationReport.AblationRow a : r.ablation()) {
+                h.append("<tr><td class=l>").append(esc(a.variant())).append("</td><td class=l>").append(esc(a.metric()))
+                        .append("</td><td>").append(fmt(a.mean())).append(" &plusmn; ").append(fmt(a.std()))
+                        .append("</td><td>").append(a.seeds()).append("</td></tr>\n");
+            }
+            h.append("</table>\n");
+        }
+        r.dataQuality().ifPresent(q -> {
+            h.append("<h2>Training data quality</h2>\n<table><tr><th class=l>item</th><th class=l>value</th></tr>\n");
+            List<String[]> rows = new ArrayList<>();
+            flatten("", q, rows);
+            for (String[] row : rows) {
+                h.append("<tr><td class=l>").append(esc(row[0])).append("</td><td class=l>").append(esc(row[1])).append("</td></tr>\n");
+            }
+            h.append("</table>\n");
+        });
+        return h.append("</body></html>\n").toString();
+    }
+
+    /** One chart: recall against K (log scale), one line per model; null when no model has figures there. */
+    static XYChart curve(EvaluationReport r, String task, String surface, Metric metric) {
+        XYChart chart = new XYChartBuilder().width(560).height(360)
+                .title(task + " / " + surface + ": " + metric.label().replace('_', ' ') + "@K").xAxisTitle("K")
+                .yAxisTitle(metric.label().replace('_', ' ')).build();
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisMin(0.0).setYAxisMax(1.0).setChartBackgroundColor(java.awt.Color.WHITE);
+        boolean any = false;
+        for (EvaluationReport.ModelResult m : r.models()) {
+            List<Recall> points = m.result().recalls().stream().filter(x -> x.task().equals(task)
+                    && x.surface().equals(surface) && x.metric() == metric).toList();
+            if (!points.isEmpty()) {
+                chart.addSeries(m.model(), points.stream().mapToDouble(Recall::k).toArray(),
+                        points.stream().mapToDouble(Recall::recall).toArray()).setMarker(SeriesMarkers.CIRCLE);
+                any = true;
+            }
+        }
+        return any ? chart : null;
+    }
+
+    private static String png(XYChart chart) {
+        try {
+            return Base64.getEncoder().encodeToString(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot draw chart " + chart.getTitle(), e);
+        }
+    }
+
+    private static void flatten(String prefix, JsonNode node, List<String[]> out) {
+        if (node.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> f = fields.next();
+                flatten(prefix.isEmpty() ? f.getKey() : prefix + "." + f.getKey(), f.getValue(), out);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                flatten(prefix + "[" + i + "]", node.get(i), out);
+            }
+        } else {
+            out.add(new String[] {prefix, node.isTextual() ? node.asText() : node.toString()});
+        }
+    }
+
+    private static String fmt(double x) {
+        return String.format(Locale.ROOT, "%.4f", x);
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,198 @@
+package dev.convcg.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.convcg.core.eval.Baselines;
+import dev.convcg.core.eval.EvaluationSettings;
+import dev.convcg.core.eval.EvaluationSettings.Baseline;
+import dev.convcg.core.eval.EvaluationSettings.DataWindow;
+import dev.convcg.core.eval.OfflineEvaluation;
+import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.core.schema.RawTables;
+import dev.convcg.core.sim.Simulator;
+import dev.convcg.core.training.TrainingDataSchemas;
+import dev.convcg.jobs.Stage;
+import dev.convcg.jobs.StageContext;
+import dev.convcg.jobs.StageReport;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.EmbeddingStore;
+import dev.convcg.jobs.report.EvaluationReport;
+import dev.convcg.jobs.report.ReportFiles;
+import java.io.IOException;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Offline evaluation for run date D (docs/evaluation.md): the model published for T = D − {@code evaluate.eval-days}
+ * (its embeddings of day T) is scored on the held-out positives of days T+1..D, next to the baselines, all through
+ * the same exact top-K evaluator over the catalog of day T. Writes {@code reports/D/metrics.json} and
+ * {@code report.html}, and logs the headline conversion recall@100 of each model.
+ */
+public final class EvaluateStage implements Stage {
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluateStage.class);
+    static final String ENGAGEMENT_ONLY_SUFFIX = "-engagement-only";
+
+    @Override
+    public String name() {
+        return "evaluate";
+    }
+
+    @Override
+    public StageReport run(StageContext ctx) throws Exception {
+        EvaluationSettings s = ctx.config().evaluate();
+        LocalDate d = ctx.runDate();
+        LocalDate t = d.minusDays(s.evalDays());
+        DataWindow w = s.window(t);
+        Inputs in = inputs(ctx, w);
+        List<EvaluationReport.ModelResult> models = new ArrayList<>();
+        String version = twoTower(ctx, in, t, models);
+        if (s.baselines().contains(Baseline.ENGAGEMENT_ONLY)) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ENGAGEMENT_ONLY,
+                    ctx.step("engagement-only two-tower", () -> engagementOnly(ctx, in, t))));
+        }
+        if (s.baselines().contains(Baseline.POPULARITY)) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.POPULARITY, ctx.step("popularity",
+                    () -> OfflineEvaluation.evaluatePopularity(in.training, in.catalog, in.events, s))));
+        }
+        if (s.baselines().contains(Baseline.ALS)) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
+                Baselines.Embeddings als = Baselines.als(in.training, s.als());
+                return OfflineEvaluation.evaluate(als.users(), als.pins(), in.catalog, in.events, s);
+            })));
+        }
+        if (s.baselines().contains(Baseline.ORACLE) && ctx.tables().exists(Simulator.TRUTH_USERS)) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ORACLE, ctx.step("oracle", () -> {
+                Baselines.Embeddings o = Baselines.oracle(ctx.tables().read(Simulator.TRUTH_USERS),
+                        ctx.tables().read(Simulator.TRUTH_PINS));
+                return OfflineEvaluation.evaluate(o.users(), o.pins(), in.catalog, in.events, s);
+            })));
+        }
+        EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
+                ablation(ctx, d), dataQuality(ctx, d));
+        String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
+        StringBuilder headline = new StringBuilder();
+        for (EvaluationReport.ModelResult m : models) {
+            headline.append(String.format("%n  %-16s %.4f", m.model(),
+                    m.result().get("conversion", RecallMetrics.ALL_SURFACES, 100, RecallMetrics.Metric.EVENT_HIT_RATE).recall()));
+        }
+        LOG.info("report: {}/{}; conversion recall@100 (event hit rate, all surfaces), {} held-out events over {} pins:{}",
+                dir, ReportFiles.REPORT_HTML, in.eventCount, in.catalogPins, headline);
+        in.release();
+        return new StageReport().input("held_out_events", in.eventCount).output("models_evaluated", models.size());
+    }
+
+    /** Held-out events, training-window examples and the catalog of the evaluated day. */
+    static Inputs inputs(StageContext ctx, DataWindow w) {
+        Dataset<Row> examples = ctx.tables().readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                w.trainFrom().toString(), w.evalTo().toString());
+        Dataset<Row> events = examples.filter(col(RawTables.DS).between(w.evalFrom().toString(), w.evalTo().toString())
+                        .and(col("task").isin(RecallMetrics.POSITIVE_TASKS.toArray())))
+                .select("user_id", "pin_id", "surface", "task").cache();
+        Dataset<Row> training = examples.filter(col(RawTables.DS).between(w.trainFrom().toString(), w.trainTo().toString()))
+                .select("user_id", "pin_id", "surface", "task").cache();
+        long eventCount = events.count();
+        if (eventCount == 0) {
+            throw new IllegalStateException("no held-out positives in training_examples for " + w.evalFrom() + ".."
+                    + w.evalTo() + ": run build-training-data --set run-date=" + w.evalTo() + " first");
+        }
+        Dataset<Row> catalog = ctx.tables().readDays(RawTables.PINS, w.trainTo().toString(), w.trainTo().toString())
+                .select("pin_id").distinct().cache();
+        return new Inputs(events, training, catalog, eventCount, catalog.count());
+    }
+
+    private static String twoTower(StageContext ctx, Inputs in, LocalDate t, List<EvaluationReport.ModelResult> out)
+            throws Exception {
+        EmbeddingStore store = new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot());
+        Optional<EmbeddingStore.Manifest> manifest = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t);
+        if (manifest.isEmpty()) {
+            throw new IllegalStateException("no published embeddings for " + t + " under " + store.root()
+                    + ": run train and infer-embeddings with --set run-date=" + t + " first");
+        }
+        out.add(new EvaluationReport.ModelResult(OfflineEvaluation.TWO_TOWER, ctx.step("two-tower " + manifest.get().modelVersion(),
+                () -> evaluateEmbeddings(ctx, store, t, in))));
+        return manifest.get().modelVersion();
+    }
+
+    private static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in) {
+        Dataset<Row> users = store.readDay(EmbeddingStore.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
+        Dataset<Row> pins = store.readDay(EmbeddingStore.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
+        return OfflineEvaluation.evaluate(users, pins, in.catalog, in.events, ctx.config().evaluate());
+    }
+
+    /**
+     * Trains the engagement-only two-tower for day T with the same stages and architecture (its own model store and
+     * embedding root), embeds the day's users and pins with it, and evaluates those embeddings.
+     */
+    private static RecallMetrics.Result engagementOnly(StageContext ctx, Inputs in, LocalDate t) throws Exception {
+        PipelineConfig c = engagementOnlyConfig(ctx.config());
+        StageContext sub = new StageContext(ctx.spark(), c, ctx.tables(), t);
+        new TrainStage().run(sub);
+        new InferEmbeddingsStage().run(sub);
+        return evaluateEmbeddings(sub, new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot()), t, in);
+    }
+
+    /** The configuration of the engagement-only baseline: clicks only, one head, no weights, no advertiser loss. */
+    static PipelineConfig engagementOnlyConfig(PipelineConfig c) {
+        Map<String, Object> o = Map.of(
+                "convcg.train.model-store", c.train().modelStore() + ENGAGEMENT_ONLY_SUFFIX,
+                "convcg.train.event-types", List.of("CLICK", "IMPRESSION"),
+                "convcg.train.warm-start", false,
+                "convcg.model.heads.mode", "UNIFIED",
+                "convcg.model.use-example-weights", false,
+                "convcg.model.advertiser-loss.enabled", false,
+                "convcg.infer-embeddings.output-root", c.inferEmbeddings().outputRoot() + ENGAGEMENT_ONLY_SUFFIX,
+                "convcg.infer-embeddings.model-version", "",
+                "convcg.infer-embeddings.reset", true);
+        com.typesafe.config.Config overrides = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : o.entrySet()) {
+            overrides = overrides.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return PipelineConfig.bind(overrides.withFallback(c.source()));
+    }
+
+    /** The ablation table the {@code ablate} command wrote for this run date, if any. */
+    private static List<EvaluationReport.AblationRow> ablation(StageContext ctx, LocalDate d) throws IOException {
+        Path p = new Path(ReportFiles.directory(ctx.config().storageRoot(), d) + "/" + AblateStage.ABLATION_JSON);
+        FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+        if (!fs.exists(p)) {
+            return List.of();
+        }
+        try (var in = fs.open(p)) {
+            return List.of(new ObjectMapper().readValue((java.io.InputStream) in, EvaluationReport.AblationRow[].class));
+        }
+    }
+
+    private static Optional<JsonNode> dataQuality(StageContext ctx, LocalDate d) throws IOException {
+        Path p = new Path(BuildTrainingDataStage.summaryPath(ctx, d));
+        FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+        if (!fs.exists(p)) {
+            LOG.warn("no data-quality summary at {}: the report goes without it", p);
+            return Optional.empty();
+        }
+        try (var in = fs.open(p)) {
+            return Optional.of(new ObjectMapper().readTree(in));
+        }
+    }
+
+    /** What every model is scored on. */
+    record Inputs(Dataset<Row> events, Dataset<Row> training, Dataset<Row> catalog, long eventCount, long catalogPins) {
+        void release() {
+            events.unpersist();
+            training.unpersist();
+            catalog.unpersist();
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.convcg.jobs.stages;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.convcg.jobs.Stage;
+import dev.convcg.jobs.StageContext;
+import dev.convcg.jobs.StageReport;
+import dev.convcg.jobs.config.EmbeddingSettings.ForgetUsers;
+import dev.convcg.jobs.io.EmbeddingStore;
+import io.delta.tables.DeltaTable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Erasure: removes the given users from every published {@code user_embeddings} day (each day rewritten atomically,
+ * like a publish) and deletes their rows from the configured Delta tables (training examples, feature snapshots,
+ * raw logs), then vacuums those tables with zero retention so the rows also leave the disk. Logs the rows removed
+ * per table. Do not run it while {@code infer-embeddings} runs: both replace user_embeddings days.
+ */
+public final class ForgetUsersStage implements Stage {
+    private static final Logger LOG = LoggerFactory.getLogger(ForgetUsersStage.class);
+    private static final String VACUUM_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled";
+    private static final String LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism";
+
+    @Override
+    public String name() {
+        return "forget-users";
+    }
+
+    @Override
+    public StageReport run(StageContext ctx) throws Exception {
+        ForgetUsers f = ctx.config().forgetUsers();
+        Set<Long> ids = new LinkedHashSet<>(f.userIds());
+        if (!f.userIdsFile().isBlank()) {
+            ids.addAll(readIds(ctx, f.userIdsFile()));
+        }
+        if (ids.isEmpty()) {
+            throw new IllegalStateException("no user ids to forget: set forget-users.user-ids = [..] or "
+                    + "forget-users.user-ids-file");
+        }
+        LOG.info("forgetting {} user(s) in user_embeddings and tables {}", ids.size(), f.tables());
+        Column forgotten = col("user_id").isin(ids.toArray());
+        StageReport report = new StageReport();
+        for (String table : f.tables()) {
+            if (!ctx.tables().exists(table)) {
+                LOG.info("{}: no table at {}, skipped", table, ctx.tables().path(table));
+                continue;
+            }
+            Dataset<Row> rows = ctx.tables().read(table);
+            if (rows.schema().getFieldIndex("user_id").isEmpty()) {
+                throw new IllegalStateException("forget-users.tables lists '" + table + "' but it has no user_id "
+                        + "column: remove it from the list");
+            }
+            long removed = ctx.step("delete from " + table, () -> {
+                long n = rows.filter(forgotten).count();
+                if (n > 0) {
+                    DeltaTable.forPath(ctx.spark(), ctx.tables().path(table)).delete(forgotten);
+                    if (f.vacuum()) {
+                        vacuum(ctx, table);
+                    }
+                }
+                return n;
+            });
+            LOG.info("{}: removed {} rows", table, removed);
+            report.output(table, removed);
+        }
+        EmbeddingStore out = new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot());
+        long removedEmbeddings = 0;
+        for (LocalDate d : out.publishedDays(EmbeddingStore.USER_EMBEDDINGS)) {
+            Dataset<Row> day = out.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
+            long n = day.filter(forgotten).count();
+            if (n == 0) {
+                continue;
+            }
+            EmbeddingStore.Manifest m = out.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow();
+            ctx.step("rewrite user_embeddings ds=" + d, () -> out.publish(EmbeddingStore.USER_EMBEDDINGS, d,
+                    day.filter(not(forgotten)), new EmbeddingStore.Manifest(m.table(), m.ds(), m.modelVersion(),
+                            m.lineageId(), m.smoothing(), 0, 0, null,
+                            m.note() + "; forget-users removed " + n + " rows")));
+            LOG.info("user_embeddings ds={}: removed {} rows", d, n);
+            removedEmbeddings += n;
+        }
+        out.removeScratch(EmbeddingStore.USER_EMBEDDINGS);
+        report.output(EmbeddingStore.USER_EMBEDDINGS, removedEmbeddings);
+        return report;
+    }
+
+    /**
+     * VACUUM with zero retention. Delta lists the table's files with one task per
+     * {@value #LISTING_PARALLELISM} (10,000 by default: minutes of empty tasks on a small table), so unless that is
+     * set explicitly it is lowered to four tasks per core for the vacuum.
+     */
+    private static void vacuum(StageContext ctx, String table) {
+        var conf = ctx.spark().conf();
+        String check = conf.get(VACUUM_CHECK, "true");
+        boolean listingSet = conf.contains(LISTING_PARALLELISM);
+        conf.set(VACUUM_CHECK, "false");
+        if (!listingSet) {
+            conf.set(LISTING_PARALLELISM, String.valueOf(4 * ctx.spark().sparkContext().defaultParallelism()));
+        }
+        try {
+            DeltaTable.forPath(ctx.spark(), ctx.tables().path(table)).vacuum(0.0);
+        } finally {
+            conf.set(VACUUM_CHECK, check);
+            if (!listingSet) {
+                conf.unset(LISTING_PARALLELISM);
+            }
+        }
+    }
+
+    /** One id per line; blank lines and '#' comments skipped; anything else fails naming the line. */
+    static List<Long> readIds(StageContext ctx, String file) {
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file);
+        List<Long> ids = new ArrayList<>();
+        try {
+            FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+            if (!fs.exists(p)) {
+                throw new IllegalStateException("forget-users.user-ids-file = " + file + ": no such file");
+            }
+            String[] lines;
+            try (var in = fs.open(p)) {
+                lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n");
+            }
+            for (int i = 0; i < lines.length; i++) {
+                String l = lines[i].trim();
+                if (l.isEmpty() || l.startsWith("#")) {
+                    continue;
+                }
+                try {
+                    ids.add(Long.parseLong(l));
+                } catch (NumberFormatException e) {
+                    throw new IllegalStateException("forget-users.user-ids-file " + file + " line " + (i + 1) + ": \""
+                            + l + "\" is not an integer user id");
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return ids;
+    }
+}

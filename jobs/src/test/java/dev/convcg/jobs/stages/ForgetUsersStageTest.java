@@ -1,0 +1,86 @@
+package dev.convcg.jobs.stages;
+
+import static org.apache.spark.sql.functions.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.convcg.core.embeddings.EmbeddingColumns;
+import dev.convcg.core.testing.SparkTest;
+import dev.convcg.jobs.Main;
+import dev.convcg.jobs.TestConfigs;
+import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.embeddings.EmbeddingFixtures;
+import dev.convcg.jobs.io.DeltaTables;
+import dev.convcg.jobs.io.EmbeddingStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Erasure removes the users everywhere (including the files on disk) and nobody else. */
+@ExtendWith(SparkTest.class)
+class ForgetUsersStageTest {
+    private static final LocalDate D1 = LocalDate.parse("2026-10-01");
+    private static final LocalDate D2 = D1.plusDays(1);
+
+    private static Dataset<Row> embeddings(SparkSession spark, LocalDate ds) {
+        return spark.range(10, 16).select(col("id").as("user_id"), lit("HOME_FEED").as("surface"),
+                array(lit(1f), lit(0f)).as(EmbeddingColumns.EMBEDDING),
+                array(lit(1f), lit(0f)).as(EmbeddingColumns.FRESH_EMBEDDING), lit("A").as(EmbeddingColumns.MODEL_VERSION),
+                lit("A").as(EmbeddingColumns.LINEAGE_ID), lit(ds.toString()).as(EmbeddingColumns.EMBEDDING_DATE),
+                lit(ds.toString()).as(EmbeddingColumns.LAST_SEEN_DS), lit(false).as(EmbeddingColumns.CARRIED_OVER),
+                lit(EmbeddingColumns.NONE).as(EmbeddingColumns.SMOOTHING));
+    }
+
+    @Test
+    void removesTheUsersFromEmbeddingsExamplesAndSnapshotsDownToTheFiles(SparkSession spark, @TempDir Path root)
+            throws Exception {
+        Path idsFile = root.resolve("forget.txt");
+        Files.writeString(idsFile, "# erasure requests\n12\n\n");
+        PipelineConfig c = TestConfigs.tiny(root.resolve("store"), "forget-users.user-ids", "[10]",
+                "forget-users.user-ids-file", "\"" + idsFile + "\"");
+        DeltaTables tables = new DeltaTables(spark, c.storageRoot());
+        for (LocalDate d : List.of(D1, D2)) {
+            EmbeddingFixtures.append(spark, tables.path(InferEmbeddingsStage.USER_FEATURES),
+                    EmbeddingFixtures.USER_FEATURES, List.of(EmbeddingFixtures.user(d + "", 10),
+                            EmbeddingFixtures.user(d + "", 11), EmbeddingFixtures.user(d + "", 12)));
+        }
+        tables.replaceAll("training_examples", spark.range(0, 60).select(
+                concat(lit("ex"), col("id").cast("string")).as("example_id"), col("id").mod(6).plus(10).as("user_id"),
+                col("id").as("pin_id"), lit(D1.toString()).as("ds")), "ds");
+        EmbeddingStore out = new EmbeddingStore(spark, c.inferEmbeddings().outputRoot());
+        for (LocalDate d : List.of(D1, D2)) {
+            out.publish(EmbeddingStore.USER_EMBEDDINGS, d, embeddings(spark, d),
+                    new EmbeddingStore.Manifest(null, null, "A", "A", "NONE", 0, 0, null, "infer-embeddings"));
+        }
+
+        assertEquals(Main.EXIT_OK, Main.run("forget-users", c, spark));
+
+        Dataset<Row> forgotten = spark.range(1).select(explode(array(lit(10L), lit(12L))).as("user_id"));
+        for (String t : List.of("training_examples", InferEmbeddingsStage.USER_FEATURES)) {
+            assertEquals(0, tables.read(t).join(forgotten, "user_id").count(), t);
+            // Vacuumed: not even the table's files on disk (all versions) hold the users any more.
+            assertEquals(0, spark.read().parquet(tables.path(t)).join(forgotten, "user_id").count(), t + " files");
+        }
+        assertEquals(40, tables.read("training_examples").count(), "other users' examples stay");
+        assertEquals(2, tables.read(InferEmbeddingsStage.USER_FEATURES).count(), "user 11 on two days");
+        for (LocalDate d : List.of(D1, D2)) {
+            Dataset<Row> day = out.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
+            assertEquals(4, day.count());
+            assertEquals(0, day.join(forgotten, "user_id").count());
+            assertTrue(out.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow().note()
+                    .contains("forget-users removed 2 rows"));
+        }
+        assertEquals(0, spark.read().parquet(out.tablePath(EmbeddingStore.USER_EMBEDDINGS)).join(forgotten, "user_id")
+                .count(), "no staging or trash copy left");
+        assertFalse(Files.exists(Path.of(out.tablePath(EmbeddingStore.USER_EMBEDDINGS), "_trash")));
+
+        PipelineConfig none = TestConfigs.tiny(root.resolve("store"));
+        assertEquals(Main.EXIT_FAILED, Main.run("forget-users", none, spark), "no ids given: refuse");
+    }
+}

@@ -1,0 +1,104 @@
+package dev.convcg.core.eval;
+
+import static dev.convcg.core.eval.TopKRetrieval.*;
+import static org.apache.spark.sql.functions.*;
+
+import dev.convcg.core.eval.EvaluationSettings.AlsSettings;
+import java.util.List;
+import org.apache.spark.ml.feature.IndexToString;
+import org.apache.spark.ml.feature.StringIndexer;
+import org.apache.spark.ml.feature.StringIndexerModel;
+import org.apache.spark.ml.recommendation.ALS;
+import org.apache.spark.ml.recommendation.ALSModel;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The baselines the two-tower retriever is measured against, each as input to the same evaluator: popularity as one
+ * ranked list for everybody, ALS and the simulator's oracle as user and pin embeddings scored by dot product.
+ */
+public final class Baselines {
+    private Baselines() {}
+
+    /** User embeddings (user_id, embedding) and pin embeddings (pin_id, embedding) of a context-free model. */
+    public record Embeddings(Dataset<Row> users, Dataset<Row> pins) {}
+
+    /**
+     * The {@code k} pins of the active catalog most converted in the training window, most first, ties by smaller
+     * pin id (so never-converted pins fill the tail in pin-id order); the same list for every user.
+     *
+     * @param training training-window examples: (user_id, pin_id, task, ...)
+     * @param catalog  the active catalog: (pin_id, ...)
+     * @param users    the users to recommend to: (user_id, ...)
+     * @return (user_id, pin_ids array&lt;long&gt;)
+     */
+    public static Dataset<Row> popularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> users, int k) {
+        Dataset<Row> conversions = training.filter(col(RecallMetrics.TASK).equalTo("CONVERSION"))
+                .groupBy(PIN_ID).agg(count(lit(1)).as("conversions"));
+        List<Row> top = catalog.select(PIN_ID).distinct().join(conversions, new String[] {PIN_ID}, "left")
+                .na().fill(0L, new String[] {"conversions"})
+                .orderBy(col("conversions").desc(), col(PIN_ID).asc()).limit(k).collectAsList();
+        Long[] pins = top.stream().map(r -> r.getLong(0)).toArray(Long[]::new);
+        return users.select(USER_ID).distinct().withColumn(PIN_IDS, pinList(pins));
+    }
+
+    private static Column pinList(Long[] pins) {
+        return lit(pins).cast("array<bigint>");
+    }
+
+    /**
+     * Implicit-feedback ALS (MLlib) on the training window's positives: the preference of (user, pin) is its number
+     * of engagements plus {@code conversionWeight} per conversion. Ids are re-indexed to ints with
+     * {@link StringIndexer} and mapped back. Pins never engaged with in the window get no embedding, so ALS can
+     * never retrieve them.
+     *
+     * @param training training-window examples: (user_id, pin_id, task, ...); tasks other than CONVERSION and
+     *                 ENGAGEMENT (hard negatives) are ignored
+     */
+    public static Embeddings als(Dataset<Row> training, AlsSettings s) {
+        Dataset<Row> preferences = training.filter(col(RecallMetrics.TASK).isin(RecallMetrics.POSITIVE_TASKS.toArray()))
+                .groupBy(USER_ID, PIN_ID)
+                .agg(sum(when(col(RecallMetrics.TASK).equalTo("CONVERSION"), s.conversionWeight()).otherwise(1.0)).as("preference"));
+        StringIndexerModel indexer = new StringIndexer()
+                .setInputCols(new String[] {USER_ID, PIN_ID})
+                .setOutputCols(new String[] {"user_index", "pin_index"})
+                .setStringOrderType("alphabetAsc")
+                .fit(preferences);
+        Dataset<Row> indexed = indexer.transform(preferences).cache();
+        try {
+            ALSModel model = new ALS().setImplicitPrefs(true).setRank(s.rank()).setRegParam(s.regParam())
+                    .setAlpha(s.alpha()).setMaxIter(s.iterations()).setSeed(s.seed())
+                    .setUserCol("user_index").setItemCol("pin_index").setRatingCol("preference")
+                    .fit(indexed);
+            Dataset<Row> users = backToIds(model.userFactors(), indexer.labelsArray()[0], USER_ID);
+            Dataset<Row> pins = backToIds(model.itemFactors(), indexer.labelsArray()[1], PIN_ID);
+            return new Embeddings(users.localCheckpoint(), pins.localCheckpoint());
+        } finally {
+            indexed.unpersist();
+        }
+    }
+
+    private static Dataset<Row> backToIds(Dataset<Row> factors, String[] labels, String idColumn) {
+        Dataset<Row> withIndex = factors.withColumn("index", col("id").cast("double"));
+        return new IndexToString().setInputCol("index").setOutputCol("label").setLabels(labels).transform(withIndex)
+                .select(col("label").cast("bigint").as(idColumn), col("features").as(EMBEDDING));
+    }
+
+    /**
+     * The ceiling on simulated data: ranking by the true conversion logit
+     * {@code intent_weight · intent·topic + conversion_bias}, written as the dot product of
+     * {@code [intent_weight · intent, 1]} and {@code [topic, conversion_bias]} (the sigmoid keeps the order).
+     *
+     * @param truthUsers the simulator's truth_users table
+     * @param truthPins  the simulator's truth_pins table
+     */
+    public static Embeddings oracle(Dataset<Row> truthUsers, Dataset<Row> truthPins) {
+        Dataset<Row> users = truthUsers.select(col(USER_ID),
+                concat(transform(col("intent"), x -> x.multiply(col("intent_weight"))).cast("array<float>"),
+                        array(lit(1.0f))).as(EMBEDDING));
+        Dataset<Row> pins = truthPins.select(col(PIN_ID),
+                concat(col("topic"), array(col("conversion_bias").cast("float"))).as(EMBEDDING));
+        return new Embeddings(users, pins);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.convcg.core.eval;
+
+import static dev.convcg.core.eval.TopKRetrieval.*;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The evaluator every model goes through: exact top-K retrieval over the active catalog for the users that have
+ * held-out events, then {@link RecallMetrics}. Model names are those of metrics.json.
+ */
+public final class OfflineEvaluation {
+    public static final String TWO_TOWER = "two_tower";
+    /** The click-trained two-tower this project replaces; evaluated through {@link #evaluate} once its embeddings exist. */
+    public static final String ENGAGEMENT_ONLY = "engagement_only";
+    public static final String POPULARITY = "popularity";
+    public static final String ALS = "als";
+    public static final String ORACLE = "oracle";
+
+    private OfflineEvaluation() {}
+
+    /**
+     * Recall of an embedding model.
+     *
+     * @param queries       (user_id, [surface], embedding): per (user, surface) for a context-aware tower; without a
+     *                      surface column one vector serves every surface
+     * @param pinEmbeddings (pin_id, embedding); only pins of {@code catalog} are retrieved
+     * @param catalog       the active catalog of day T: (pin_id, ...)
+     * @param events        held-out events: (user_id, pin_id, surface, task, ...)
+     */
+    public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
+                                                Dataset<Row> events, EvaluationSettings s) {
+        Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
+        Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
+        Dataset<Row> recommendations = TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize());
+        return RecallMetrics.evaluate(events, recommendations, s.allKs());
+    }
+
+    /** Recall of the popularity baseline (one list for everybody). */
+    public static RecallMetrics.Result evaluatePopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
+                                                         EvaluationSettings s) {
+        return RecallMetrics.evaluate(events, Baselines.popularity(training, catalog, events, s.maxK()), s.allKs());
+    }
+}

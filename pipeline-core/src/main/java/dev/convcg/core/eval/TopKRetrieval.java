@@ -1,0 +1,217 @@
+package dev.convcg.core.eval;
+
+import static org.apache.spark.sql.functions.*;
+import static org.apache.spark.sql.types.DataTypes.*;
+
+import dev.convcg.core.schema.Surface;
+import dev.ludovic.netlib.blas.BLAS;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Exact top-K retrieval by dot product over a whole catalog: each executor task multiplies blocks of query
+ * embeddings by blocks of pin embeddings with BLAS {@code sgemm} and folds every block's scores into a bounded top-K
+ * per query, so no score matrix larger than one block pair ever exists. Ties are broken by the smaller pin id, so the
+ * result does not depend on block sizes, partitioning or catalog order.
+ *
+ * <p>Unlike MLlib ALS's {@code recommendForAll}, which cross-joins query blocks with item blocks and shuffles one
+ * partial top-K per (query, item block), the catalog is broadcast once and the partial top-Ks are merged in place:
+ * at 150k queries, 25 item blocks and K = 1000 the shuffle would be about 45 GB, while the broadcast is the catalog
+ * itself (100k pins × 64 floats = 26 MB). The catalog must therefore fit in an executor's memory.
+ */
+public final class TopKRetrieval {
+    public static final String USER_ID = "user_id";
+    public static final String SURFACE = "surface";
+    public static final String PIN_ID = "pin_id";
+    public static final String EMBEDDING = "embedding";
+    public static final String PIN_IDS = "pin_ids";
+    public static final String SCORES = "scores";
+
+    private TopKRetrieval() {}
+
+    /**
+     * The top {@code k} pins of every query, best first.
+     *
+     * @param queries (user_id long, [surface string], embedding array&lt;float&gt;); rows with a null embedding are
+     *                skipped (their events then count as misses, see {@link RecallMetrics})
+     * @param items   (pin_id long, embedding array&lt;float&gt;): the catalog; pins with a null embedding cannot be
+     *                retrieved
+     * @return (user_id, [surface], pin_ids array&lt;long&gt;, scores array&lt;float&gt;), one row per query, pin_ids of
+     *         length min(k, catalog size), best first
+     */
+    public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize, int itemBlockSize) {
+        if (k <= 0 || queryBlockSize <= 0 || itemBlockSize <= 0) {
+            throw new IllegalArgumentException("k, query and item block sizes must be positive: k = " + k
+                    + ", query-block-size = " + queryBlockSize + ", item-block-size = " + itemBlockSize);
+        }
+        boolean bySurface = Arrays.asList(queries.columns()).contains(SURFACE);
+        Catalog catalog = Catalog.of(items, itemBlockSize);
+        Broadcast<Catalog> shared = JavaSparkContext.fromSparkContext(queries.sparkSession().sparkContext()).broadcast(catalog);
+        StructType schema = new StructType().add(USER_ID, LongType, false);
+        if (bySurface) {
+            schema = schema.add(SURFACE, StringType, true);
+        }
+        schema = schema.add(PIN_IDS, createArrayType(LongType, false), false)
+                .add(SCORES, createArrayType(FloatType, false), false);
+        Column[] in = bySurface
+                ? new Column[] {col(USER_ID), col(SURFACE), col(EMBEDDING)}
+                : new Column[] {col(USER_ID), col(EMBEDDING)};
+        int kept = Math.min(k, Math.max(1, catalog.size()));
+        return queries.select(in).filter(col(EMBEDDING).isNotNull()).mapPartitions(
+                (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(rows, shared.value(), kept, queryBlockSize, bySurface),
+                Encoders.row(schema));
+    }
+
+    /** Expands per-user embeddings (user_id, embedding) to one query per surface (user_id, surface, embedding). */
+    public static Dataset<Row> forAllSurfaces(Dataset<Row> userEmbeddings) {
+        Column surfaces = array(Arrays.stream(Surface.values()).map(s -> lit(s.name())).toArray(Column[]::new));
+        return userEmbeddings.select(col(USER_ID), explode(surfaces).as(SURFACE), col(EMBEDDING));
+    }
+
+    /** The catalog as row-major float blocks, broadcast to every executor. */
+    static final class Catalog implements Serializable {
+        final int dim;
+        final long[][] ids;
+        final float[][] vectors;
+
+        private Catalog(int dim, long[][] ids, float[][] vectors) {
+            this.dim = dim;
+            this.ids = ids;
+            this.vectors = vectors;
+        }
+
+        int size() {
+            return Arrays.stream(ids).mapToInt(b -> b.length).sum();
+        }
+
+        static Catalog of(Dataset<Row> items, int blockSize) {
+            List<Row> rows = items.select(col(PIN_ID), col(EMBEDDING)).filter(col(EMBEDDING).isNotNull())
+                    .orderBy(PIN_ID).collectAsList();
+            int dim = rows.isEmpty() ? 0 : rows.get(0).getList(1).size();
+            if (!rows.isEmpty() && dim == 0) {
+                throw new IllegalArgumentException("pin " + rows.get(0).getLong(0) + " has an empty embedding");
+            }
+            int blocks = (rows.size() + blockSize - 1) / blockSize;
+            long[][] ids = new long[blocks][];
+            float[][] vectors = new float[blocks][];
+            for (int b = 0; b < blocks; b++) {
+                int from = b * blockSize, n = Math.min(blockSize, rows.size() - from);
+                ids[b] = new long[n];
+                vectors[b] = new float[n * dim];
+                for (int j = 0; j < n; j++) {
+                    Row r = rows.get(from + j);
+                    ids[b][j] = r.getLong(0);
+                    copy(r.getList(1), vectors[b], j * dim, dim, "pin " + r.getLong(0));
+                }
+            }
+            return new Catalog(dim, ids, vectors);
+        }
+    }
+
+    static void copy(List<Object> embedding, float[] into, int offset, int dim, String what) {
+        if (embedding.size() != dim) {
+            throw new IllegalArgumentException(what + " has an embedding of dimension " + embedding.size()
+                    + ", expected " + dim + " (the catalog's)");
+        }
+        for (int i = 0; i < dim; i++) {
+            Object x = embedding.get(i);
+            into[offset + i] = x == null ? Float.NaN : ((Number) x).floatValue();
+        }
+    }
+
+    /** Reads one block of queries at a time and emits their top-K rows. */
+    private static final class BlockIterator implements Iterator<Row> {
+        private final Iterator<Row> rows;
+        private final Catalog catalog;
+        private final int k;
+        private final int blockSize;
+        private final boolean bySurface;
+        private final List<Row> out = new ArrayList<>();
+        private int next;
+
+        BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface) {
+            this.rows = rows;
+            this.catalog = catalog;
+            this.k = k;
+            this.blockSize = blockSize;
+            this.bySurface = bySurface;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next >= out.size()) {
+                if (!rows.hasNext()) {
+                    return false;
+                }
+                out.clear();
+                next = 0;
+                scoreBlock();
+            }
+            return true;
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            return out.get(next++);
+        }
+
+        private void scoreBlock() {
+            List<Row> block = new ArrayList<>(blockSize);
+            while (rows.hasNext() && block.size() < blockSize) {
+                block.add(rows.next());
+            }
+            int m = block.size(), d = catalog.dim, e = bySurface ? 2 : 1;
+            float[] q = new float[m * d];
+            BoundedTopK[] best = new BoundedTopK[m];
+            for (int i = 0; i < m; i++) {
+                copy(block.get(i).getList(e), q, i * d, d, "query of user " + block.get(i).getLong(0));
+                best[i] = new BoundedTopK(k);
+            }
+            float[] scores = new float[0];
+            BLAS blas = BLAS.getInstance();
+            for (int b = 0; b < catalog.ids.length; b++) {
+                long[] ids = catalog.ids[b];
+                int n = ids.length;
+                if (scores.length < n * m) {
+                    scores = new float[n * m];
+                }
+                // Column-major: items (d × n)ᵀ times queries (d × m) = scores (n × m); query i's scores are contiguous.
+                blas.sgemm("T", "N", n, m, d, 1.0f, catalog.vectors[b], d, q, d, 0.0f, scores, n);
+                for (int i = 0; i < m; i++) {
+                    best[i].offerAll(scores, i * n, ids, n);
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                Row r = block.get(i);
+                int size = best[i].size();
+                long[] pins = new long[size];
+                float[] s = new float[size];
+                best[i].drainBestFirst(pins, s);
+                Long[] boxedPins = new Long[size];
+                Float[] boxedScores = new Float[size];
+                for (int j = 0; j < size; j++) {
+                    boxedPins[j] = pins[j];
+                    boxedScores[j] = s[j];
+                }
+                out.add(bySurface
+                        ? RowFactory.create(r.getLong(0), r.getString(1), boxedPins, boxedScores)
+                        : RowFactory.create(r.getLong(0), boxedPins, boxedScores));
+            }
+        }
+    }
+}

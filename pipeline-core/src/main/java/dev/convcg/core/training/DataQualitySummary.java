@@ -1,0 +1,183 @@
+package dev.convcg.core.training;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.convcg.core.schema.RawTables;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * What one {@code build-training-data} run saw and produced, to be written as JSON next to the table and logged:
+ * raw rows in and quarantined per table and reason, examples per task and surface, positive rates per surface
+ * (positives of a task / impressions of the example days), and, for conversions first reported in the example
+ * days, how many were attributed (per attribution type), unattributed, and the touch-to-conversion delay histogram.
+ */
+public record DataQualitySummary(
+        String runDs,
+        String firstDs,
+        String lastDs,
+        Map<String, Long> inputRows,
+        Map<String, Map<String, Long>> rejects,
+        Map<String, Map<String, Long>> examples,
+        Map<String, Long> impressions,
+        long duplicateReportsCollapsed,
+        Map<String, Long> attributedConversions,
+        long unattributedConversions,
+        Map<String, Long> attributionDelayHours) {
+
+    /** Upper bounds (hours, exclusive) of the delay histogram buckets; the last bucket is open. */
+    public static final int[] DELAY_BUCKET_HOURS = {1, 6, 24, 72, 168};
+
+    /** Computes the summary (runs a few small Spark jobs; cache the inputs to avoid recomputing them). */
+    public static DataQualitySummary of(TrainingDataBuilder.TrainingData td) {
+        String first = td.firstExampleDay().toString(), last = td.runDate().toString();
+        Map<String, Long> in = new TreeMap<>();
+        Map<String, Map<String, Long>> rejects = new TreeMap<>();
+        for (String t : RawTables.ALL) {
+            long total = 0;
+            Map<String, Long> byReason = new TreeMap<>();
+            for (Row r : td.validation().tagged().get(t).groupBy(RawValidation.REASON).count().collectAsList()) {
+                total += r.getLong(1);
+                if (!r.isNullAt(0)) {
+                    byReason.put(r.getString(0), r.getLong(1));
+                }
+            }
+            in.put(t, total);
+            rejects.put(t, byReason);
+        }
+        Map<String, Map<String, Long>> examples = new TreeMap<>();
+        for (Row r : td.examples().groupBy("task", "surface").count().collectAsList()) {
+            examples.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+        }
+        Map<String, Long> impressions = counts(td.validation().accepted().get(RawTables.IMPRESSIONS)
+                .filter(col(RawTables.DS).between(first, last)).groupBy("surface").count());
+        long acceptedReports = td.validation().accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(last)).count();
+        long distinct = td.conversions().count();
+        Column reportedInRange = col(RawTables.DS).between(first, last);
+        Map<String, Long> attributed = counts(td.attribution().attributed().filter(reportedInRange)
+                .groupBy("attribution_type").count());
+        long unattributed = td.attribution().unattributed().filter(reportedInRange).count();
+        Column hours = ConversionAttribution.delayHours();
+        Column bucket = lit(">=" + DELAY_BUCKET_HOURS[DELAY_BUCKET_HOURS.length - 1] + "h");
+        for (int i = DELAY_BUCKET_HOURS.length - 1; i >= 0; i--) {
+            int lo = i == 0 ? 0 : DELAY_BUCKET_HOURS[i - 1];
+            bucket = when(hours.lt(DELAY_BUCKET_HOURS[i]), lit(lo + "-" + DELAY_BUCKET_HOURS[i] + "h")).otherwise(bucket);
+        }
+        Map<String, Long> delays = counts(td.attribution().attributed().filter(reportedInRange)
+                .groupBy(bucket.as("bucket")).count());
+        return new DataQualitySummary(last, first, last, in, rejects, examples, impressions, acceptedReports - distinct,
+                attributed, unattributed, delays);
+    }
+
+    /** Quarantined rows / input rows of a table (0 for an empty table). */
+    public double quarantinedShare(String table) {
+        long n = inputRows.getOrDefault(table, 0L);
+        long q = rejects.getOrDefault(table, Map.of()).values().stream().mapToLong(Long::longValue).sum();
+        return n == 0 ? 0 : (double) q / n;
+    }
+
+    /** Positives of {@code task} per impression of the example days, per surface. */
+    public Map<String, Double> positiveRates(String task) {
+        Map<String, Double> rates = new TreeMap<>();
+        impressions.forEach((surface, n) -> rates.put(surface,
+                n == 0 ? 0.0 : (double) examples.getOrDefault(task, Map.of()).getOrDefault(surface, 0L) / n));
+        return rates;
+    }
+
+    /** Fails when a table's quarantined share is above {@code threshold}, naming the table, share and top reasons. */
+    public void requireQuarantineShareAtMost(double threshold) {
+        StringBuilder failures = new StringBuilder();
+        for (String t : inputRows.keySet()) {
+            double share = quarantinedShare(t);
+            if (share > threshold) {
+                failures.append(String.format(Locale.ROOT, "%n  %s: %.3f%% of %d rows quarantined, reasons %s",
+                        t, 100 * share, inputRows.get(t), rejects.get(t)));
+            }
+        }
+        if (failures.length() > 0) {
+            throw new QuarantineThresholdExceededException(String.format(Locale.ROOT,
+                    "quarantine-threshold = %.3f%% exceeded by the run of %s:%s%nThe rejected rows are in the quarantine"
+                            + " table (stage=%s, run_ds=%s).", 100 * threshold, runDs, failures, RawValidation.STAGE, runDs));
+        }
+    }
+
+    /** The summary as one JSON object (stable key order). */
+    public String toJson() {
+        StringBuilder b = new StringBuilder("{");
+        field(b, "run_ds", runDs).append(',');
+        field(b, "first_ds", firstDs).append(',');
+        field(b, "last_ds", lastDs).append(',');
+        field(b, "input_rows", inputRows).append(',');
+        field(b, "rejects", rejects).append(',');
+        field(b, "examples", examples).append(',');
+        field(b, "impressions", impressions).append(',');
+        Map<String, Object> rates = new TreeMap<>();
+        for (String task : List.of(ExampleLabeler.CONVERSION, ExampleLabeler.ENGAGEMENT)) {
+            rates.put(task, positiveRates(task));
+        }
+        field(b, "positive_rates", rates).append(',');
+        field(b, "duplicate_reports_collapsed", duplicateReportsCollapsed).append(',');
+        field(b, "attributed_conversions", attributedConversions).append(',');
+        field(b, "unattributed_conversions", unattributedConversions).append(',');
+        field(b, "attribution_delay_hours", attributionDelayHours);
+        return b.append('}').toString();
+    }
+
+    private static Map<String, Long> counts(Dataset<Row> keyCount) {
+        Map<String, Long> m = new TreeMap<>();
+        for (Row r : keyCount.collectAsList()) {
+            m.put(r.isNullAt(0) ? "null" : r.get(0).toString(), r.getLong(1));
+        }
+        return m;
+    }
+
+    private static StringBuilder field(StringBuilder b, String key, Object value) {
+        quote(b, key).append(':');
+        return value(b, value);
+    }
+
+    private static StringBuilder value(StringBuilder b, Object v) {
+        if (v instanceof Map<?, ?> m) {
+            b.append('{');
+            boolean firstEntry = true;
+            for (Map.Entry<?, ?> e : new TreeMap<>(m).entrySet()) {
+                if (!firstEntry) {
+                    b.append(',');
+                }
+                firstEntry = false;
+                field(b, e.getKey().toString(), e.getValue());
+            }
+            return b.append('}');
+        }
+        if (v instanceof Double d) {
+            return b.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null");
+        }
+        if (v instanceof Number) {
+            return b.append(v);
+        }
+        return v == null ? b.append("null") : quote(b, v.toString());
+    }
+
+    private static StringBuilder quote(StringBuilder b, String s) {
+        b.append('"');
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"');
+    }
+}
