@@ -64,7 +64,9 @@ public final class CompareOutputs {
                 .config("spark.sql.session.timeZone", "UTC").getOrCreate();
         try {
             List<Result> results = new ArrayList<>(compareTables(spark, Path.of(args[0]), Path.of(args[1])));
+            results.addAll(compareEmbeddings(spark, Path.of(args[0]), Path.of(args[1])));
             results.addAll(compareModels(Path.of(args[0]), Path.of(args[1]), tolerance));
+            results.addAll(compareReports(Path.of(args[0]), Path.of(args[1]), tolerance));
             System.out.println(render(args[0], args[1], results));
             return results.stream().allMatch(Result::match) && !results.isEmpty() ? 0 : 1;
         } finally {
@@ -85,27 +87,95 @@ public final class CompareOutputs {
                         "only in one run", false));
                 continue;
             }
-            Dataset<Row> ed = spark.read().format("delta").load(e.toString());
-            Dataset<Row> ad = spark.read().format("delta").load(a.toString());
-            if (!ed.schema().equals(ad.schema())) {
-                out.add(new Result("table " + name, ed.schema().simpleString(), ad.schema().simpleString(),
-                        "schemas differ", false));
+            out.add(compareRows("table " + name, spark.read().format("delta").load(e.toString()),
+                    spark.read().format("delta").load(a.toString())));
+        }
+        return out;
+    }
+
+    /**
+     * The published embedding tables (Parquet, {@code embeddings/<table>/ds=<day>/}), compared like the Delta tables;
+     * staging and trash directories are not read (Spark skips names starting with {@code _}).
+     */
+    public static List<Result> compareEmbeddings(SparkSession spark, Path expectedRoot, Path actualRoot) {
+        TreeSet<String> names = new TreeSet<>(subdirs(expectedRoot.resolve("embeddings")));
+        names.addAll(subdirs(actualRoot.resolve("embeddings")));
+        List<Result> out = new ArrayList<>();
+        for (String name : names) {
+            Path e = expectedRoot.resolve("embeddings").resolve(name);
+            Path a = actualRoot.resolve("embeddings").resolve(name);
+            if (!Files.isDirectory(e) || !Files.isDirectory(a)) {
+                out.add(new Result("embeddings " + name, Files.isDirectory(e) ? "present" : "absent",
+                        Files.isDirectory(a) ? "present" : "absent", "only in one run", false));
                 continue;
             }
-            Dataset<Row> eh = rowHashes(ed).cache();
-            Dataset<Row> ah = rowHashes(ad).cache();
+            out.add(compareRows("embeddings " + name, spark.read().parquet(e.toString()), spark.read().parquet(a.toString())));
+        }
+        return out;
+    }
+
+    /** Same schema, same row count, same multiset of rows. */
+    static Result compareRows(String item, Dataset<Row> ed, Dataset<Row> ad) {
+        if (!ed.schema().equals(ad.schema())) {
+            return new Result(item, ed.schema().simpleString(), ad.schema().simpleString(), "schemas differ", false);
+        }
+        Dataset<Row> eh = rowHashes(ed).cache();
+        Dataset<Row> ah = rowHashes(ad).cache();
+        try {
             long en = eh.count();
             long an = ah.count();
             long missing = eh.exceptAll(ah).count();
             long extra = ah.exceptAll(eh).count();
             boolean match = en == an && missing == 0 && extra == 0;
-            out.add(new Result("table " + name, en + " rows", an + " rows",
+            return new Result(item, en + " rows", an + " rows",
                     match ? "same rows (" + ed.columns().length + " columns)"
-                            : missing + " expected rows missing, " + extra + " unexpected rows", match));
+                            : missing + " expected rows missing, " + extra + " unexpected rows", match);
+        } finally {
             eh.unpersist();
             ah.unpersist();
         }
+    }
+
+    /** Every {@code reports/<ds>/metrics.json}: the same numbers within the tolerance, wall-clock fields skipped. */
+    public static List<Result> compareReports(Path expectedRoot, Path actualRoot, double tolerance) {
+        TreeSet<String> days = new TreeSet<>(subdirs(expectedRoot.resolve("reports")));
+        days.addAll(subdirs(actualRoot.resolve("reports")));
+        List<Result> out = new ArrayList<>();
+        for (String day : days) {
+            Path e = expectedRoot.resolve("reports").resolve(day).resolve("metrics.json");
+            Path a = actualRoot.resolve("reports").resolve(day).resolve("metrics.json");
+            if (!Files.isRegularFile(e) || !Files.isRegularFile(a)) {
+                out.add(new Result("report " + day, Files.isRegularFile(e) ? "present" : "absent",
+                        Files.isRegularFile(a) ? "present" : "absent", "metrics.json only in one run", false));
+                continue;
+            }
+            out.add(jsonResult("report " + day + " metrics.json", readJson(e), readJson(a), tolerance));
+        }
         return out;
+    }
+
+    static Result jsonResult(String item, JsonElement e, JsonElement a, double tolerance) {
+        List<String> diffs = new ArrayList<>();
+        double[] worst = {0};
+        int[] numbers = {0};
+        compareJson("", e, a, tolerance, diffs, worst, numbers);
+        return new Result(item, numbers[0] + " numbers", numbers[0] + " numbers",
+                diffs.isEmpty() ? String.format("all within %.0e (largest relative difference %.2e)", tolerance, worst[0])
+                        : diffs.size() + " differ: " + String.join("; ", diffs.subList(0, Math.min(5, diffs.size())))
+                                + (diffs.size() > 5 ? " ..." : ""),
+                diffs.isEmpty());
+    }
+
+    private static List<String> subdirs(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("_"))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** One column {@code h}: a hash of each row's JSON form, columns in name order. */
@@ -132,28 +202,31 @@ public final class CompareOutputs {
         if (!sameVersion) {
             return out;
         }
-        JsonElement e = readJson(em.resolve("versions").resolve(ev).resolve("training.json"));
-        JsonElement a = readJson(am.resolve("versions").resolve(av).resolve("training.json"));
-        List<String> diffs = new ArrayList<>();
-        double[] worst = {0};
-        int[] numbers = {0};
-        compareJson("", e, a, tolerance, diffs, worst, numbers);
-        out.add(new Result("model training.json", numbers[0] + " numbers", numbers[0] + " numbers",
-                diffs.isEmpty() ? String.format("all within %.0e (largest relative difference %.2e)", tolerance, worst[0])
-                        : String.join("; ", diffs.subList(0, Math.min(5, diffs.size())))
-                                + (diffs.size() > 5 ? " (+" + (diffs.size() - 5) + " more)" : ""),
-                diffs.isEmpty()));
-        String eh = sha256(em.resolve("versions").resolve(ev).resolve("model.params"));
-        String ah = sha256(am.resolve("versions").resolve(av).resolve("model.params"));
-        out.add(new Result("model.params", shortHash(eh), shortHash(ah),
-                eh != null && eh.equals(ah) ? "byte-identical" : "bytes differ (informational)", true));
+        TreeSet<String> versions = new TreeSet<>(subdirs(em.resolve("versions")));
+        versions.addAll(subdirs(am.resolve("versions")));
+        for (String v : versions) {
+            Path ed = em.resolve("versions").resolve(v);
+            Path ad = am.resolve("versions").resolve(v);
+            if (!Files.isDirectory(ed) || !Files.isDirectory(ad)) {
+                out.add(new Result("model " + v, Files.isDirectory(ed) ? "present" : "absent",
+                        Files.isDirectory(ad) ? "present" : "absent", "version only in one run", false));
+                continue;
+            }
+            out.add(jsonResult("model " + v + " training.json", readJson(ed.resolve("training.json")),
+                    readJson(ad.resolve("training.json")), tolerance));
+            String eh = sha256(ed.resolve("model.params"));
+            String ah = sha256(ad.resolve("model.params"));
+            out.add(new Result("model " + v + " params", shortHash(eh), shortHash(ah),
+                    eh != null && eh.equals(ah) ? "byte-identical" : "bytes differ (informational)", true));
+        }
         return out;
     }
 
     /** Walks two JSON trees; numbers within the relative tolerance, everything else equal; wall-clock fields skipped. */
     static void compareJson(String path, JsonElement e, JsonElement a, double tol, List<String> diffs, double[] worst,
                             int[] numbers) {
-        if (path.contains("seconds")) {
+        if (path.contains("seconds") || path.contains("elapsed") || path.contains("created") || path.contains("_at")
+                && !path.contains("_at_") || path.endsWith("per_s")) {
             return;
         }
         if (e == null || a == null || e.isJsonNull() || a.isJsonNull()) {

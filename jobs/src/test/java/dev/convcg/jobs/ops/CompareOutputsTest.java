@@ -74,10 +74,17 @@ class CompareOutputsTest {
         model(c, "2026-10-06-abc", 5.44, 10.0);
         List<Result> far = CompareOutputs.compareModels(a, c, 1e-6);
         assertFalse(far.get(1).match());
-        assertTrue(far.get(1).detail().startsWith("metrics.epochs[0].train_loss"), far.get(1).detail());
+        assertTrue(far.get(1).detail().startsWith("1 differ: metrics.epochs[0].train_loss"), far.get(1).detail());
 
         model(d, "2026-10-06-def", 5.4321, 10.0);
         assertFalse(CompareOutputs.compareModels(a, d, 1e-6).get(0).match(), "another version");
         assertTrue(CompareOutputs.compareModels(d.resolve("none"), a.resolve("none"), 1e-6).isEmpty());
+
+        Files.createDirectories(a.resolve("reports/2026-10-06"));
+        Files.createDirectories(b.resolve("reports/2026-10-06"));
+        Files.writeString(a.resolve("reports/2026-10-06/metrics.json"), "{\"metrics\":[{\"k\":100,\"recall\":0.25}]}");
+        Files.writeString(b.resolve("reports/2026-10-06/metrics.json"), "{\"metrics\":[{\"k\":100,\"recall\":0.26}]}");
+        assertFalse(CompareOutputs.compareReports(a, b, 1e-6).get(0).match());
+        assertTrue(CompareOutputs.compareReports(a, b, 0.05).get(0).match());
     }
 }
