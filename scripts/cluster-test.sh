@@ -144,21 +144,30 @@ convcg {
     intra-op-threads = 1
     sampled-recall { conversions = 500, candidates = 1000 }
   }
+  evaluate {
+    eval-days = 1
+    training-days = 5
+    baselines = ["popularity", "als", "oracle"]
+    als { rank = 8, iterations = 3 }
+  }
 }
 EOF
-RUN_DATE=2026-10-06   # simulate.start-date (2026-10-01) + days - 1
+T_DAY=2026-10-05   # the bootstrap day: its model and embeddings are what the nightly of D evaluates
+D_DAY=2026-10-06   # the nightly's day: the last simulated day (start-date 2026-10-01 + days - 1)
 
-# Stages this build registers (the nightly chain skips the others with a warning).
-STAGES="$(java -cp "$FAT_JAR:$SPARK_CP" dev.convcg.jobs.Main 2>&1 | sed -n 's/.*stages: \[\(.*\)\].*/\1/p' | head -1 || true)"
-log "stages in this build: $STAGES"
-if [[ ", $STAGES," == *", build-training-data,"* ]]; then
-  CHAIN=("nightly --set run-date=$RUN_DATE --set skip-complete=true")
-else
-  # Without build-training-data there is no training_examples table and train would fail; the rest of the nightly
-  # chain is only check-inputs.
-  log "WARNING: build-training-data is not part of this build: submitting check-inputs instead of the nightly chain"
-  CHAIN=("check-inputs --set run-date=$RUN_DATE")
-fi
+# The chain, one submission per line (as a scheduler would submit it). evaluate for D scores the model and embeddings
+# of T = D - 1, so the first night needs T bootstrapped by hand (the same stages as nightly, without evaluate); the
+# nightly warm-starts from the model of T (daily incremental training, and the embedding lineage stays one).
+CHAIN=(
+  "simulate"
+  "build-training-data --set run-date=$T_DAY --set training-data.lookback-days=5"
+  "train --set run-date=$T_DAY"
+  "infer-embeddings --set run-date=$T_DAY"
+  "nightly --set run-date=$D_DAY --set skip-complete=true --set train.warm-start=true"
+)
+# The stage whose submission the kill run interrupts, and after how many task starts on worker 1's executor.
+KILL_STAGE="${CONVCG_CLUSTER_KILL_STAGE:-build-training-data}"
+KILL_AFTER_TASKS="${CONVCG_CLUSTER_KILL_AFTER_TASKS:-6}"
 
 # ---------------------------------------------------------------------------------------------------------- submit
 DRIVER_OPTS="$SPARK_JAVA_OPTS -Dai.djl.offline=true"
@@ -198,19 +207,74 @@ finish() {
   grep -h 'SUMMARY' "$LOGS/$name.log" | sed 's/^/    /' >&2
 }
 
-# run_chain TAG MASTER ROOT: simulate, then the nightly chain, each as its own submission (as a scheduler would).
+# run_chain TAG MASTER ROOT [KILL]: every CHAIN entry as its own submission; with KILL, worker 1 is killed during
+# the KILL_STAGE submission. Sets TIMES (seconds per submission).
 run_chain() {
-  local tag="$1" master="$2" root="$3" t0 t1
-  t0=$(date +%s)
-  submit "$tag-simulate" "$master" "$root" simulate
-  finish "$tag-simulate" "$SUBMIT_PID"
-  t1=$(date +%s)
-  local args
-  # shellcheck disable=SC2206
-  args=(${CHAIN[0]})
-  submit "$tag-${args[0]}" "$master" "$root" "${args[@]}"
-  finish "$tag-${args[0]}" "$SUBMIT_PID"
-  log "$tag: simulate $((t1 - t0))s, ${args[0]} $(( $(date +%s) - t1 ))s"
+  local tag="$1" master="$2" root="$3" kill="${4:-}" t0 entry name
+  local -a args
+  TIMES=""
+  for entry in "${CHAIN[@]}"; do
+    # shellcheck disable=SC2206
+    args=($entry)
+    name="$tag-${args[0]}"
+    t0=$(date +%s)
+    if [[ -n "$kill" && "${args[0]}" == "$KILL_STAGE" && -z "${KILLED:-}" ]]; then
+      local old_apps old_apps2
+      old_apps="$(ls "$WORK/worker1")" old_apps2="$(ls "$WORK/worker2")"
+      submit "$name" "$master" "$root" "${args[@]}"
+      kill_worker1_during "$name" "$SUBMIT_PID" "$old_apps" "$old_apps2"
+      KILLED=1
+    else
+      submit "$name" "$master" "$root" "${args[@]}"
+    fi
+    finish "$name" "$SUBMIT_PID"
+    TIMES+="${args[0]} $(( $(date +%s) - t0 ))s, "
+  done
+  log "$tag: ${TIMES%, }"
+}
+
+# kill_worker1_during NAME DRIVER_PID OLD_APPS OLD_APPS2: once worker 1's executor for this submission has started
+# KILL_AFTER_TASKS tasks, SIGKILL worker 1 and its executor (their process group), and report what was running.
+kill_worker1_during() {
+  local name="$1" driver="$2" old_apps="$3" old_apps2="$4" deadline exec_log="" app n=0
+  deadline=$(( $(date +%s) + 600 ))
+  while :; do
+    if [[ -n "$exec_log" ]]; then
+      n=$(grep -c 'Running task' "$exec_log" 2>/dev/null || true)
+      (( n >= KILL_AFTER_TASKS )) && break
+    fi
+    kill -0 "$driver" 2>/dev/null || die "kill run: $name ended before worker 1's executor started $KILL_AFTER_TASKS tasks"
+    (( $(date +%s) < deadline )) || die "kill run: worker 1's executor started only $n tasks in 600s"
+    for app in "$WORK"/worker1/app-*; do
+      grep -qxF "$(basename "$app")" <<<"$old_apps" || exec_log="$(ls "$app"/*/stderr 2>/dev/null | head -1)"
+    done
+    sleep 0.2
+  done
+  local running finished exec_pids
+  running="$(grep -h 'Running task' "$exec_log" | sed 's/.*Running task \([^ ]*\) in stage \([^ ]*\) .*/stage \2 task \1/' | sort)"
+  finished="$(grep -h 'Finished task' "$exec_log" | sed 's/.*Finished task \([^ ]*\) in stage \([^ ]*\) .*/stage \2 task \1/' | sort)"
+  exec_pids="$(pgrep -g "${WORKER_PID[1]}" -f CoarseGrainedExecutorBackend | tr '\n' ' ' || true)"
+  kill -KILL -- "-${WORKER_PID[1]}"
+  wait "${WORKER_PID[1]}" 2>/dev/null || true
+  log "KILLED worker 1 (pid ${WORKER_PID[1]}) and its executor JVM [${exec_pids% }] during $name, after its executor had started $n tasks; unfinished at the kill: $(comm -23 <(echo "$running") <(echo "$finished") | tr '\n' ';')"
+  KILL_OLD_APPS2="$old_apps2"
+}
+
+# kill_report: what the driver logged about the loss and which task attempts worker 2 re-ran.
+kill_report() {
+  log "what the driver logged about the kill:"
+  grep -hE 'Lost executor|Lost task|ExecutorLostFailure|FetchFailed|Resubmitt' "$LOGS"/kill-*.log \
+    | sed 's/^/    /' | head -20 >&2 || true
+  local rerun app
+  rerun="$(for app in "$WORK"/worker2/app-*; do
+      grep -qxF "$(basename "$app")" <<<"$KILL_OLD_APPS2" || cat "$app"/*/stderr; done \
+    | grep -E 'Running task [0-9]+\.[1-9]' | sed 's/.*Executor: /    /' || true)"
+  if [[ -n "$rerun" ]]; then
+    log "task attempts re-run on worker 2 after the kill (attempt number after the dot):"
+    echo "$rerun" >&2
+  else
+    log "NOTE: worker 2 re-ran no task attempt: the kill hit worker 1's executor between tasks"
+  fi
 }
 
 compare() {
@@ -250,7 +314,7 @@ start_worker() {
 
 # ---------------------------------------------------------------------------------------------------------- runs
 log "local run (local[2]) into $WORK/local"
-T0=$(date +%s); run_chain local "local[2]" "$WORK/local"; T_LOCAL=$(( $(date +%s) - T0 ))
+T0=$(date +%s); run_chain local "local[2]" "$WORK/local"; T_LOCAL=$(( $(date +%s) - T0 )); TIMES_LOCAL="$TIMES"
 
 log "starting the standalone cluster"
 start_master
@@ -258,54 +322,17 @@ start_worker 1
 start_worker 2
 
 log "cluster run (2 workers x 1 core) into $WORK/cluster"
-T0=$(date +%s); run_chain cluster "$MASTER_URL" "$WORK/cluster"; T_CLUSTER=$(( $(date +%s) - T0 ))
-grep -h 'Launching executor\|Asked to launch executor' "$LOGS"/worker*.log | sed 's/^/    /' >&2 || true
+T0=$(date +%s); run_chain cluster "$MASTER_URL" "$WORK/cluster"; T_CLUSTER=$(( $(date +%s) - T0 )); TIMES_CLUSTER="$TIMES"
 compare "$WORK/local" "$WORK/cluster" "cluster run"
 
 if [[ $KILL -eq 1 ]]; then
-  # Kill worker 1 and its executor once the executor is running a task of the simulate stage (its first write),
-  # then let the chain go on: lost tasks and lost shuffle outputs are recomputed on worker 2.
-  log "kill run: simulate into $WORK/kill, worker 1 killed with SIGKILL while its executor runs a task"
-  T0=$(date +%s)
-  OLD_APPS="$(ls "$WORK/worker1")" OLD_APPS2="$(ls "$WORK/worker2")"
-  submit kill-simulate "$MASTER_URL" "$WORK/kill" simulate
-  DRIVER=$SUBMIT_PID
-  wait_for_log "$LOGS/kill-simulate.log" 'simulating [0-9]+ days' 300 "kill run driver" "$DRIVER"
-  deadline=$(( $(date +%s) + 300 ))
-  EXEC_LOG=""
-  until [[ -n "$EXEC_LOG" ]] && grep -qs 'Running task' "$EXEC_LOG"; do
-    kill -0 "$DRIVER" 2>/dev/null || die "kill run: the driver ended before worker 1's executor ran a task"
-    (( $(date +%s) < deadline )) || die "kill run: worker 1's executor ran no task in 300s"
-    for app in "$WORK"/worker1/app-*; do
-      grep -qxF "$(basename "$app")" <<<"$OLD_APPS" || EXEC_LOG="$(ls "$app"/*/stderr 2>/dev/null | head -1)"
-    done
-    sleep 0.2
-  done
-  HIT="$(grep -h 'Running task' "$EXEC_LOG" | tail -1 | sed 's/.*Executor: //')"
-  EXEC_PIDS="$(pgrep -g "${WORKER_PID[1]}" -f CoarseGrainedExecutorBackend | tr '\n' ' ' || true)"
-  kill -KILL -- "-${WORKER_PID[1]}"
-  wait "${WORKER_PID[1]}" 2>/dev/null || true
-  log "killed worker 1 (pid ${WORKER_PID[1]}) and its executor JVM(s) [${EXEC_PIDS% }]; the last task it had started: $HIT"
-  finish kill-simulate "$DRIVER"
-  T1=$(date +%s)
-  # shellcheck disable=SC2206
-  args=(${CHAIN[0]})
-  submit "kill-${args[0]}" "$MASTER_URL" "$WORK/kill" "${args[@]}"
-  finish "kill-${args[0]}" "$SUBMIT_PID"
-  T_KILL=$(( $(date +%s) - T0 ))
-  log "kill run: simulate $((T1 - T0))s, ${args[0]} $(( $(date +%s) - T1 ))s"
-  log "what the driver saw of the kill:"
-  grep -hE 'Lost executor|Lost task|ExecutorLostFailure|FetchFailed|Resubmitt' "$LOGS"/kill-*.log \
-    | sed 's/^/    /' | head -20 >&2 || true
-  # A task lost with the executor runs again as attempt N.1 (or later) on the surviving worker.
-  RERUN="$(for app in "$WORK"/worker2/app-*; do grep -qxF "$(basename "$app")" <<<"$OLD_APPS2" || cat "$app"/*/stderr; done \
-    | grep -E 'Running task [0-9]+\.[1-9]' | sed 's/.*Executor: //' || true)"
-  if [[ -n "$RERUN" ]]; then
-    log "re-run on worker 2 after the kill:"; sed 's/^/    /' <<<"$RERUN" >&2
-  else
-    log "NOTE: worker 2 re-ran no task attempt: the kill hit worker 1's executor between tasks"
-  fi
+  log "kill run into $WORK/kill: worker 1 is killed with SIGKILL during $KILL_STAGE"
+  T0=$(date +%s); run_chain kill "$MASTER_URL" "$WORK/kill" kill; T_KILL=$(( $(date +%s) - T0 )); TIMES_KILL="$TIMES"
+  kill_report
   compare "$WORK/local" "$WORK/kill" "kill run"
 fi
 
+log "seconds per submission:"
+printf '    local:   %s\n    cluster: %s\n' "${TIMES_LOCAL%, }" "${TIMES_CLUSTER%, }" >&2
+[[ $KILL -eq 0 ]] || printf '    kill:    %s\n' "${TIMES_KILL%, }" >&2
 log "OK: local ${T_LOCAL}s, cluster ${T_CLUSTER}s${T_KILL:+, kill run ${T_KILL}s}; total $(( $(date +%s) - T_START ))s"
