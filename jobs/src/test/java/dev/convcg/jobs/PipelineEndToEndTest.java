@@ -33,7 +33,9 @@ class PipelineEndToEndTest {
             "model.content-embedding-dim", "8", "train.batch-size", "256", "train.epochs", "3",
             "train.window-days", "6", "train.learning-rate", "0.005", "train.early-stopping.patience", "0",
             "evaluate.eval-days", "2", "evaluate.training-days", "6", "evaluate.ks", "[10, 100]",
-            "evaluate.curve-ks", "[10, 50, 100]", "evaluate.als.iterations", "3"};
+            "evaluate.curve-ks", "[10, 50, 100]", "evaluate.als.iterations", "3",
+            // a few hundred conversions: 4 malformed ones are already 1%, so the guard gets a small-sample margin
+            "training-data.quarantine-threshold", "0.05"};
         String t = "2026-10-06", d = "2026-10-08";
         assertEquals(Main.EXIT_OK, Main.run("simulate", TestConfigs.tiny(root, small), spark));
         assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", t,
