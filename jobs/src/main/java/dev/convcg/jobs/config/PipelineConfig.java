@@ -244,9 +244,19 @@ public record PipelineConfig(
                 s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als));
     }
 
-    /** The effective configuration as HOCON, for the logs. */
+    /** Keys whose values never reach the logs (credentials passed through spark.conf, say). */
+    static final java.util.regex.Pattern SECRET = java.util.regex.Pattern.compile(
+            "(?i).*(secret|password|passwd|token|credential|access\\.key|private\\.key).*");
+
+    /** The effective configuration as HOCON, for the logs, with secret-looking values replaced by "***". */
     public String render() {
-        return source.getConfig(ConfigLoader.ROOT).root().render(
+        Config shown = source.getConfig(ConfigLoader.ROOT);
+        for (Map.Entry<String, ConfigValue> e : shown.entrySet()) {
+            if (SECRET.matcher(e.getKey()).matches()) {
+                shown = shown.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef("***"));
+            }
+        }
+        return shown.root().render(
                 ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
     }
 }

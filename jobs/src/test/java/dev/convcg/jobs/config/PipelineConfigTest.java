@@ -52,6 +52,17 @@ class PipelineConfigTest {
     }
 
     @Test
+    void secretsNeverReachTheLoggedConfiguration() {
+        PipelineConfig c = PipelineConfig.load(null, Map.of(
+                "spark.conf.\"spark.hadoop.fs.s3a.secret.key\"", "hunter2",
+                "spark.conf.\"spark.hadoop.fs.s3a.access.key\"", "AKIAEXAMPLE"));
+        String shown = c.render();
+        assertFalse(shown.contains("hunter2") || shown.contains("AKIAEXAMPLE"), shown);
+        assertTrue(shown.contains("***"));
+        assertEquals("hunter2", c.spark().conf().get("spark.hadoop.fs.s3a.secret.key"), "the value itself is kept");
+    }
+
+    @Test
     void badValuesNameTheKeyTheValueAndWhatIsAllowed() {
         assertMessage(Map.of("simulate.users", "-5"), "convcg.simulate.users = -5: expected a positive integer");
         assertMessage(Map.of("simulate.users", "lots"), "convcg.simulate.users = \"lots\": expected an integer");
