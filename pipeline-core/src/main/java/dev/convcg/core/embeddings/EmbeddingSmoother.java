@@ -129,10 +129,18 @@ public final class EmbeddingSmoother {
         return ds.minusDays(settings.retentionDays()).toString();
     }
 
-    /** Unit-length copy of a float vector (a zero vector stays zero). */
+    /**
+     * Unit-length copy of a float vector (a zero vector stays zero). One pass sums the squares, carrying the vector
+     * in the accumulator, and the finish step divides by the norm: O(d) per row. (Referencing a norm column inside
+     * {@code transform}'s lambda would re-evaluate it for every element, O(d²) in Spark's interpreted higher-order
+     * functions: 60 s instead of a few for 200k pins; docs/benchmarks.md.)
+     */
     public static Column normalize(Column v) {
-        Column norm = sqrt(aggregate(v, lit(0.0), (acc, x) -> acc.plus(x.cast("double").multiply(x))));
-        return transform(v, x -> x.divide(greatest(norm, lit(EPS))).cast("float"));
+        Column start = struct(v.as("v"), lit(0.0).as("s"));
+        return aggregate(v, start,
+                (acc, x) -> struct(acc.getField("v").as("v"), acc.getField("s").plus(x.cast("double").multiply(x)).as("s")),
+                acc -> transform(acc.getField("v"),
+                        x -> x.divide(greatest(sqrt(acc.getField("s")), lit(EPS))).cast("float")));
     }
 
     /** Fails the job, rather than padding with nulls, when previous and fresh vectors differ in length. */
