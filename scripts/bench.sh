@@ -5,6 +5,7 @@
 #   scripts/bench.sh inference [PINS] [BATCH] [PARTITIONS]   pins embedded/s at 1M pins vs the matmul-bound rate
 #   scripts/bench.sh training-data [IMPRESSIONS] build-training-data on one day (10M) vs a bare read+write
 #   scripts/bench.sh model [SECONDS] [BATCH] [H] [THREADS] [SPARSE]   training examples/s vs libtorch matmul FLOP/s
+#   scripts/bench.sh nightly [N1,N2,...] [PLOT.png]   the nightly chain per stage at N impressions/day (1M,3M,10M)
 #
 # Record results in docs/benchmarks.md with the machine and the date.
 set -euo pipefail
@@ -16,7 +17,8 @@ case "$which" in
   inference) main=dev.convcg.jobs.bench.InferenceBenchmark ;;
   training-data) main=dev.convcg.jobs.bench.TrainingDataBenchmark ;;
   model) main=dev.convcg.model.bench.TrainingBenchmark ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  nightly) main=dev.convcg.jobs.bench.NightlyScaleBenchmark ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
 esac
 source "$ROOT/scripts/lib/java.sh"
 convcg_java "$main" "$@"

@@ -99,8 +99,8 @@ public final class TrainingBenchmark {
         }
     }
 
-    /** Forward GEMMs of one training step. */
-    static List<Gemm> forwardGemms(ModelConfig model, FeatureSchema schema, long b, long h) {
+    /** Forward GEMMs of one training step over a batch of {@code b} examples and {@code h} hard negatives. */
+    public static List<Gemm> forwardGemms(ModelConfig model, FeatureSchema schema, long b, long h) {
         List<Gemm> g = new ArrayList<>();
         tower(g, model, schema.user(), b);
         tower(g, model, schema.pin(), b + h);
