@@ -21,9 +21,12 @@ convcg_java() {
   local main="$1"; shift
   convcg_build_if_stale
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+  # Spark's BLAS (ALS, the evaluation's top-K sgemm): a system OpenBLAS when installed (docs/operations.md), one
+  # thread per task; otherwise the Java Vector API implementation, 2x the plain-Java one.
+  export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
   local cp="$JOBS_JAR:$(cat "$CLASSPATH_FILE")"
   # shellcheck disable=SC2086
-  exec java -Xmx"${CONVCG_DRIVER_MEMORY:-8g}" $SPARK_JAVA_OPTS -Dai.djl.offline=true \
+  exec java -Xmx"${CONVCG_DRIVER_MEMORY:-8g}" $SPARK_JAVA_OPTS --add-modules=jdk.incubator.vector -Dai.djl.offline=true \
     -Dlog4j2.configurationFile=jobs/src/main/resources/log4j2-convcg.properties \
     ${CONVCG_JAVA_OPTS:-} -cp "$cp" "$main" "$@"
 }

@@ -241,7 +241,8 @@ public record PipelineConfig(
                 a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
                 a.number("conversion-weight")));
         return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
-                s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als));
+                s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als,
+                s.nonNegativeInt("max-users")));
     }
 
     /** Keys whose values never reach the logs (credentials passed through spark.conf, say). */

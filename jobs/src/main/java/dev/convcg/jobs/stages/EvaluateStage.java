@@ -12,6 +12,7 @@ import dev.convcg.core.eval.EvaluationSettings.Baseline;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
 import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.core.eval.UserSample;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.sim.Simulator;
 import dev.convcg.core.training.TrainingDataSchemas;
@@ -98,12 +99,17 @@ public final class EvaluateStage implements Stage {
     static Inputs inputs(StageContext ctx, DataWindow w) {
         Dataset<Row> examples = ctx.tables().readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
                 w.trainFrom().toString(), w.evalTo().toString());
-        Dataset<Row> events = examples.filter(col(RawTables.DS).between(w.evalFrom().toString(), w.evalTo().toString())
+        Dataset<Row> allEvents = examples.filter(col(RawTables.DS).between(w.evalFrom().toString(), w.evalTo().toString())
                         .and(col("task").isin(RecallMetrics.POSITIVE_TASKS.toArray())))
-                .select("user_id", "pin_id", "surface", "task").cache();
+                .select("user_id", "pin_id", "surface", "task");
+        Dataset<Row> events = UserSample.of(allEvents, ctx.config().evaluate().maxUsers()).cache();
         Dataset<Row> training = examples.filter(col(RawTables.DS).between(w.trainFrom().toString(), w.trainTo().toString()))
                 .select("user_id", "pin_id", "surface", "task").cache();
         long eventCount = events.count();
+        if (ctx.config().evaluate().maxUsers() > 0) {
+            LOG.info("evaluated users: {} (evaluate.max-users = {}; a deterministic sample above it)",
+                    events.select("user_id").distinct().count(), ctx.config().evaluate().maxUsers());
+        }
         if (eventCount == 0) {
             throw new IllegalStateException("no held-out positives in training_examples for " + w.evalFrom() + ".."
                     + w.evalTo() + ": run build-training-data --set run-date=" + w.evalTo() + " first");

@@ -18,6 +18,8 @@ import java.util.TreeSet;
  * @param itemBlockSize  pins per block of the blocked matrix product
  * @param baselines      the baselines to run next to the model
  * @param als            the ALS baseline's hyper-parameters
+ * @param maxUsers       most users evaluated: above it, a deterministic sample of about this many users (all their
+ *                       held-out events) bounds the cost of the exact top-K; 0 evaluates every user
  */
 public record EvaluationSettings(
         int evalDays,
@@ -27,7 +29,8 @@ public record EvaluationSettings(
         int queryBlockSize,
         int itemBlockSize,
         Set<Baseline> baselines,
-        AlsSettings als) implements Serializable {
+        AlsSettings als,
+        int maxUsers) implements Serializable {
 
     /** Models evaluated without the project's own two-tower; names as in metrics.json. */
     public enum Baseline { POPULARITY, ALS, ORACLE, ENGAGEMENT_ONLY }
@@ -71,12 +74,15 @@ public record EvaluationSettings(
         if (als == null) {
             throw new IllegalArgumentException("als: missing; give rank, reg-param, alpha, iterations, seed, conversion-weight");
         }
+        if (maxUsers < 0) {
+            throw new IllegalArgumentException("max-users = " + maxUsers + ": must be 0 (every user) or a positive number");
+        }
     }
 
     /** Defaults of reference.conf, for tests and tools. */
     public static EvaluationSettings defaults() {
         return new EvaluationSettings(7, 14, List.of(100, 1000), List.of(10, 20, 50, 100, 200, 500, 1000), 256, 4096,
-                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0));
+                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0), 100_000);
     }
 
     /** Every cut-off that is reported, ascending: the headline ks and the curve. */

@@ -92,7 +92,7 @@ class RecallMetricsTest {
 
     private static EvaluationSettings settings(List<Integer> ks, int queryBlock, int itemBlock) {
         EvaluationSettings d = EvaluationSettings.defaults();
-        return new EvaluationSettings(d.evalDays(), d.trainingDays(), ks, ks, queryBlock, itemBlock, d.baselines(), d.als());
+        return new EvaluationSettings(d.evalDays(), d.trainingDays(), ks, ks, queryBlock, itemBlock, d.baselines(), d.als(), 0);
     }
 
     @Test
