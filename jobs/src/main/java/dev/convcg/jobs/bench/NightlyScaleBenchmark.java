@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.sim.Simulator;
@@ -18,6 +19,7 @@ import dev.convcg.jobs.stages.TrainStage;
 import dev.convcg.model.bench.TrainingBenchmark;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.features.FeatureSchema;
+import dev.ludovic.netlib.blas.BLAS;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -84,6 +86,8 @@ public final class NightlyScaleBenchmark {
         System.out.printf(Locale.ROOT, "%nlimits, libtorch matmul on all %d cores in this JVM: training GEMMs %.1f GFLOP/s,"
                         + " inference GEMMs %.1f GFLOP/s, evaluation sgemm %.1f GFLOP/s%n", cores(), limits.training / 1e9,
                 limits.inference / 1e9, limits.evaluation / 1e9);
+        System.out.printf(Locale.ROOT, "Spark's BLAS: %s, %.1f GFLOP/s on one thread for one top-K block%n",
+                BLAS.getInstance().getClass().getSimpleName(), limits.sparkBlas / 1e9);
 
         List<ScaleFigures> results = new ArrayList<>();
         for (long n : scales) {
@@ -234,6 +238,9 @@ public final class NightlyScaleBenchmark {
     private static double evaluationFlops(SparkSession spark, DeltaTables tables, PipelineConfig config, LocalDate day) {
         long users = tables.readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, day.toString(), day.toString())
                 .filter(col("task").isin(RecallMetrics.POSITIVE_TASKS.toArray())).select("user_id").distinct().count();
+        if (config.evaluate().maxUsers() > 0) {
+            users = Math.min(users, config.evaluate().maxUsers());
+        }
         LocalDate t = day.minusDays(config.evaluate().evalDays());
         long catalog = tables.readDays(RawTables.PINS, t.toString(), t.toString()).select("pin_id").distinct().count();
         int oracleDim = tables.read(Simulator.TRUTH_PINS).select("topic").head().getList(0).size() + 1;
@@ -271,7 +278,7 @@ public final class NightlyScaleBenchmark {
     }
 
     /** The limits the compute stages are held against, measured once in this JVM before the runs. */
-    record Limits(double training, double inference, double evaluation) {
+    record Limits(double training, double inference, double evaluation, double sparkBlas) {
         static Limits measure(PipelineConfig config) {
             ModelConfig model = config.model();
             FeatureSchema schema = TrainStage.schema(config.contentEmbeddingDim(), config.maxHashBuckets());
@@ -281,10 +288,32 @@ public final class NightlyScaleBenchmark {
             int ib = config.inferEmbeddings().batchSize();
             double inference = TrainingBenchmark.matmulFlops(
                     TrainingBenchmark.towerForwardGemms(model, schema.pin(), ib), 8);
+            EvaluationSettings e = config.evaluate();
             double evaluation = TrainingBenchmark.matmulFlops(List.of(new TrainingBenchmark.Gemm(
-                    config.evaluate().queryBlockSize(), model.embeddingDim(), config.evaluate().itemBlockSize(), 1)), 8);
-            return new Limits(training, inference, evaluation);
+                    e.queryBlockSize(), model.embeddingDim(), e.itemBlockSize(), 1)), 8);
+            return new Limits(training, inference, evaluation, sparkBlasFlops(e.queryBlockSize(), model.embeddingDim(),
+                    e.itemBlockSize()));
         }
+    }
+
+    /** Single-thread FLOP/s of the BLAS Spark uses (netlib: native, Vector API or plain Java) on one top-K block. */
+    static double sparkBlasFlops(int m, int d, int n) {
+        BLAS blas = BLAS.getInstance();
+        float[] q = new float[m * d];
+        float[] c = new float[n * d];
+        float[] out = new float[m * n];
+        java.util.Arrays.fill(q, 0.5f);
+        java.util.Arrays.fill(c, 0.25f);
+        for (int i = 0; i < 5; i++) {
+            blas.sgemm("T", "N", n, m, d, 1f, c, d, q, d, 0f, out, n);
+        }
+        int reps = 0;
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < 3_000_000_000L) {
+            blas.sgemm("T", "N", n, m, d, 1f, c, d, q, d, 0f, out, n);
+            reps++;
+        }
+        return 2.0 * m * n * d * reps / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Bytes spilled (memory and disk) by Spark tasks since the last reset. */
