@@ -80,7 +80,11 @@ public final class TopKRetrieval {
         return userEmbeddings.select(col(USER_ID), explode(surfaces).as(SURFACE), col(EMBEDDING));
     }
 
-    /** The catalog as row-major float blocks, broadcast to every executor. */
+    /**
+     * The catalog as row-major float blocks, broadcast to every executor, in the order of a hash of the pin id: a
+     * fixed order unrelated to score, so a query's heap replaces its root about K·ln(N/K) times rather than up to N
+     * times when scores trend with pin id (docs/benchmarks.md, issue 9).
+     */
     static final class Catalog implements Serializable {
         final int dim;
         final long[][] ids;
@@ -98,7 +102,7 @@ public final class TopKRetrieval {
 
         static Catalog of(Dataset<Row> items, int blockSize) {
             List<Row> rows = items.select(col(PIN_ID), col(EMBEDDING)).filter(col(EMBEDDING).isNotNull())
-                    .orderBy(PIN_ID).collectAsList();
+                    .orderBy(xxhash64(col(PIN_ID)), col(PIN_ID)).collectAsList();
             int dim = rows.isEmpty() ? 0 : rows.get(0).getList(1).size();
             if (!rows.isEmpty() && dim == 0) {
                 throw new IllegalArgumentException("pin " + rows.get(0).getLong(0) + " has an empty embedding");
