@@ -155,8 +155,9 @@ class LossTest {
                 .withLogQCorrection(false);
         try (NDManager m = NDManager.newBaseManager()) {
             NDList t = terms(m, multi, b, 1f, u0, p0, u1, p1);
-            double conv = 2f * ce(new double[] {dot(u0[0], p0[0]), dot(u0[0], p0[1])}, 0);
-            double eng = 0.5f * ce(new double[] {dot(u1[1], p1[0]), dot(u1[1], p1[1])}, 1);
+            // one row per task: its weight cancels in the task's weighted mean
+            double conv = ce(new double[] {dot(u0[0], p0[0]), dot(u0[0], p0[1])}, 0);
+            double eng = ce(new double[] {dot(u1[1], p1[0]), dot(u1[1], p1[1])}, 1);
             assertEquals(conv, t.get(1).getFloat(), 1e-5);
             assertEquals(eng, t.get(2).getFloat(), 1e-5);
             assertEquals(conv + 0.25 * eng, t.get(0).getFloat(), 1e-5);
@@ -165,8 +166,32 @@ class LossTest {
                     .withUseExampleWeights(false);
             NDList tu = terms(m, unified, b, 1f, u0, p0);
             double engU = ce(new double[] {dot(u0[1], p0[0]), dot(u0[1], p0[1])}, 1);
-            assertEquals(conv / 2, tu.get(1).getFloat(), 1e-5);
+            assertEquals(conv, tu.get(1).getFloat(), 1e-5);
             assertEquals(engU, tu.get(2).getFloat(), 1e-5);
+        }
+    }
+
+    @Test
+    void exampleWeightsAreAWeightedMeanWithinEachTask() {
+        float[][] u = {{1, 0}, {0, 1}, {0.6f, 0.8f}};
+        float[][] p = {{0.8f, 0.6f}, {1, 0}, {0, 1}};
+        ModelConfig cfg = plain(false).withHeads(new HeadConfig(HeadMode.UNIFIED, 1f, 2f));
+        try (NDManager m = NDManager.newBaseManager()) {
+            double[] l = new double[3];
+            for (int i = 0; i < 3; i++) {
+                l[i] = ce(new double[] {dot(u[i], p[0]), dot(u[i], p[1]), dot(u[i], p[2])}, i);
+            }
+            TrainingBatch b = batch(new long[] {1, 2, 3}, new long[] {1, 2, 3}, new byte[] {C, C, E},
+                    new float[] {3f, 1f, 0.25f}, new double[] {1, 1, 1}, new long[0]);
+            NDList t = terms(m, cfg, b, 1f, u, p);
+            assertEquals((3 * l[0] + l[1]) / 4, t.get(1).getFloat(), 1e-5);
+            assertEquals(l[2], t.get(2).getFloat(), 1e-5);
+            assertEquals(t.get(1).getFloat() + 2 * t.get(2).getFloat(), t.get(0).getFloat(), 1e-5);
+
+            // scaling a task's weights changes nothing: only the task weights set the balance between tasks
+            TrainingBatch scaled = batch(new long[] {1, 2, 3}, new long[] {1, 2, 3}, new byte[] {C, C, E},
+                    new float[] {0.6f, 0.2f, 4f}, new double[] {1, 1, 1}, new long[0]);
+            assertEquals(t.get(0).getFloat(), terms(m, cfg, scaled, 1f, u, p).get(0).getFloat(), 1e-5);
         }
     }
 

@@ -20,16 +20,18 @@ import ai.djl.training.loss.Loss;
  *   z_ij = u_i·p_jᵀ / τ − [logQ on, j &lt; B] · log q_j
  *   s_ij = z_ij − ∞ · [pin_j = pin_i and j ≠ i]                (accidental hits)
  *   ℓ_i  = −log softmax_j(s_i)[i]
- *   L_t  = Σ_{i: task_i = t} w_i ℓ_i / max(1, #{i: task_i = t})    t ∈ {conversion, engagement}
+ *   L_t  = Σ_{i: task_i = t} w_i ℓ_i / Σ_{i: task_i = t} w_i       t ∈ {conversion, engagement}
  *   ℓ^adv_i = −log Σ_{j: adv_j = adv_i} softmax_j(z_i)[j]          (head 0, no hit mask)
- *   L_adv = Σ_i w_i ℓ^adv_i / B
+ *   L_adv = Σ_i w_i ℓ^adv_i / Σ_i w_i
  *   L = λ_conv L_conv + λ_eng L_eng + λ_adv L_adv
  * </pre>
  *
  * MULTI_HEAD scores conversion rows with head 0 and engagement rows with head 1; UNIFIED scores all
  * rows with head 0. Subtracting log q_j lowers the logit of frequently sampled pins, which are
  * over-represented as in-batch negatives, so the softmax estimates the full-corpus one (Yi et al.,
- * 2019). w_i = 1 when example weights are off.
+ * 2019). w_i = 1 when example weights are off. Each task's loss is a weighted mean, so example weights only
+ * re-distribute a task's gradient among its rows and the task weights λ alone set the balance between tasks
+ * (a sum divided by the row count would let the mean example weight of a task rescale it: docs/results.md).
  *
  * <p>Labels (see {@link #labels}): {@code [rowPin (B) i64, colPin (C) i64, logQTerm (C) f32 — the
  * value added to z, i.e. −log q_j or 0, weight (B), conversionMask (B), engagementMask (B), rowAdv
@@ -40,6 +42,8 @@ public final class TwoTowerLoss extends Loss {
     public static final float MASKED = -1e9f;
     /** Floor of the advertiser positive mass before the log (keeps the loss finite). */
     static final float MIN_MASS = 1e-30f;
+    /** Floor of a task's weight sum: a batch without rows of a task gives that task a zero loss. */
+    static final float MIN_WEIGHT = 1e-6f;
 
     private final ModelConfig config;
 
@@ -111,8 +115,10 @@ public final class TwoTowerLoss extends Loss {
                     .add(bias);
             ce1 = z1.add(hitMask).logSoftmax(1).diagonal().neg();
         }
-        NDArray lConv = ce0.mul(w).mul(conv).sum().div(Math.max(1f, conv.sum().getFloat()));
-        NDArray lEng = ce1.mul(w).mul(eng).sum().div(Math.max(1f, eng.sum().getFloat()));
+        NDArray wConv = w.mul(conv);
+        NDArray wEng = w.mul(eng);
+        NDArray lConv = ce0.mul(wConv).sum().div(Math.max(MIN_WEIGHT, wConv.sum().getFloat()));
+        NDArray lEng = ce1.mul(wEng).sum().div(Math.max(MIN_WEIGHT, wEng.sum().getFloat()));
         NDArray total = lConv.mul(config.heads().conversionWeight())
                 .add(lEng.mul(config.heads().engagementWeight()));
         NDArray lAdv;
@@ -120,7 +126,7 @@ public final class TwoTowerLoss extends Loss {
             NDArray sameAdv = labels.get(6).expandDims(1).eq(labels.get(7).expandDims(0))
                     .toType(DataType.FLOAT32, false);
             NDArray positiveMass = z0.softmax(1).mul(sameAdv).sum(new int[] {1});
-            lAdv = positiveMass.maximum(MIN_MASS).log().neg().mul(w).sum().div(b);
+            lAdv = positiveMass.maximum(MIN_MASS).log().neg().mul(w).sum().div(Math.max(MIN_WEIGHT, w.sum().getFloat()));
             total = total.add(lAdv.mul(config.advertiserLoss().weight()));
         } else {
             lAdv = m.create(0f);
