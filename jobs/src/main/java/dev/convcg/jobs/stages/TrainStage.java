@@ -91,7 +91,7 @@ public final class TrainStage implements Stage {
         TrainSpec spec = new TrainSpec(TrainSpec.json(c.model()), TrainSpec.json(schema), TrainSpec.json(trainer), version,
                 staging.toString(), parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
                 ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.sampledRecallK(), ts.sampledConversions(),
-                ts.sampledCandidates());
+                ts.sampledCandidates(), trainPositives);
         Dataset<Row> sorted = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed(),
                 ts.durationWeights()).persist(StorageLevel.MEMORY_AND_DISK_SER());
         long streamed = ctx.step("shuffle " + trainer.epochs() + " epoch(s) of examples", sorted::count);

@@ -29,23 +29,36 @@ public final class EpochStream {
     private final int batchSize;
     private final int maxHardNegatives;
     private final ValidationSample sample;
+    private final long trainPositivesPerEpoch;
     private Row head;
     private long droppedHardNegatives;
     private long inputNanos;
     private long positives;
     private long hardNegatives;
 
+    /** @param trainPositivesPerEpoch training positives in each epoch (batches per epoch for the ETA), or -1 */
     public EpochStream(Iterator<Row> rows, FeatureSchema schema, int batchSize, int maxHardNegatives,
-                       ValidationSample sample) {
+                       ValidationSample sample, long trainPositivesPerEpoch) {
         this.rows = rows;
         this.schema = schema;
         this.batchSize = batchSize;
         this.maxHardNegatives = maxHardNegatives;
         this.sample = sample;
+        this.trainPositivesPerEpoch = trainPositivesPerEpoch;
     }
 
     public EpochSource train() {
-        return epoch -> segment(epoch, TRAIN);
+        return new EpochSource() {
+            @Override
+            public Iterator<TrainingBatch> open(int epoch) {
+                return segment(epoch, TRAIN);
+            }
+
+            @Override
+            public long stepsPerEpoch() {
+                return trainPositivesPerEpoch < 0 ? -1 : (trainPositivesPerEpoch + batchSize - 1) / batchSize;
+            }
+        };
     }
 
     public EpochSource validation() {

@@ -25,7 +25,8 @@ public record TrainSpec(
         double earlyStoppingMinDelta,
         int sampledRecallK,
         int sampledConversions,
-        int sampledCandidates) implements Serializable {
+        int sampledCandidates,
+        long trainPositivesPerEpoch) implements Serializable {
 
     private static final Gson GSON = new Gson();
 

@@ -37,7 +37,8 @@ public final class TrainTask {
         TrainerConfig config = withTaskDevices(spec.trainer());
         ValidationSample sample = new ValidationSample(schema, spec.sampledConversions(), spec.sampledCandidates());
         EpochStream stream = new EpochStream(rows, schema, config.batchSize(),
-                spec.model().hardNegatives().enabled() ? spec.model().hardNegatives().maxCount() : 0, sample);
+                spec.model().hardNegatives().enabled() ? spec.model().hardNegatives().maxCount() : 0, sample,
+                spec.trainPositivesPerEpoch());
         List<Map<String, Object>> epochs = new ArrayList<>();
         long t0 = System.nanoTime();
         try (TwoTowerTrainer trainer = new TwoTowerTrainer(spec.model(), schema, config)) {
