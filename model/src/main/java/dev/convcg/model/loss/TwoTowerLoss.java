@@ -117,8 +117,8 @@ public final class TwoTowerLoss extends Loss {
         }
         NDArray wConv = w.mul(conv);
         NDArray wEng = w.mul(eng);
-        NDArray lConv = ce0.mul(wConv).sum().div(Math.max(MIN_WEIGHT, wConv.sum().getFloat()));
-        NDArray lEng = ce1.mul(wEng).sum().div(Math.max(MIN_WEIGHT, wEng.sum().getFloat()));
+        NDArray lConv = ce0.mul(wConv).sum().div(wConv.sum().maximum(MIN_WEIGHT));
+        NDArray lEng = ce1.mul(wEng).sum().div(wEng.sum().maximum(MIN_WEIGHT));
         NDArray total = lConv.mul(config.heads().conversionWeight())
                 .add(lEng.mul(config.heads().engagementWeight()));
         NDArray lAdv;
@@ -126,7 +126,7 @@ public final class TwoTowerLoss extends Loss {
             NDArray sameAdv = labels.get(6).expandDims(1).eq(labels.get(7).expandDims(0))
                     .toType(DataType.FLOAT32, false);
             NDArray positiveMass = z0.softmax(1).mul(sameAdv).sum(new int[] {1});
-            lAdv = positiveMass.maximum(MIN_MASS).log().neg().mul(w).sum().div(Math.max(MIN_WEIGHT, w.sum().getFloat()));
+            lAdv = positiveMass.maximum(MIN_MASS).log().neg().mul(w).sum().div(w.sum().maximum(MIN_WEIGHT));
             total = total.add(lAdv.mul(config.advertiserLoss().weight()));
         } else {
             lAdv = m.create(0f);
