@@ -12,13 +12,10 @@ import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.io.TextFiles;
 import java.time.LocalDate;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * Builds the training examples of the last {@code training-data.lookback-days} days up to the run date from the raw
  * logs (see {@link TrainingDataBuilder}), with everything reported so far: those day partitions of
  * {@code training_examples} and of the feature snapshots are replaced in one transaction each, so late conversions
- * re-label earlier days and a re-run of a day is idempotent. The quarantine and the data-quality summary are written
- * first; the stage then fails if a table's quarantined share is above the threshold.
+ * re-label earlier days and a re-run of a day is idempotent. The quarantine is written first; the stage then fails, before
+ * any example is written, if a table's quarantined share is above the threshold (its data-quality summary, without
+ * the example counts, is still written). The summary's example counts are read from the examples as written.
  */
 public final class BuildTrainingDataStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(BuildTrainingDataStage.class);
@@ -42,16 +40,6 @@ public final class BuildTrainingDataStage implements Stage {
         return ctx.tables().path(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE + "_quality") + "/" + runDate + ".json";
     }
 
-    /** The examples are read by the summary and by the write: computed once (their plan is long). */
-    private static TrainingDataBuilder.TrainingData withPersistedExamples(TrainingDataBuilder.TrainingData td) {
-        Dataset<Row> examples = td.examples().persist(StorageLevel.MEMORY_AND_DISK_SER());
-        List<Dataset<Row>> persisted = new ArrayList<>(td.persisted());
-        persisted.add(examples);
-        return new TrainingDataBuilder.TrainingData(td.runDate(), td.firstExampleDay(), td.lastSnapshotDay(), examples,
-                td.userFeatures(), td.pinFeatures(), td.quarantine(), td.validation(), td.conversions(),
-                td.attribution(), persisted);
-    }
-
     @Override
     public StageReport run(StageContext ctx) throws Exception {
         TrainingDataSettings s = ctx.config().trainingData();
@@ -62,24 +50,29 @@ public final class BuildTrainingDataStage implements Stage {
             raw.put(table, ctx.tables().readDays(table, from, d.toString()));
         }
         LOG.info("building examples {}..{} from raw logs {}..{}", TrainingDataBuilder.firstExampleDay(d, s), d, from, d);
-        TrainingDataBuilder.TrainingData td = withPersistedExamples(TrainingDataBuilder.build(raw, d, s));
+        TrainingDataBuilder.TrainingData td = TrainingDataBuilder.build(raw, d, s);
         try {
-            StageReport report = new StageReport();
             ctx.step("write quarantine", () -> {
                 ctx.tables().replaceWhere(Quarantine.TABLE, td.quarantine(),
                         "stage = '" + RawValidation.STAGE + "' AND run_ds = '" + d + "'", "stage", "run_ds");
                 return null;
             });
-            DataQualitySummary summary = ctx.step("data-quality summary", () -> DataQualitySummary.of(td));
-            String json = summary.toJson();
-            TextFiles.write(ctx.spark(), summaryPath(ctx, d), json);
-            LOG.info("data-quality summary ({}): {}", summaryPath(ctx, d), json);
-            summary.requireQuarantineShareAtMost(s.quarantineThreshold());
+            DataQualitySummary inputs = ctx.step("data-quality summary of the inputs", () -> DataQualitySummary.ofInputs(td));
+            try {
+                inputs.requireQuarantineShareAtMost(s.quarantineThreshold());
+            } catch (RuntimeException e) {
+                writeSummary(ctx, d, inputs);
+                throw e;
+            }
             ctx.step("write " + TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, () -> {
                 ctx.tables().replaceWhere(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, td.examples(),
                         td.examplesReplaceWhere(), RawTables.DS);
                 return null;
             });
+            DataQualitySummary summary = ctx.step("data-quality summary of the examples written", () -> inputs.withExamples(
+                    ctx.tables().readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, td.firstExampleDay().toString(),
+                            d.toString())));
+            writeSummary(ctx, d, summary);
             ctx.step("write feature snapshots", () -> {
                 ctx.tables().replaceWhere(TrainingDataSchemas.USER_FEATURES_TABLE, td.userFeatures(),
                         td.snapshotsReplaceWhere(), RawTables.DS);
@@ -87,13 +80,17 @@ public final class BuildTrainingDataStage implements Stage {
                         td.snapshotsReplaceWhere(), RawTables.DS);
                 return null;
             });
-            String examplesFrom = td.firstExampleDay().toString();
-            for (String t : new String[] {TrainingDataSchemas.TRAINING_EXAMPLES_TABLE}) {
-                report.output(t, ctx.tables().readDays(t, examplesFrom, d.toString()).count());
-            }
+            StageReport report = new StageReport();
+            report.output(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, summary.exampleCount());
             return report;
         } finally {
             td.release();
         }
+    }
+
+    private static void writeSummary(StageContext ctx, LocalDate d, DataQualitySummary summary) {
+        String json = summary.toJson();
+        TextFiles.write(ctx.spark(), summaryPath(ctx, d), json);
+        LOG.info("data-quality summary ({}): {}", summaryPath(ctx, d), json);
     }
 }

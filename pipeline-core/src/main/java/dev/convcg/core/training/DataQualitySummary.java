@@ -33,8 +33,16 @@ public record DataQualitySummary(
     /** Upper bounds (hours, exclusive) of the delay histogram buckets; the last bucket is open. */
     public static final int[] DELAY_BUCKET_HOURS = {1, 6, 24, 72, 168};
 
-    /** Computes the summary (runs a few small Spark jobs; cache the inputs to avoid recomputing them). */
+    /** Computes the whole summary (runs a few small Spark jobs; cache the inputs to avoid recomputing them). */
     public static DataQualitySummary of(TrainingDataBuilder.TrainingData td) {
+        return ofInputs(td).withExamples(td.examples());
+    }
+
+    /**
+     * Everything but the examples per task and surface: what the quarantine check needs before any example is
+     * written. {@link #withExamples} completes it, e.g. from the examples as written.
+     */
+    public static DataQualitySummary ofInputs(TrainingDataBuilder.TrainingData td) {
         String first = td.firstExampleDay().toString(), last = td.runDate().toString();
         Map<String, Long> in = new TreeMap<>();
         Map<String, Map<String, Long>> rejects = new TreeMap<>();
@@ -49,10 +57,6 @@ public record DataQualitySummary(
             }
             in.put(t, total);
             rejects.put(t, byReason);
-        }
-        Map<String, Map<String, Long>> examples = new TreeMap<>();
-        for (Row r : td.examples().groupBy("task", "surface").count().collectAsList()) {
-            examples.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
         }
         Map<String, Long> impressions = counts(td.validation().accepted().get(RawTables.IMPRESSIONS)
                 .filter(col(RawTables.DS).between(first, last)).groupBy("surface").count());
@@ -70,8 +74,23 @@ public record DataQualitySummary(
         }
         Map<String, Long> delays = counts(td.attribution().attributed().filter(reportedInRange)
                 .groupBy(bucket.as("bucket")).count());
-        return new DataQualitySummary(last, first, last, in, rejects, examples, impressions, acceptedReports - distinct,
+        return new DataQualitySummary(last, first, last, in, rejects, Map.of(), impressions, acceptedReports - distinct,
                 attributed, unattributed, delays);
+    }
+
+    /** This summary with the examples per task and surface counted in {@code examples} (replacing any). */
+    public DataQualitySummary withExamples(Dataset<Row> examples) {
+        Map<String, Map<String, Long>> byTask = new TreeMap<>();
+        for (Row r : examples.groupBy("task", "surface").count().collectAsList()) {
+            byTask.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+        }
+        return new DataQualitySummary(runDs, firstDs, lastDs, inputRows, rejects, byTask, impressions,
+                duplicateReportsCollapsed, attributedConversions, unattributedConversions, attributionDelayHours);
+    }
+
+    /** Examples written, all tasks and surfaces. */
+    public long exampleCount() {
+        return examples.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
     }
 
     /** Quarantined rows / input rows of a table (0 for an empty table). */

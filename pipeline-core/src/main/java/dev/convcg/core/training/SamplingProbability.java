@@ -2,6 +2,7 @@ package dev.convcg.core.training;
 
 import static org.apache.spark.sql.functions.*;
 
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -14,19 +15,32 @@ import org.apache.spark.sql.Row;
 public final class SamplingProbability {
     private SamplingProbability() {}
 
-    /** {@code examples} with a {@code pin_sampling_prob} double column. */
+    /**
+     * {@code examples} with a {@code pin_sampling_prob} double column. One aggregation per pin (its positives of each
+     * task) and one grand total of it, joined back on {@code pin_id}: the examples are scanned twice, whatever the
+     * number of tasks.
+     */
     public static Dataset<Row> attach(Dataset<Row> examples) {
-        Dataset<Row> counts = examples.filter(col("task").notEqual(ExampleLabeler.NEGATIVE))
-                .groupBy("task", "pin_id").agg(count(lit(1)).as("n"));
-        Dataset<Row> totals = counts.groupBy(col("task").as("t")).agg(sum("n").as("total"));
-        Dataset<Row> perTask = counts.join(totals, counts.col("task").equalTo(totals.col("t")))
-                .select(col("task"), col("pin_id"), col("n").divide(col("total")).as("pin_sampling_prob"));
-        Dataset<Row> overall = counts.groupBy("pin_id").agg(sum("n").as("n"))
-                .crossJoin(totals.agg(sum("total").as("total")))
-                .select(lit(ExampleLabeler.NEGATIVE).as("task"), col("pin_id"),
-                        col("n").divide(col("total")).as("pin_sampling_prob"));
-        Dataset<Row> q = perTask.unionByName(overall);
-        return examples.join(q, new String[] {"task", "pin_id"}, "left")
-                .withColumn("pin_sampling_prob", coalesce(col("pin_sampling_prob"), lit(0.0)));
+        Dataset<Row> perPin = examples.filter(col("task").notEqual(ExampleLabeler.NEGATIVE)).groupBy(col("pin_id").as("_pin"))
+                .agg(count(when(col("task").equalTo(ExampleLabeler.CONVERSION), 1)).as("_n_conv"),
+                        count(when(col("task").equalTo(ExampleLabeler.ENGAGEMENT), 1)).as("_n_eng"),
+                        count(lit(1)).as("_n_all"));
+        Dataset<Row> totals = perPin.agg(sum("_n_conv").as("_total_conv"), sum("_n_eng").as("_total_eng"),
+                sum("_n_all").as("_total_all"));
+        Dataset<Row> q = perPin.crossJoin(broadcast(totals)).select(col("_pin"),
+                share(col("_n_conv"), col("_total_conv")).as("_q_conv"),
+                share(col("_n_eng"), col("_total_eng")).as("_q_eng"),
+                share(col("_n_all"), col("_total_all")).as("_q_all"));
+        Column task = col("task");
+        Column prob = when(task.equalTo(ExampleLabeler.CONVERSION), col("_q_conv"))
+                .when(task.equalTo(ExampleLabeler.ENGAGEMENT), col("_q_eng"))
+                .when(task.equalTo(ExampleLabeler.NEGATIVE), col("_q_all"));
+        return examples.join(q, examples.col("pin_id").equalTo(q.col("_pin")), "left")
+                .withColumn("pin_sampling_prob", coalesce(prob, lit(0.0)))
+                .drop("_pin", "_q_conv", "_q_eng", "_q_all");
+    }
+
+    private static Column share(Column n, Column total) {
+        return when(total.gt(0), n.cast("double").divide(total));
     }
 }

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.*;
 
 import dev.convcg.core.schema.RawTables;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -54,12 +55,18 @@ public final class TrainingDataBuilder {
     }
 
     /**
-     * Validated events are read by several branches of the plan (attribution, labels, features, summary); they are
-     * persisted (memory and disk) once so the raw input is validated once. {@link TrainingData#release()} frees them.
+     * The events are read by several branches of the plan (quarantine, attribution, labels, features, summary); each
+     * event table is persisted (memory and disk) once as validated, with its reason column, so the raw input is read
+     * and validated in one pass: the accepted rows and the quarantine are both filters of that cache. The labelled
+     * examples are persisted too (the sampling probabilities read them twice, and each read would otherwise repeat
+     * the join of the engagements with their impressions), and so are the feature snapshots, which both the examples
+     * and the snapshot tables are made of. {@link TrainingData#release()} frees them.
      */
     private static Dataset<Row> reused(Dataset<Row> d) {
         return d.persist(StorageLevel.MEMORY_AND_DISK());
     }
+
+    private static final List<String> EVENT_TABLES = List.of(RawTables.IMPRESSIONS, RawTables.ENGAGEMENTS, RawTables.CONVERSIONS);
 
     /** First example day of the run of {@code runDate}. */
     public static LocalDate firstExampleDay(LocalDate runDate, TrainingDataSettings s) {
@@ -76,8 +83,12 @@ public final class TrainingDataBuilder {
         LocalDate lastSnapshot = runDate.plusDays(1);
         RawValidation.Result v = RawValidation.validate(raw, runDate.toString());
         String upTo = runDate.toString();
-        Dataset<Row> impressions = reused(v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo)));
-        Dataset<Row> engagements = reused(v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo)));
+        List<Dataset<Row>> persisted = new ArrayList<>();
+        for (String t : EVENT_TABLES) {
+            persisted.add(reused(v.tagged().get(t)));
+        }
+        Dataset<Row> impressions = v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo));
+        Dataset<Row> engagements = v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo));
         Dataset<Row> conversions = reused(ConversionAttribution.deduplicate(
                 v.accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(upTo))));
         Dataset<Row> pins = v.accepted().get(RawTables.PINS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
@@ -86,14 +97,20 @@ public final class TrainingDataBuilder {
         ConversionAttribution.Result attributed = ConversionAttribution.attribute(conversions, impressions, engagements, s);
         ConversionAttribution.Result attribution = new ConversionAttribution.Result(
                 reused(attributed.attributed()), attributed.unattributed());
-        Dataset<Row> labelled = SamplingProbability.attach(ExampleLabeler.label(
+        Dataset<Row> unweighted = reused(ExampleLabeler.label(
                 impressions, engagements, conversions, attribution.attributed(), first, runDate, s));
-        Dataset<Row> userFeatures = FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s);
-        Dataset<Row> pinFeatures = FeatureBuilder.pinFeatures(pins, impressions, engagements, attribution.attributed(),
-                first, lastSnapshot, s);
+        persisted.add(unweighted);
+        Dataset<Row> labelled = SamplingProbability.attach(unweighted);
+        Dataset<Row> userFeatures = reused(FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s));
+        Dataset<Row> pinFeatures = reused(FeatureBuilder.pinFeatures(pins, impressions, engagements, attribution.attributed(),
+                first, lastSnapshot, s));
+        persisted.add(userFeatures);
+        persisted.add(pinFeatures);
         Dataset<Row> examples = FeatureBuilder.assemble(labelled,
                 userFeatures.filter(col(RawTables.DS).leq(upTo)), pinFeatures.filter(col(RawTables.DS).leq(upTo)), s);
+        persisted.add(conversions);
+        persisted.add(attribution.attributed());
         return new TrainingData(runDate, first, lastSnapshot, examples, userFeatures, pinFeatures, v.quarantine(), v,
-                conversions, attribution, List.of(impressions, engagements, conversions, attribution.attributed()));
+                conversions, attribution, List.copyOf(persisted));
     }
 }
