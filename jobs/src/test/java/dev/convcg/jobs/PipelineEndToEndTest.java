@@ -49,6 +49,9 @@ class PipelineEndToEndTest {
         double last = ((Number) epochs.get(epochs.size() - 1).get("validation_loss")).doubleValue();
         assertTrue(last < first, "validation loss falls on simulated data: " + first + " -> " + last);
         assertTrue(((Number) metrics.get("input_wait_share")).doubleValue() < 1.0);
+        Map<String, Number> phases = (Map<String, Number>) metrics.get("step_phase_ms");
+        assertEquals(dev.convcg.model.train.TwoTowerTrainer.PHASES, List.copyOf(phases.keySet()), "step time by phase");
+        assertTrue(phases.get("forward").doubleValue() > 0 && phases.get("loss+backward").doubleValue() > 0, phases.toString());
 
         assertEquals(Main.EXIT_OK, Main.run("infer-embeddings", atT, spark));
         assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", d), spark));

@@ -19,6 +19,7 @@ import dev.convcg.jobs.stages.TrainStage;
 import dev.convcg.model.bench.TrainingBenchmark;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.jobs.train.ModelStore;
 import dev.ludovic.netlib.blas.BLAS;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -100,6 +101,7 @@ public final class NightlyScaleBenchmark {
             System.out.println("plot: " + plot);
         }
         spark.stop();
+        ModelStore.deleteRecursively(base);
     }
 
     static PipelineConfig config(Path base, long impressionsPerDay) {
@@ -163,7 +165,8 @@ public final class NightlyScaleBenchmark {
                     }
                     double flops = examples * trainingFlopsPerExample(config);
                     yield new StageFigures(stage, sec, examples, "examples trained (all epochs)", live, heap, rss, spilled,
-                            flops / sec / limits.training, "of libtorch matmul on the model GEMM shapes (goal >= 0.5)");
+                            flops / sec / limits.training, "of libtorch matmul on the model GEMM shapes (goal >= 0.5); "
+                                    + inTrainingSteps(metrics, flops, limits.training, config.train().trainer().batchSize()));
                 }
                 case "infer-embeddings" -> {
                     long pins = outputRows(summary, "pin_embeddings");
@@ -214,6 +217,29 @@ public final class NightlyScaleBenchmark {
         JsonObject record = JsonParser.parseString(Files.readString(store.resolve("versions").resolve(version)
                 .resolve("training.json"))).getAsJsonObject();
         return record.getAsJsonObject("metrics");
+    }
+
+    /**
+     * The training ratio over the trainer's steps alone (no Spark shuffle, input wait, validation or artifact
+     * writing), with the step's time by phase: where the stage's training time goes.
+     */
+    private static String inTrainingSteps(JsonObject metrics, double flops, double limit, int batch) {
+        if (!metrics.has("step_phase_ms")) {
+            return "no step phases recorded";
+        }
+        double stepMs = 0;
+        StringBuilder phases = new StringBuilder();
+        for (var e : metrics.getAsJsonObject("step_phase_ms").entrySet()) {
+            stepMs += e.getValue().getAsDouble();
+            phases.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), e.getValue().getAsDouble()));
+        }
+        double examples = 0;
+        for (var e : metrics.getAsJsonArray("epochs")) {
+            examples += e.getAsJsonObject().get("examples").getAsLong();
+        }
+        double stepSeconds = Math.ceil(examples / batch) * stepMs / 1000;
+        return String.format(Locale.ROOT, "%.3f over the training steps alone (%.1f s; ms/step:%s)",
+                flops / stepSeconds / limit, stepSeconds, phases);
     }
 
     /** Forward plus backward (2x forward) GEMM FLOPs per training example, hard negatives at their cap. */

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
@@ -40,6 +41,7 @@ public final class TrainTask {
                 spec.model().hardNegatives().enabled() ? spec.model().hardNegatives().maxCount() : 0, sample,
                 spec.trainPositivesPerEpoch());
         List<Map<String, Object>> epochs = new ArrayList<>();
+        Map<String, Double> stepPhaseMs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         try (TwoTowerTrainer trainer = new TwoTowerTrainer(spec.model(), schema, config)) {
             boolean hasCheckpoint = hasCheckpoint(config);
@@ -63,6 +65,11 @@ public final class TrainTask {
                         spec.sampledRecallK(), sample.conversions(), sample.candidates(), fmt(recall));
                 return stopping.shouldContinue(m.validation() == null ? m.train().total() : m.validation().total());
             });
+            Map<String, Double> phaseMs = new LinkedHashMap<>();
+            trainer.phaseSeconds().forEach((phase, sec) -> phaseMs.put(phase, 1000 * sec));
+            LOG.info("training step, ms by phase: {}", phaseMs.entrySet().stream()
+                    .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%.1f", e.getValue())).toList());
+            stepPhaseMs.putAll(phaseMs);
             trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
             ModelStore.deleteRecursively(probe);
         }
@@ -75,6 +82,7 @@ public final class TrainTask {
         result.put("early_stopped", epochs.size() < spec.trainer().epochs());
         double seconds = (System.nanoTime() - t0) / 1e9;
         result.put("train_seconds", seconds);
+        result.put("step_phase_ms", stepPhaseMs);
         result.put("input_wait_seconds", stream.inputSeconds());
         result.put("input_wait_share", stream.inputSeconds() / seconds);
         result.put("examples_per_second", epochs.stream().mapToLong(e -> ((Number) e.get("examples")).longValue()).sum() / seconds);
