@@ -15,6 +15,7 @@ import dev.convcg.model.blocks.TwoTowerBlock;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.jobs.train.ModelStore;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,6 +125,7 @@ public final class InferenceBenchmark {
         System.out.printf(Locale.ROOT, "  ratio spark/bound    %.3f; encoder/bound %.3f%n", sparkRate / bound,
                 encoderRate / bound);
         spark.stop();
+        ModelStore.deleteRecursively(root);
     }
 
     private static FeatureBatch syntheticPins(int rows, int contentDim) {

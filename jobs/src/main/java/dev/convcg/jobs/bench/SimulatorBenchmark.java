@@ -5,6 +5,7 @@ import dev.convcg.jobs.Main;
 import dev.convcg.jobs.SparkSessions;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
+import dev.convcg.jobs.train.ModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -48,5 +49,6 @@ public final class SimulatorBenchmark {
         System.out.printf("  goal         10M impressions with their events in < 300 s: %s%n",
                 written >= 10_000_000L * 0.95 && seconds < 300 ? "MET" : "see figures");
         spark.stop();
+        ModelStore.deleteRecursively(root);
     }
 }
