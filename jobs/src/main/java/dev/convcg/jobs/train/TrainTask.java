@@ -65,11 +65,9 @@ public final class TrainTask {
                         spec.sampledRecallK(), sample.conversions(), sample.candidates(), fmt(recall));
                 return stopping.shouldContinue(m.validation() == null ? m.train().total() : m.validation().total());
             });
-            Map<String, Double> phaseMs = new LinkedHashMap<>();
-            trainer.phaseSeconds().forEach((phase, sec) -> phaseMs.put(phase, 1000 * sec));
-            LOG.info("training step, ms by phase: {}", phaseMs.entrySet().stream()
+            trainer.phaseSeconds().forEach((phase, sec) -> stepPhaseMs.put(phase, 1000 * sec));
+            LOG.info("training step, ms by phase: {}", stepPhaseMs.entrySet().stream()
                     .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%.1f", e.getValue())).toList());
-            stepPhaseMs.putAll(phaseMs);
             trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
             ModelStore.deleteRecursively(probe);
         }
