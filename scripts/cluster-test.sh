@@ -249,7 +249,7 @@ kill_worker1_during() {
     kill -0 "$driver" 2>/dev/null || die "kill run: $name ended before worker 1's executor started $KILL_AFTER_TASKS tasks"
     (( $(date +%s) < deadline )) || die "kill run: worker 1's executor started only $n tasks in 600s"
     for app in "$WORK"/worker1/app-*; do
-      grep -qxF "$(basename "$app")" <<<"$old_apps" || exec_log="$(ls "$app"/*/stderr 2>/dev/null | head -1)"
+      grep -qxF "$(basename "$app")" <<<"$old_apps" || exec_log="$(ls "$app"/*/stderr 2>/dev/null | sed -n 1p)"
     done
     sleep 0.2
   done
@@ -296,7 +296,7 @@ start_master() {
   MASTER_PID=$!
   PIDS+=("$MASTER_PID")
   wait_for_log "$LOGS/master.log" 'Starting Spark master at spark://' 120 "master" "$MASTER_PID"
-  MASTER_URL="$(grep -Eo 'spark://127\.0\.0\.1:[0-9]+' "$LOGS/master.log" | head -1)"
+  MASTER_URL="$(grep -m1 -Eo 'spark://127\.0\.0\.1:[0-9]+' "$LOGS/master.log")"
   wait_for_log "$LOGS/master.log" 'I have been elected leader' 60 "master" "$MASTER_PID"
   log "master up at $MASTER_URL (pid $MASTER_PID)"
 }
