@@ -166,7 +166,8 @@ public final class NightlyScaleBenchmark {
                     double flops = examples * trainingFlopsPerExample(config);
                     yield new StageFigures(stage, sec, examples, "examples trained (all epochs)", live, heap, rss, spilled,
                             flops / sec / limits.training, "of libtorch matmul on the model GEMM shapes (goal >= 0.5); "
-                                    + inTrainingSteps(metrics, flops, limits.training, config.train().trainer().batchSize()));
+                                    + inTrainingSteps(metrics, examples, flops, limits.training,
+                                            config.train().trainer().batchSize()));
                 }
                 case "infer-embeddings" -> {
                     long pins = outputRows(summary, "pin_embeddings");
@@ -223,7 +224,7 @@ public final class NightlyScaleBenchmark {
      * The training ratio over the trainer's steps alone (no Spark shuffle, input wait, validation or artifact
      * writing), with the step's time by phase: where the stage's training time goes.
      */
-    private static String inTrainingSteps(JsonObject metrics, double flops, double limit, int batch) {
+    private static String inTrainingSteps(JsonObject metrics, long examples, double flops, double limit, int batch) {
         if (!metrics.has("step_phase_ms")) {
             return "no step phases recorded";
         }
@@ -233,11 +234,7 @@ public final class NightlyScaleBenchmark {
             stepMs += e.getValue().getAsDouble();
             phases.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), e.getValue().getAsDouble()));
         }
-        double examples = 0;
-        for (var e : metrics.getAsJsonArray("epochs")) {
-            examples += e.getAsJsonObject().get("examples").getAsLong();
-        }
-        double stepSeconds = Math.ceil(examples / batch) * stepMs / 1000;
+        double stepSeconds = Math.ceil((double) examples / batch) * stepMs / 1000;
         return String.format(Locale.ROOT, "%.3f over the training steps alone (%.1f s; ms/step:%s)",
                 flops / stepSeconds / limit, stepSeconds, phases);
     }

@@ -42,12 +42,7 @@ public final class SparkStageTimes extends SparkListener {
                 m.outputMetrics().recordsWritten()));
     }
 
-    /** Forgets the stages recorded so far. */
-    public synchronized void reset() {
-        stages.clear();
-    }
-
-    /** The {@code n} longest stages recorded since the last reset, as a Markdown table. */
+    /** The {@code n} longest stages recorded so far, as a Markdown table. */
     public synchronized String longest(int n) {
         double total = stages.stream().mapToDouble(Stage::seconds).sum();
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,

@@ -21,7 +21,8 @@ import org.apache.spark.sql.SparkSession;
  * Times {@code build-training-data} for one day of simulated logs (default 10M impressions) against a bare
  * read-and-write of the same input (every raw partition the stage reads, read and written back as Delta) in the same
  * JVM, and prints rows/s and the ratio. As a floor for the joins, it also times one shuffle join that every run needs
- * (the day's engagements joined to their impressions, written as Delta). It deletes its temporary storage at the end. Not a test: {@code scripts/bench.sh training-data [IMPRESSIONS]}.
+ * (the day's engagements joined to their impressions, written as Delta), and it prints the stage's longest Spark
+ * stages. It deletes its temporary storage at the end. Not a test: {@code scripts/bench.sh training-data [IMPRESSIONS]}.
  */
 public final class TrainingDataBenchmark {
     private TrainingDataBenchmark() {}

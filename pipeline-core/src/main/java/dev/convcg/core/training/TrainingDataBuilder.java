@@ -62,8 +62,9 @@ public final class TrainingDataBuilder {
      * the join of the engagements with their impressions), and so are the feature snapshots, which both the examples
      * and the snapshot tables are made of. {@link TrainingData#release()} frees them.
      */
-    private static Dataset<Row> reused(Dataset<Row> d) {
-        return d.persist(StorageLevel.MEMORY_AND_DISK());
+    private static Dataset<Row> reused(Dataset<Row> d, List<Dataset<Row>> persisted) {
+        persisted.add(d.persist(StorageLevel.MEMORY_AND_DISK()));
+        return d;
     }
 
     private static final List<String> EVENT_TABLES = List.of(RawTables.IMPRESSIONS, RawTables.ENGAGEMENTS, RawTables.CONVERSIONS);
@@ -85,31 +86,27 @@ public final class TrainingDataBuilder {
         String upTo = runDate.toString();
         List<Dataset<Row>> persisted = new ArrayList<>();
         for (String t : EVENT_TABLES) {
-            persisted.add(reused(v.tagged().get(t)));
+            reused(v.tagged().get(t), persisted);
         }
         Dataset<Row> impressions = v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo));
         Dataset<Row> engagements = v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo));
         Dataset<Row> conversions = reused(ConversionAttribution.deduplicate(
-                v.accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(upTo))));
+                v.accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(upTo))), persisted);
         Dataset<Row> pins = v.accepted().get(RawTables.PINS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
         Dataset<Row> users = v.accepted().get(RawTables.USERS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
 
         ConversionAttribution.Result attributed = ConversionAttribution.attribute(conversions, impressions, engagements, s);
         ConversionAttribution.Result attribution = new ConversionAttribution.Result(
-                reused(attributed.attributed()), attributed.unattributed());
+                reused(attributed.attributed(), persisted), attributed.unattributed());
         Dataset<Row> unweighted = reused(ExampleLabeler.label(
-                impressions, engagements, conversions, attribution.attributed(), first, runDate, s));
-        persisted.add(unweighted);
+                impressions, engagements, conversions, attribution.attributed(), first, runDate, s), persisted);
         Dataset<Row> labelled = SamplingProbability.attach(unweighted);
-        Dataset<Row> userFeatures = reused(FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s));
-        Dataset<Row> pinFeatures = reused(FeatureBuilder.pinFeatures(pins, impressions, engagements, attribution.attributed(),
-                first, lastSnapshot, s));
-        persisted.add(userFeatures);
-        persisted.add(pinFeatures);
+        Dataset<Row> userFeatures = reused(
+                FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s), persisted);
+        Dataset<Row> pinFeatures = reused(FeatureBuilder.pinFeatures(pins, impressions, engagements,
+                attribution.attributed(), first, lastSnapshot, s), persisted);
         Dataset<Row> examples = FeatureBuilder.assemble(labelled,
                 userFeatures.filter(col(RawTables.DS).leq(upTo)), pinFeatures.filter(col(RawTables.DS).leq(upTo)), s);
-        persisted.add(conversions);
-        persisted.add(attribution.attributed());
         return new TrainingData(runDate, first, lastSnapshot, examples, userFeatures, pinFeatures, v.quarantine(), v,
                 conversions, attribution, List.copyOf(persisted));
     }
