@@ -61,6 +61,36 @@ class TrainerTest {
         assertArrayEquals(a, b, 0.0);
     }
 
+    /**
+     * Scalar operands on the autograd path must be owned by libtorch ({@code Scalars}): DJL's
+     * {@code Number} overloads put them in Java direct buffers, which a garbage collection between
+     * forward and backward frees under autograd. A thread collecting continuously made every run
+     * of this test fail at its second step before that fix.
+     */
+    @Test
+    void lossesDoNotDependOnGarbageCollection() throws Exception {
+        List<TrainingBatch> batches = DATA.batches(3, 6);
+        double[] quiet = losses(batches);
+        Thread collector = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                System.gc();
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        collector.setDaemon(true);
+        collector.start();
+        try {
+            assertArrayEquals(quiet, losses(batches), 0.0);
+        } finally {
+            collector.interrupt();
+            collector.join();
+        }
+    }
+
     private static double[] losses(List<TrainingBatch> batches) {
         try (TwoTowerTrainer t = trainer(TestSchemas.fastTrainer())) {
             return batches.stream().mapToDouble(b -> t.trainStep(b).total()).toArray();

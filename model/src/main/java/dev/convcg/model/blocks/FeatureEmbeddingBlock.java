@@ -98,15 +98,16 @@ public final class FeatureEmbeddingBlock extends AbstractBlock {
 
     private static NDArray meanPool(NDArray e, NDArray mask) {
         NDArray sum = mask.expandDims(1).matMul(e).squeeze(1); // (B, d)
-        NDArray count = mask.sum(new int[] {1}, true).maximum(1f); // (B, 1)
+        NDArray sizes = mask.sum(new int[] {1}, true);
+        NDArray count = sizes.maximum(Scalars.of(sizes, 1)); // (B, 1)
         return sum.div(count);
     }
 
     private NDArray attentionPool(
             ParameterStore ps, FeatureSpec s, NDArray e, NDArray mask, boolean training) {
         NDArray q = ps.getValue(queries.get(s.name()), e.getDevice(), training); // (d, 1)
-        NDArray scores = e.matMul(q).squeeze(2).div((float) Math.sqrt(s.dim())); // (B, L)
-        NDArray masked = scores.add(mask.sub(1f).mul(-NEG));
+        NDArray scores = e.matMul(q).squeeze(2).div(Scalars.of(e, Math.sqrt(s.dim()))); // (B, L)
+        NDArray masked = scores.add(mask.sub(Scalars.of(mask, 1)).mul(Scalars.of(mask, -NEG)));
         NDArray a = masked.softmax(1).mul(mask); // empty rows → 0
         return a.expandDims(1).matMul(e).squeeze(1);
     }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.convcg.model.blocks.Scalars;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.ModelConfig.HeadMode;
 import dev.convcg.model.data.Task;
@@ -103,8 +104,8 @@ public final class TwoTowerLoss extends Loss {
 
         NDArray same = rowPin.expandDims(1).eq(colPin.expandDims(0));
         NDArray diag = m.eye(b, c, 0, DataType.BOOLEAN);
-        NDArray hitMask = same.logicalAnd(diag.logicalNot()).toType(DataType.FLOAT32, false)
-                .mul(MASKED);
+        NDArray hits = same.logicalAnd(diag.logicalNot()).toType(DataType.FLOAT32, false);
+        NDArray hitMask = hits.mul(Scalars.of(hits, MASKED));
         NDArray bias = logQ.expandDims(0);
 
         NDArray z0 = predictions.get(0).matMul(predictions.get(1).transpose()).div(tau).add(bias);
@@ -117,20 +118,27 @@ public final class TwoTowerLoss extends Loss {
         }
         NDArray wConv = w.mul(conv);
         NDArray wEng = w.mul(eng);
-        NDArray lConv = ce0.mul(wConv).sum().div(wConv.sum().maximum(MIN_WEIGHT));
-        NDArray lEng = ce1.mul(wEng).sum().div(wEng.sum().maximum(MIN_WEIGHT));
-        NDArray total = lConv.mul(config.heads().conversionWeight())
-                .add(lEng.mul(config.heads().engagementWeight()));
+        NDArray lConv = weightedMean(ce0, wConv);
+        NDArray lEng = weightedMean(ce1, wEng);
+        NDArray total = lConv.mul(Scalars.of(lConv, config.heads().conversionWeight()))
+                .add(lEng.mul(Scalars.of(lEng, config.heads().engagementWeight())));
         NDArray lAdv;
         if (config.advertiserLoss().enabled()) {
             NDArray sameAdv = labels.get(6).expandDims(1).eq(labels.get(7).expandDims(0))
                     .toType(DataType.FLOAT32, false);
             NDArray positiveMass = z0.softmax(1).mul(sameAdv).sum(new int[] {1});
-            lAdv = positiveMass.maximum(MIN_MASS).log().neg().mul(w).sum().div(w.sum().maximum(MIN_WEIGHT));
-            total = total.add(lAdv.mul(config.advertiserLoss().weight()));
+            NDArray nll = positiveMass.maximum(Scalars.of(positiveMass, MIN_MASS)).log().neg();
+            lAdv = weightedMean(nll, w);
+            total = total.add(lAdv.mul(Scalars.of(lAdv, config.advertiserLoss().weight())));
         } else {
-            lAdv = m.create(0f);
+            lAdv = Scalars.of(total, 0);
         }
         return new NDList(total, lConv, lEng, lAdv);
+    }
+
+    /** {@code Σ w·x / max(Σ w, MIN_WEIGHT)}. */
+    private static NDArray weightedMean(NDArray x, NDArray w) {
+        NDArray mass = w.sum();
+        return x.mul(w).sum().div(mass.maximum(Scalars.of(mass, MIN_WEIGHT)));
     }
 }
