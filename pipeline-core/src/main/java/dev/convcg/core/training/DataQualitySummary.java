@@ -2,7 +2,12 @@ package dev.convcg.core.training;
 
 import static org.apache.spark.sql.functions.*;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convcg.core.schema.RawTables;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +37,8 @@ public record DataQualitySummary(
 
     /** Upper bounds (hours, exclusive) of the delay histogram buckets; the last bucket is open. */
     public static final int[] DELAY_BUCKET_HOURS = {1, 6, 24, 72, 168};
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Computes the whole summary (runs a few small Spark jobs; cache the inputs to avoid recomputing them). */
     public static DataQualitySummary of(TrainingDataBuilder.TrainingData td) {
@@ -125,26 +132,33 @@ public record DataQualitySummary(
         }
     }
 
-    /** The summary as one JSON object (stable key order). */
+    /** The summary as one JSON object: fields in a fixed order, map keys sorted, rates to 6 significant digits. */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{");
-        field(b, "run_ds", runDs).append(',');
-        field(b, "first_ds", firstDs).append(',');
-        field(b, "last_ds", lastDs).append(',');
-        field(b, "input_rows", inputRows).append(',');
-        field(b, "rejects", rejects).append(',');
-        field(b, "examples", examples).append(',');
-        field(b, "impressions", impressions).append(',');
-        Map<String, Object> rates = new TreeMap<>();
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("run_ds", runDs);
+        o.put("first_ds", firstDs);
+        o.put("last_ds", lastDs);
+        o.put("input_rows", new TreeMap<>(inputRows));
+        o.put("rejects", new TreeMap<>(rejects));
+        o.put("examples", new TreeMap<>(examples));
+        o.put("impressions", new TreeMap<>(impressions));
+        Map<String, Map<String, Double>> rates = new TreeMap<>();
         for (String task : List.of(ExampleLabeler.CONVERSION, ExampleLabeler.ENGAGEMENT)) {
-            rates.put(task, positiveRates(task));
+            Map<String, Double> r = new TreeMap<>();
+            positiveRates(task).forEach((surface, rate) ->
+                    r.put(surface, new BigDecimal(rate).round(new MathContext(6)).doubleValue()));
+            rates.put(task, r);
         }
-        field(b, "positive_rates", rates).append(',');
-        field(b, "duplicate_reports_collapsed", duplicateReportsCollapsed).append(',');
-        field(b, "attributed_conversions", attributedConversions).append(',');
-        field(b, "unattributed_conversions", unattributedConversions).append(',');
-        field(b, "attribution_delay_hours", attributionDelayHours);
-        return b.append('}').toString();
+        o.put("positive_rates", rates);
+        o.put("duplicate_reports_collapsed", duplicateReportsCollapsed);
+        o.put("attributed_conversions", new TreeMap<>(attributedConversions));
+        o.put("unattributed_conversions", unattributedConversions);
+        o.put("attribution_delay_hours", new TreeMap<>(attributionDelayHours));
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the data-quality summary of " + runDs + " as JSON", e);
+        }
     }
 
     private static Map<String, Long> counts(Dataset<Row> keyCount) {
@@ -153,50 +167,5 @@ public record DataQualitySummary(
             m.put(r.isNullAt(0) ? "null" : r.get(0).toString(), r.getLong(1));
         }
         return m;
-    }
-
-    private static StringBuilder field(StringBuilder b, String key, Object value) {
-        quote(b, key).append(':');
-        return value(b, value);
-    }
-
-    private static StringBuilder value(StringBuilder b, Object v) {
-        if (v instanceof Map<?, ?> m) {
-            b.append('{');
-            boolean firstEntry = true;
-            for (Map.Entry<?, ?> e : new TreeMap<>(m).entrySet()) {
-                if (!firstEntry) {
-                    b.append(',');
-                }
-                firstEntry = false;
-                field(b, e.getKey().toString(), e.getValue());
-            }
-            return b.append('}');
-        }
-        if (v instanceof Double d) {
-            return b.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null");
-        }
-        if (v instanceof Number) {
-            return b.append(v);
-        }
-        return v == null ? b.append("null") : quote(b, v.toString());
-    }
-
-    private static StringBuilder quote(StringBuilder b, String s) {
-        b.append('"');
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"');
     }
 }
