@@ -138,10 +138,10 @@ public record DataQualitySummary(
         o.put("run_ds", runDs);
         o.put("first_ds", firstDs);
         o.put("last_ds", lastDs);
-        o.put("input_rows", new TreeMap<>(inputRows));
-        o.put("rejects", new TreeMap<>(rejects));
-        o.put("examples", new TreeMap<>(examples));
-        o.put("impressions", new TreeMap<>(impressions));
+        o.put("input_rows", sorted(inputRows));
+        o.put("rejects", sorted(rejects));
+        o.put("examples", sorted(examples));
+        o.put("impressions", sorted(impressions));
         Map<String, Map<String, Double>> rates = new TreeMap<>();
         for (String task : List.of(ExampleLabeler.CONVERSION, ExampleLabeler.ENGAGEMENT)) {
             Map<String, Double> r = new TreeMap<>();
@@ -151,14 +151,24 @@ public record DataQualitySummary(
         }
         o.put("positive_rates", rates);
         o.put("duplicate_reports_collapsed", duplicateReportsCollapsed);
-        o.put("attributed_conversions", new TreeMap<>(attributedConversions));
+        o.put("attributed_conversions", sorted(attributedConversions));
         o.put("unattributed_conversions", unattributedConversions);
-        o.put("attribution_delay_hours", new TreeMap<>(attributionDelayHours));
+        o.put("attribution_delay_hours", sorted(attributionDelayHours));
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write the data-quality summary of " + runDs + " as JSON", e);
         }
+    }
+
+    /** {@code v} with every map in it, at any depth, in key order. */
+    private static Object sorted(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> t = new TreeMap<>();
+            m.forEach((k, x) -> t.put(k.toString(), sorted(x)));
+            return t;
+        }
+        return v;
     }
 
     private static Map<String, Long> counts(Dataset<Row> keyCount) {

@@ -30,6 +30,9 @@ class DataQualitySummaryJsonTest {
         assertEquals("2026-10-14", j.get("run_ds").asText());
         assertEquals(3000, j.at("/input_rows/raw_impressions").asLong());
         assertEquals(1, j.get("rejects").get("raw_impressions").get("bad \"surface\"").asLong());
+        List<String> reasons = new ArrayList<>();
+        j.at("/rejects/raw_impressions").fieldNames().forEachRemaining(reasons::add);
+        assertEquals(List.of("UNKNOWN_PIN", "bad \"surface\""), reasons);
         List<String> engagementSurfaces = new ArrayList<>();
         j.at("/examples/ENGAGEMENT").fieldNames().forEachRemaining(engagementSurfaces::add);
         assertEquals(List.of("home_feed", "search"), engagementSurfaces);
