@@ -23,6 +23,8 @@ public final class RawTables {
     public static final String PINS = "pins";
     public static final String USERS = "users";
     public static final List<String> ALL = List.of(IMPRESSIONS, ENGAGEMENTS, CONVERSIONS, PINS, USERS);
+    /** The event logs (partitioned by event day), as opposed to the pin and user snapshots. */
+    public static final List<String> EVENTS = List.of(IMPRESSIONS, ENGAGEMENTS, CONVERSIONS);
 
     public static final StructType IMPRESSIONS_SCHEMA = struct(
             field("impression_id", StringType, false),

@@ -67,8 +67,6 @@ public final class TrainingDataBuilder {
         return d;
     }
 
-    private static final List<String> EVENT_TABLES = List.of(RawTables.IMPRESSIONS, RawTables.ENGAGEMENTS, RawTables.CONVERSIONS);
-
     /** First example day of the run of {@code runDate}. */
     public static LocalDate firstExampleDay(LocalDate runDate, TrainingDataSettings s) {
         return runDate.minusDays(s.lookbackDays() - 1L);
@@ -85,7 +83,7 @@ public final class TrainingDataBuilder {
         RawValidation.Result v = RawValidation.validate(raw, runDate.toString());
         String upTo = runDate.toString();
         List<Dataset<Row>> persisted = new ArrayList<>();
-        for (String t : EVENT_TABLES) {
+        for (String t : RawTables.EVENTS) {
             reused(v.tagged().get(t), persisted);
         }
         Dataset<Row> impressions = v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo));
