@@ -6,6 +6,7 @@
 #   scripts/bench.sh training-data [IMPRESSIONS] build-training-data on one day (10M) vs a bare read+write
 #   scripts/bench.sh model [SECONDS] [BATCH] [H] [THREADS] [SPARSE]   training examples/s vs libtorch matmul FLOP/s
 #   scripts/bench.sh nightly [N1,N2,...] [PLOT.png]   the nightly chain per stage at N impressions/day (1M,3M,10M)
+#   scripts/bench.sh import [EVENTS]             import-events of a generated 1M-event CSV vs a bare read+write
 #
 # Record results in docs/benchmarks.md with the machine and the date.
 set -euo pipefail
@@ -18,7 +19,8 @@ case "$which" in
   training-data) main=dev.convcg.jobs.bench.TrainingDataBenchmark ;;
   model) main=dev.convcg.model.bench.TrainingBenchmark ;;
   nightly) main=dev.convcg.jobs.bench.NightlyScaleBenchmark ;;
-  *) sed -n '2,10p' "$0"; exit 2 ;;
+  import) main=dev.convcg.jobs.bench.ImportBenchmark ;;
+  *) sed -n '2,11p' "$0"; exit 2 ;;
 esac
 source "$ROOT/scripts/lib/java.sh"
 convcg_java "$main" "$@"

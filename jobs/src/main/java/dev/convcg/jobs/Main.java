@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Entry point of every stage: {@code Main STAGE [--config FILE] [--set key=value]...}. Binds the configuration (failing
  * fast on a bad key or value), starts Spark, runs the stage and ends with one summary line. Exit codes: 0 success,
- * 1 the stage failed, 2 bad command line or configuration.
+ * 1 the stage failed, 2 bad command line or configuration, including an input whose shape does not fit it (a stage
+ * throws {@link InvalidConfigException}: an empty file, a mapped column the file lacks).
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -108,6 +109,11 @@ public final class Main {
             LOG.error("SUMMARY stage={} run-date={} status=INPUTS_MISSING elapsed={} error={}", stageName, runDate,
                     seconds(System.nanoTime() - t0), e.getMessage());
             return EXIT_INPUTS_MISSING;
+        } catch (InvalidConfigException e) {
+            System.err.println("error: " + e.getMessage());
+            LOG.error("SUMMARY stage={} run-date={} status=INVALID elapsed={} error={}", stageName, runDate,
+                    seconds(System.nanoTime() - t0), e.getMessage());
+            return EXIT_USAGE;
         } catch (Exception e) {
             LOG.error("stage " + stageName + " failed", e);
             LOG.error("SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}", stageName, runDate,

@@ -52,8 +52,17 @@ public record PipelineConfig(
                                 int sampledConversions, int sampledCandidates, boolean durationWeights,
                                 List<String> eventTypes, String modelStore) {}
 
-    /** The file the importer reads and how. */
-    public record ImportSource(String input, String format, boolean csvHeader, List<String> columns) {}
+    /**
+     * The file the importer reads, how, and how its days enter the raw tables.
+     *
+     * @param columns column names of a headerless CSV, in file order
+     * @param mode    REPLACE_DAYS: the days the file's accepted rows occupy are replaced; APPEND: the rows are added
+     *                to those days (for several files of the same days)
+     */
+    public record ImportSource(String input, String format, boolean csvHeader, String csvDelimiter, List<String> columns,
+                               Mode mode) {
+        public enum Mode { REPLACE_DAYS, APPEND }
+    }
 
     public static PipelineConfig load(File configFile, Map<String, String> overrides) {
         return bind(ConfigLoader.load(configFile, overrides));
@@ -203,28 +212,54 @@ public record PipelineConfig(
         if (!List.of("csv", "parquet").contains(format)) {
             throw new InvalidConfigException(s.key("format") + " = \"" + format + "\": expected csv or parquet");
         }
-        return new ImportSource(s.string("input"), format, s.bool("csv-header"), s.strings("columns"));
+        String delimiter = s.string("csv-delimiter");
+        if (delimiter.isEmpty()) {
+            throw new InvalidConfigException(s.key("csv-delimiter") + " is empty: expected a separator such as \",\" or \"\\t\"");
+        }
+        List<String> columns = s.strings("columns");
+        if (new java.util.HashSet<>(columns).size() != columns.size()) {
+            throw new InvalidConfigException(s.key("columns") + " = " + columns + ": expected distinct column names");
+        }
+        return new ImportSource(s.string("input"), format, s.bool("csv-header"), delimiter, columns,
+                s.enumValue("mode", ImportSource.Mode.class));
     }
 
     private static ImportSettings importSettings(Settings s) {
         Map<String, List<ImportSettings.RawEvent>> values = new LinkedHashMap<>();
         Settings events = s.section("event-values");
         for (String value : events.raw().root().keySet()) {
+            String path = com.typesafe.config.ConfigUtil.joinPath(value);
             List<ImportSettings.RawEvent> mapped = new java.util.ArrayList<>();
-            for (String target : events.strings(value)) {
+            for (String target : events.strings(path)) {
                 try {
                     mapped.add(ImportSettings.RawEvent.valueOf(target));
                 } catch (IllegalArgumentException e) {
-                    throw new InvalidConfigException(events.key(value) + " contains \"" + target + "\": expected any of "
+                    throw new InvalidConfigException(events.key(path) + " contains \"" + target + "\": expected any of "
                             + List.of(ImportSettings.RawEvent.values()));
                 }
             }
             values.put(value, mapped);
         }
         ImportSettings.TimestampUnit unit = s.enumValue("timestamp-unit", ImportSettings.TimestampUnit.class);
+        ImportSettings.WithinDayOrder order = s.enumValue("within-day-order", ImportSettings.WithinDayOrder.class);
         Surface surface = s.enumValue("surface", Surface.class);
-        return s.bind(() -> new ImportSettings(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
-                s.string("category"), s.string("event-type"), s.string("timestamp"), unit, values, surface));
+        String zoneName = s.string("zone");
+        java.time.ZoneId zone;
+        try {
+            zone = java.time.ZoneId.of(zoneName);
+        } catch (java.time.DateTimeException e) {
+            throw new InvalidConfigException(s.key("zone") + " = \"" + zoneName
+                    + "\": expected a java.time zone id such as UTC, Asia/Shanghai or +08:00");
+        }
+        LocalDate from = s.string("from").isBlank() ? null : s.date("from");
+        LocalDate to = s.string("to").isBlank() ? null : s.date("to");
+        int year = s.nonNegativeInt("default-year");
+        int maxDays = s.nonNegativeInt("max-days-before-run-date");
+        boolean hashIds = s.bool("hash-ids");
+        return s.bind(() -> new ImportSettings(
+                new ImportSettings.Columns(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
+                        s.string("category"), s.string("price"), s.string("event-type"), s.string("timestamp")),
+                unit, s.string("timestamp-pattern"), zone, year, order, hashIds, values, surface, from, to, maxDays));
     }
 
     private static EvaluationSettings evaluate(Settings s) {
@@ -233,7 +268,7 @@ public record PipelineConfig(
             try {
                 baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
             } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, als, oracle, engagement_only]");
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, history, als, oracle, engagement_only]");
             }
         }
         Settings a = s.section("als");

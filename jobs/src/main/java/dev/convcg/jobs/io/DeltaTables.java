@@ -61,7 +61,59 @@ public final class DeltaTables {
                 RawTables.DS);
     }
 
-    /** Replaces the rows matching {@code predicate} (a SQL condition on partition columns) in one transaction. */
+    /**
+     * Replaces exactly the listed day partitions in one transaction, whatever lies between them; rows on other days
+     * are refused by Delta's replaceWhere constraint check rather than written.
+     */
+    public void replaceDayList(String table, Dataset<Row> rows, java.util.Collection<String> days) {
+        if (days.isEmpty()) {
+            throw new IllegalArgumentException("no day to replace in table '" + table + "'");
+        }
+        String list = days.stream().map(d -> {
+            if (!d.matches("\\d{4}-\\d{2}-\\d{2}")) {
+                throw new IllegalArgumentException("day '" + d + "' of table '" + table + "' is not yyyy-MM-dd");
+            }
+            return "'" + d + "'";
+        }).collect(java.util.stream.Collectors.joining(", "));
+        replaceWhere(table, rows, RawTables.DS + " IN (" + list + ")", RawTables.DS);
+    }
+
+    /** Adds rows to a table (creating it if need be) in one transaction, deleting nothing. */
+    public void append(String table, Dataset<Row> rows, String... partitionBy) {
+        rows.write().format("delta").mode(SaveMode.Append).partitionBy(partitionBy).save(path(table));
+    }
+
+    /**
+     * Rows written by the table's latest commit, from Delta's operation metrics (no scan); empty when the commit has
+     * no such metric (metrics turned off). Meant for the writer that just committed.
+     */
+    public java.util.OptionalLong rowsWrittenByLastCommit(String table) {
+        Row last = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics").first();
+        java.util.Map<String, String> metrics = last.isNullAt(0) ? java.util.Map.of() : last.getJavaMap(0);
+        String rows = metrics.get("numOutputRows");
+        return rows == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(Long.parseLong(rows));
+    }
+
+    /**
+     * Adds to an existing table the columns of {@code like} it lacks (an empty append with schema merging), so that
+     * a predicate or a write can name them. Does nothing when the table does not exist or has them all.
+     */
+    public void addMissingColumns(String table, Dataset<Row> like, String... partitionBy) {
+        if (!exists(table)) {
+            return;
+        }
+        java.util.List<String> have = java.util.List.of(read(table).columns());
+        if (java.util.Arrays.stream(like.columns()).allMatch(have::contains)) {
+            return;
+        }
+        like.limit(0).write().format("delta").mode(SaveMode.Append).option("mergeSchema", "true")
+                .partitionBy(partitionBy).save(path(table));
+    }
+
+    /**
+     * Replaces the rows matching {@code predicate} (a SQL condition, best on partition columns; data columns make Delta
+     * rewrite the files holding matches) in one transaction.
+     */
     public void replaceWhere(String table, Dataset<Row> rows, String predicate, String... partitionBy) {
         rows.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
                 .partitionBy(partitionBy).save(path(table));

@@ -3,28 +3,33 @@ package dev.convcg.jobs.stages;
 import static org.apache.spark.sql.functions.*;
 
 import dev.convcg.core.ingest.EventImporter;
+import dev.convcg.core.ingest.ImportSettings;
 import dev.convcg.core.schema.Quarantine;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
-import dev.convcg.jobs.io.TextTable;
+import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig.ImportSource;
+import dev.convcg.jobs.io.EventFile;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Imports a real event log (CSV or Parquet) into the raw tables through the mapping in {@code import-events}. The
- * imported days replace the same days of the raw tables; unmappable rows go to the quarantine with their reason.
+ * shape of the input is checked first (the file exists and has rows, every mapped column is in it). Then every row
+ * is mapped or quarantined, the quarantine is written (replacing only earlier rejects of the same input under this
+ * run date), and the accepted rows replace exactly the day partitions they occupy, or are added to them in append
+ * mode. An input that does not fit its configuration fails with {@link InvalidConfigException} (exit code 2).
  */
 public final class ImportEventsStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(ImportEventsStage.class);
+    private static final String KEY = "convcg.import-events.";
 
     @Override
     public String name() {
@@ -34,55 +39,110 @@ public final class ImportEventsStage implements Stage {
     @Override
     public StageReport run(StageContext ctx) throws Exception {
         ImportSource src = ctx.config().importSource();
-        if (src.input().isBlank()) {
-            throw new IllegalArgumentException("convcg.import-events.input is empty: set it to the file to import");
-        }
-        Dataset<Row> events = read(ctx, src).cache();
+        ImportSettings settings = ctx.config().importSettings();
+        EventFile file = ctx.step("open " + src.input(), () -> EventFile.open(ctx.spark(), src));
+        requireMappedColumns(file, settings);
         String runDs = ctx.runDate().toString();
-        EventImporter.Result result = EventImporter.map(events, ctx.config().importSettings(), runDs);
-        long in = events.count();
-        long quarantined = result.quarantine().count();
-        long accepted = result.accepted().count();
-        LOG.info("read {} rows from {}: {} mapped, {} quarantined", in, src.input(), accepted, quarantined);
-        if (in != accepted + quarantined) {
-            throw new IllegalStateException("row conservation broken: " + in + " in, " + accepted + " mapped, "
-                    + quarantined + " quarantined");
-        }
-        StageReport report = new StageReport().input(EventImporter.SOURCE, in);
-        Row span = result.accepted().agg(min(RawTables.DS), max(RawTables.DS)).first();
-        if (span.isNullAt(0)) {
-            throw new IllegalStateException("no row of " + src.input() + " could be mapped; see the quarantine");
-        }
-        String from = span.getString(0), to = span.getString(1);
-        for (Map.Entry<String, Dataset<Row>> e : result.rawTables().entrySet()) {
-            ctx.step("write " + e.getKey() + " " + from + ".." + to, () -> {
-                ctx.tables().replaceDays(e.getKey(), e.getValue(), from, to);
+        EventImporter.Result result = EventImporter.map(file.read(), settings, ctx.runDate(), file.path(), file.hash());
+        try {
+            EventImporter.Summary summary = ctx.step("map and count", () -> EventImporter.summarize(result));
+            long in = summary.rows();
+            long quarantined = summary.quarantinedRows();
+            LOG.info("read {} rows from {} (sha256 {}): {} mapped, {} quarantined, {} exact duplicate rows (kept); "
+                            + "accepted days {} (window {} .. {})", in, file.path(), file.hash(), summary.accepted(),
+                    quarantined, summary.duplicateRows(), span(summary.days()), result.window().first(),
+                    result.window().last());
+            if (in == 0) {
+                throw new InvalidConfigException(KEY + "input = " + file.path()
+                        + (src.csvHeader() && src.format().equals("csv") ? " has a header and no rows" : " is empty"));
+            }
+            ctx.step("write quarantine", () -> {
+                ctx.tables().addMissingColumns(Quarantine.TABLE, result.quarantine(), "stage", "run_ds");
+                ctx.tables().replaceWhere(Quarantine.TABLE, result.quarantine(), "stage = '" + EventImporter.STAGE
+                        + "' AND run_ds = '" + runDs + "' AND input_hash = '" + file.hash() + "'", "stage", "run_ds");
                 return null;
             });
-            report.output(e.getKey(), ctx.tables().readDays(e.getKey(), from, to).count());
+            if (quarantined > 0) {
+                LOG.info("quarantined by reason: {}", summary.quarantined());
+            }
+            if (in != summary.accepted() + quarantined) {
+                throw new IllegalStateException("row conservation broken: " + in + " in, " + summary.accepted()
+                        + " mapped, " + quarantined + " quarantined");
+            }
+            String where = " (the rejected rows are in the quarantine: stage = '" + EventImporter.STAGE + "', run_ds = '"
+                    + runDs + "', input_hash = '" + file.hash() + "')";
+            if (summary.allOutsideWindow()) {
+                throw new InvalidConfigException(KEY + "input = " + file.path() + ": "
+                        + EventImporter.explainAllOutsideWindow(summary, settings, ctx.runDate()) + where);
+            }
+            if (summary.accepted() == 0) {
+                throw new InvalidConfigException(KEY + "input = " + file.path() + ": no row could be mapped; "
+                        + quarantined + " rows quarantined by reason " + summary.quarantined() + where);
+            }
+            if (summary.droppedTimesOfDay() > 0) {
+                LOG.warn("{}within-day-order = FUNNEL replaced the time of day of {} rows that had one: FUNNEL is meant "
+                        + "for logs whose times are dates only; NONE keeps the times", KEY, summary.droppedTimesOfDay());
+            }
+            StageReport report = new StageReport().input(EventImporter.SOURCE, in);
+            for (Map.Entry<String, Dataset<Row>> e : result.rawTables().entrySet()) {
+                Dataset<Row> written = ctx.step((src.mode() == ImportSource.Mode.APPEND ? "append " : "write ")
+                        + e.getKey() + " " + span(summary.days()), () ->
+                        write(ctx, src.mode(), e.getKey(), e.getValue(), summary.days()));
+                report.output(e.getKey(), ctx.tables().rowsWrittenByLastCommit(e.getKey()).orElseGet(written::count));
+            }
+            report.output(Quarantine.TABLE, quarantined);
+            report.count("duplicate_rows", summary.duplicateRows());
+            return report;
+        } finally {
+            result.release();
         }
-        ctx.tables().replaceWhere(Quarantine.TABLE, result.quarantine(),
-                "stage = '" + EventImporter.STAGE + "' AND run_ds = '" + runDs + "'", "stage", "run_ds");
-        report.output(Quarantine.TABLE, quarantined);
-        if (quarantined > 0) {
-            LOG.info("quarantine by reason:\n{}", TextTable.render(result.quarantine().groupBy("reason").count(), 50));
-        }
-        events.unpersist();
-        return report;
     }
 
-    private static Dataset<Row> read(StageContext ctx, ImportSource src) {
-        DataFrameReader reader = ctx.spark().read();
-        if (src.format().equals("parquet")) {
-            return reader.parquet(src.input());
+    /**
+     * REPLACE_DAYS replaces each day partition the file occupies. APPEND adds the events to those days and adds to
+     * each day's pin and user snapshot only the pins and users it does not hold yet. A file of more days than
+     * shuffle partitions is rebalanced by day first, so that each day is written as few files of a reasonable size
+     * rather than one file per day and task (123 instead of 984 for the Tmall log); a file of few days skips that
+     * shuffle. Returns the rows written.
+     */
+    private static Dataset<Row> write(StageContext ctx, ImportSource.Mode mode, String table, Dataset<Row> rows,
+                                      List<String> days) {
+        if (mode == ImportSource.Mode.REPLACE_DAYS) {
+            ctx.tables().replaceDayList(table, byDay(ctx, rows, days), days);
+            return rows;
         }
-        if (src.csvHeader()) {
-            return reader.option("header", "true").option("inferSchema", "false").csv(src.input());
+        String key = table.equals(RawTables.PINS) ? "pin_id" : table.equals(RawTables.USERS) ? "user_id" : null;
+        if (key != null && ctx.tables().exists(table)) {
+            Dataset<Row> held = ctx.tables().read(table).filter(col(RawTables.DS).isin(days.toArray()))
+                    .select(col(key), col(RawTables.DS));
+            rows = rows.join(held, rows.col(key).equalTo(held.col(key))
+                    .and(rows.col(RawTables.DS).equalTo(held.col(RawTables.DS))), "left_anti");
         }
-        StructType schema = new StructType();
-        for (String c : src.columns()) {
-            schema = schema.add(c, DataTypes.StringType, true);
+        ctx.tables().append(table, byDay(ctx, rows, days), RawTables.DS);
+        return rows;
+    }
+
+    private static Dataset<Row> byDay(StageContext ctx, Dataset<Row> rows, List<String> days) {
+        int partitions = Integer.parseInt(ctx.spark().conf().get("spark.sql.shuffle.partitions"));
+        return days.size() > partitions ? rows.hint("rebalance", col(RawTables.DS)) : rows;
+    }
+
+    /** Fails with one line per configuration when a mapped column is not in the file. */
+    private static void requireMappedColumns(EventFile file, ImportSettings settings) {
+        List<String> missing = new ArrayList<>();
+        settings.columns().byKey().forEach((key, column) -> {
+            if (!file.columns().contains(column)) {
+                missing.add(KEY + key + " = \"" + column + "\"");
+            }
+        });
+        if (!missing.isEmpty()) {
+            throw new InvalidConfigException(String.join(", ", missing) + ": " + file.path() + " has no such column; its "
+                    + "columns (" + file.columnsOrigin() + ") are " + file.columns());
         }
-        return reader.schema(schema).option("mode", "PERMISSIVE").csv(src.input());
+    }
+
+    private static String span(List<String> days) {
+        return days.isEmpty() ? "none" : days.size() == 1 ? days.get(0)
+                : days.get(0) + ".." + days.get(days.size() - 1) + " (" + days.size() + " days)";
     }
 }

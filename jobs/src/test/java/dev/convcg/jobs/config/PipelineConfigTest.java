@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.convcg.core.ingest.ImportSettings;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +48,36 @@ class PipelineConfigTest {
     }
 
     @Test
+    void eventValuesAreTakenWholeFromTheStrongestLayer(@TempDir Path dir) throws Exception {
+        PipelineConfig set = PipelineConfig.load(null, Map.of("import-events.event-values", "{ click = [IMPRESSION, CLICK] }"));
+        assertEquals(Map.of("click", List.of(ImportSettings.RawEvent.IMPRESSION, ImportSettings.RawEvent.CLICK)),
+                set.importSettings().eventValues(), "--set replaces the default map");
+
+        PipelineConfig tmall = PipelineConfig.load(new File("../conf/import-tmall.conf"), Map.of());
+        assertEquals(java.util.Set.of("0", "1", "2", "3"), tmall.importSettings().eventValues().keySet(),
+                "a preset that includes reference.conf replaces its map");
+        assertEquals(ImportSettings.WithinDayOrder.FUNNEL, tmall.importSettings().withinDayOrder());
+        assertEquals(2013, tmall.importSettings().defaultYear());
+        assertTrue(tmall.importSource().csvHeader());
+
+        PipelineConfig overTmall = PipelineConfig.load(new File("../conf/import-tmall.conf"),
+                Map.of("import-events.event-values", "{ \"0\" = [IMPRESSION, CLICK], \"1\" = [CHECKOUT] }"));
+        assertEquals(java.util.Set.of("0", "1"), overTmall.importSettings().eventValues().keySet(), "--set beats the preset");
+
+        File mine = dir.resolve("mine.conf").toFile();
+        Files.writeString(mine.toPath(), "include \"" + new File("../conf/import-tmall.conf").getAbsolutePath() + "\"\n"
+                + "convcg.storage.root = \"/data\"\n");
+        PipelineConfig included = PipelineConfig.load(mine, Map.of());
+        assertEquals(java.util.Set.of("0", "1", "2", "3"), included.importSettings().eventValues().keySet(),
+                "a preset included by another file keeps its own map");
+        assertEquals("/data", included.storageRoot());
+
+        PipelineConfig taobao = PipelineConfig.load(new File("../conf/import-taobao.conf"), Map.of());
+        assertEquals(ImportSettings.taobao(), taobao.importSettings(), "the Taobao preset is the reference mapping");
+        assertEquals(ImportSettings.taobao(), PipelineConfig.load(null, Map.of()).importSettings());
+    }
+
+    @Test
     void sparkConfPassesThrough() {
         PipelineConfig c = PipelineConfig.load(null, Map.of("spark.conf.\"spark.executor.memory\"", "8g"));
         assertEquals("8g", c.spark().conf().get("spark.executor.memory"));
@@ -68,7 +100,14 @@ class PipelineConfigTest {
         assertMessage(Map.of("simulate.users", "lots"), "convcg.simulate.users = \"lots\": expected an integer");
         assertMessage(Map.of("simulate.malformed-rate", "1.5"), "convcg.simulate.malformed-rate = 1.5: expected a number in [0, 1]");
         assertMessage(Map.of("run-date", "yesterday"), "convcg.run-date = \"yesterday\": expected a date yyyy-MM-dd");
-        assertMessage(Map.of("import-events.timestamp-unit", "weeks"), "convcg.import-events.timestamp-unit = \"weeks\": expected one of [SECONDS, MILLIS, ISO]");
+        assertMessage(Map.of("import-events.timestamp-unit", "weeks"), "convcg.import-events.timestamp-unit = \"weeks\": expected one of [SECONDS, MILLIS, ISO, PATTERN]");
+        assertMessage(Map.of("import-events.timestamp-unit", "pattern", "import-events.timestamp-pattern", "M-d"),
+                "convcg.import-events.default-year = 0: timestamp-pattern \"M-d\" has no year");
+        assertMessage(Map.of("import-events.zone", "Mars/Olympus"), "convcg.import-events.zone = \"Mars/Olympus\": expected a java.time zone id");
+        assertMessage(Map.of("import-events.mode", "merge"), "convcg.import-events.mode = \"merge\": expected one of [REPLACE_DAYS, APPEND]");
+        assertMessage(Map.of("import-events.from", "2013-08-15", "import-events.to", "2013-04-15"),
+                "convcg.import-events.from = 2013-08-15 is after to = 2013-04-15");
+        assertMessage(Map.of("import-events.user-id", "\"\""), "convcg.import-events.user-id is empty");
         assertMessage(Map.of("import-events.format", "xml"), "convcg.import-events.format = \"xml\": expected csv or parquet");
         assertMessage(Map.of("simulate.advertisers", "99999999"), "convcg.simulate.advertisers = 99999999: must be at most pins");
         assertMessage(Map.of("import-events.event-values.pv", "[CLICK]"), "convcg.import-events.event-values.pv = [CLICK]: a CLICK needs an IMPRESSION");

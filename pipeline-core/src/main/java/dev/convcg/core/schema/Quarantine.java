@@ -10,7 +10,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Rows rejected by a stage, one per rejected input row, with the reason. Nothing is dropped silently:
- * every stage that filters input writes what it filtered here, partitioned by the run date.
+ * every stage that filters input writes what it filtered here, partitioned by the run date. Rows rejected from an
+ * imported file also name the file and its content hash ({@code input_path}, {@code input_hash}; null for other
+ * stages), so that importing several files under one run date keeps the rejects of each.
  */
 public final class Quarantine {
     private Quarantine() {}
@@ -22,7 +24,9 @@ public final class Quarantine {
             RawTables.field("reason", StringType, false),
             RawTables.field("row_json", StringType, false),
             RawTables.field("stage", StringType, false),
-            RawTables.field("run_ds", StringType, false));
+            RawTables.field("run_ds", StringType, false),
+            RawTables.field("input_path", StringType, true),
+            RawTables.field("input_hash", StringType, true));
 
     /**
      * Turns rejected rows into quarantine records; {@code reasonColumn} names the column of {@code rejected} that holds
@@ -37,6 +41,25 @@ public final class Quarantine {
                 to_json(struct(row)).as("row_json"),
                 lit(stage).as("stage"),
                 lit(runDs).as("run_ds"));
+    }
+
+    /**
+     * Turns rejected rows whose JSON is already made ({@code jsonColumn}, e.g. of source columns that were dropped
+     * since) into quarantine records.
+     */
+    public static Dataset<Row> ofJson(Dataset<Row> rejected, String sourceTable, String reasonColumn, String jsonColumn,
+                                      String stage, String runDs) {
+        return rejected.select(
+                lit(sourceTable).as("source_table"),
+                col("`" + reasonColumn + "`").as("reason"),
+                col("`" + jsonColumn + "`").as("row_json"),
+                lit(stage).as("stage"),
+                lit(runDs).as("run_ds"));
+    }
+
+    /** Quarantine records tagged with the imported input they were read from. */
+    public static Dataset<Row> fromInput(Dataset<Row> quarantine, String inputPath, String inputHash) {
+        return quarantine.withColumn("input_path", lit(inputPath)).withColumn("input_hash", lit(inputHash));
     }
 
     /**

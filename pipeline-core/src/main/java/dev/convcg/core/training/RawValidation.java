@@ -24,11 +24,16 @@ public final class RawValidation {
     public static final String STAGE = "build-training-data";
     static final String REASON = "_reason";
 
-    /** Why a raw row was rejected. */
+    /**
+     * Why a raw row was rejected: the one reason vocabulary of every quarantine. The values after {@code UNKNOWN_PIN}
+     * are given by the importer of real logs ({@code dev.convcg.core.ingest.EventImporter}) to source rows.
+     */
     public enum Reason {
         MISSING_ID, MISSING_USER_ID, MISSING_PIN_ID, UNKNOWN_SURFACE, UNKNOWN_ENGAGEMENT_TYPE, UNKNOWN_CONVERSION_TYPE,
         MISSING_TIMESTAMP, REPORTED_BEFORE_EVENT, TIMESTAMP_OUTSIDE_PARTITION, NEGATIVE_DURATION, NEGATIVE_PRICE,
-        UNKNOWN_PIN
+        UNKNOWN_PIN,
+        WRONG_FIELD_COUNT, MISSING_ADVERTISER_ID, INVALID_NUMBER, UNKNOWN_EVENT_TYPE, UNPARSEABLE_TIMESTAMP,
+        TIMESTAMP_OUT_OF_RANGE
     }
 
     /**
