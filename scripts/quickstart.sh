@@ -28,5 +28,5 @@ echo
 echo "quickstart finished in $(( $(date +%s) - t0 ))s"
 echo "report:  $ROOT/out/reports/$D/report.html"
 echo "metrics: $ROOT/out/reports/$D/metrics.json"
-echo "headline: conversion recall@100 (event hit rate, all surfaces) per model:"
-sed -n '/conversion recall@100/,/SUMMARY/p' out/evaluate.log | grep -E '^  [a-z_]+ ' || true
+echo "headline: conversion recall (event hit rate, all surfaces) per model:"
+sed -n '/conversion recall (event hit rate/,/SUMMARY/p' out/evaluate.log | grep -E '^  [a-z_]+ ' || true

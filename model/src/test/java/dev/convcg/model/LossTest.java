@@ -38,7 +38,7 @@ class LossTest {
         FeatureBatch rows = FeatureBatch.builder(pins.length).build();
         int h = negPins.length;
         return new TrainingBatch(rows, rows, pins, advs, tasks, w, q,
-                h == 0 ? null : FeatureBatch.builder(h).build(), negPins, new long[h]);
+                h == 0 ? null : FeatureBatch.builder(h).build(), negPins, new long[h], null);
     }
 
     private static NDList terms(NDManager m, ModelConfig cfg, TrainingBatch b, float tau,
@@ -256,5 +256,45 @@ class LossTest {
             s += a[i] * b[i];
         }
         return s;
+    }
+
+    /**
+     * Row 0's engaged sequence is [2, 9, 1]: column 1 (pin 2) is at position 0 (slot 1) and its own
+     * pin 1 at position 2 (slot 2); row 1 has no history. The similarity gains β[slot] exactly where
+     * a column's pin is in the row's sequence, and nothing elsewhere, before the division by τ.
+     */
+    @Test
+    void reengagementBiasIsAddedWhereTheColumnPinIsInTheRowsSequence() {
+        ModelConfig cfg = plain(false).withReengagement(
+                new ModelConfig.ReengagementConfig(true, java.util.List.of("user_engaged_pins")));
+        FeatureBatch users = FeatureBatch.builder(2)
+                .sequence("user_engaged_pins", new long[] {2, 9, 1, 0, 0, 0}, 3, new int[] {3, 0})
+                .build();
+        FeatureBatch pins = FeatureBatch.builder(2).build();
+        TrainingBatch b = new TrainingBatch(users, pins, new long[] {1, 2}, new long[] {1, 2},
+                new byte[] {C, C}, new float[] {1, 1}, new double[] {0.5, 0.5}, null, null, null, null);
+        float[][] u = {{1, 0}, {0, 1}};
+        float[][] p = {{1, 0}, {0, 1}};
+        float b1 = 0.7f;
+        float b2 = -0.3f;
+        try (NDManager m = NDManager.newBaseManager()) {
+            float tau = 0.5f;
+            NDList preds = new NDList(m.create(u), m.create(p),
+                    m.create(new float[] {tau, 0f, b1, b2, 0f, 0f}));
+            NDList labels = TwoTowerLoss.labels(m, cfg, b, 0);
+            assertEquals(9, labels.size(), "8 labels and one slot matrix");
+            double got = new TwoTowerLoss(cfg).terms(labels, preds).get(1).getFloat();
+            double l0 = ce(new double[] {(1 + b2) / tau, (0 + b1) / tau}, 0);
+            double l1 = ce(new double[] {0 / tau, 1 / tau}, 1);
+            assertEquals((l0 + l1) / 2, got, 1e-5);
+        }
+    }
+
+    @Test
+    void positionBucketsAreFirstThenPairsThenFourThenTheRest() {
+        int[] expected = {1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4};
+        for (int k = 0; k < expected.length; k++) {
+            assertEquals(expected[k], ModelConfig.ReengagementConfig.bucketOf(k), "position " + k);
+        }
     }
 }

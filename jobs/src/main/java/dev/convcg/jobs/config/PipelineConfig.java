@@ -48,7 +48,8 @@ public record PipelineConfig(
      * devices are set per run).
      */
     public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
-                                int earlyStoppingPatience, double earlyStoppingMinDelta, int sampledRecallK,
+                                int earlyStoppingPatience, double earlyStoppingMinDelta, boolean restoreBest,
+                                int sampledRecallK,
                                 int sampledConversions, int sampledCandidates, boolean durationWeights,
                                 List<String> eventTypes, String modelStore) {}
 
@@ -109,6 +110,7 @@ public record PipelineConfig(
         }
         Settings click = s.section("click-weight");
         Settings hard = s.section("hard-negatives");
+        Settings sampled = s.section("sampled-negatives");
         double[] splits = s.raw().getDoubleList("price-splits").stream().mapToDouble(Double::doubleValue).toArray();
         return s.bind(() -> new TrainingDataSettings(s.positiveInt("click-through-window-days"),
                 s.positiveInt("view-through-window-days"), s.positiveInt("lookback-days"), conversionWeights,
@@ -117,7 +119,9 @@ public record PipelineConfig(
                 s.number("save-weight"), hard.fraction("rate"), hard.nonNegativeInt("cap-per-user-day"),
                 s.positiveInt("history-length"), s.positiveInt("feature-window-days"), s.number("ctr-prior-mean"),
                 s.number("cvr-prior-mean"), s.number("prior-strength"), splits, s.fraction("quarantine-threshold"),
-                s.longValue("seed")));
+                s.longValue("seed"), new TrainingDataSettings.SampledNegativeSettings(
+                        sampled.enumValue("distribution", TrainingDataSettings.NegativeSampling.class),
+                        sampled.nonNegativeInt("per-positive"))));
     }
 
     private static ModelConfig model(Settings s) {
@@ -126,6 +130,7 @@ public record PipelineConfig(
         Settings heads = s.section("heads");
         Settings hard = s.section("hard-negatives");
         Settings adv = s.section("advertiser-loss");
+        Settings reengagement = s.section("reengagement");
         List<Integer> widths = new java.util.ArrayList<>();
         for (String w : tower.strings("mlp-widths")) {
             try {
@@ -145,7 +150,8 @@ public record PipelineConfig(
                 s.bool("logq-correction"),
                 new ModelConfig.HardNegativeConfig(hard.bool("enabled"), hard.nonNegativeInt("max-count")),
                 new ModelConfig.AdvertiserLossConfig(adv.bool("enabled"), (float) adv.number("weight")),
-                s.bool("use-example-weights")));
+                s.bool("use-example-weights"),
+                new ModelConfig.ReengagementConfig(reengagement.bool("enabled"), reengagement.strings("sequences"))));
     }
 
     private static TrainSettings train(Settings s, String modelStore) {
@@ -170,12 +176,12 @@ public record PipelineConfig(
                     + ": expected fewer than train.window-days (" + window + ")");
         }
         return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
-                stop.number("min-delta"), recall.positiveInt("k"), recall.positiveInt("conversions"),
+                stop.number("min-delta"), stop.bool("restore-best"), recall.positiveInt("k"), recall.positiveInt("conversions"),
                 recall.positiveInt("candidates"), s.bool("duration-weights"), eventTypes(s), modelStore);
     }
 
     private static List<String> eventTypes(Settings s) {
-        List<String> allowed = List.of("ADD_TO_CART", "CHECKOUT", "CLICK", "SAVE", "IMPRESSION");
+        List<String> allowed = List.of("ADD_TO_CART", "CHECKOUT", "CLICK", "SAVE", "IMPRESSION", "SAMPLED");
         List<String> types = s.strings("event-types");
         for (String t : types) {
             if (!allowed.contains(t)) {

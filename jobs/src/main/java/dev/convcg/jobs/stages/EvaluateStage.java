@@ -12,6 +12,7 @@ import dev.convcg.core.eval.EvaluationSettings.Baseline;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
 import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.core.eval.Reengagement;
 import dev.convcg.core.eval.UserSample;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.sim.Simulator;
@@ -23,6 +24,9 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.report.EvaluationReport;
 import dev.convcg.jobs.report.ReportFiles;
+import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.model.artifact.TwoTowerEncoder;
+import dev.convcg.model.config.ModelConfig;
 import java.io.IOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -68,6 +72,10 @@ public final class EvaluateStage implements Stage {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.POPULARITY, ctx.step("popularity",
                     () -> OfflineEvaluation.evaluatePopularity(in.training, in.catalog, in.events, s))));
         }
+        if (s.baselines().contains(Baseline.HISTORY)) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY, ctx.step("history",
+                    () -> OfflineEvaluation.evaluateHistory(in.training, in.events, s))));
+        }
         if (s.baselines().contains(Baseline.ALS)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
                 Baselines.Embeddings als = Baselines.als(in.training, s.als());
@@ -84,12 +92,18 @@ public final class EvaluateStage implements Stage {
         EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
                 ablation(ctx, d), dataQuality(ctx, d));
         String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
-        StringBuilder headline = new StringBuilder();
-        for (EvaluationReport.ModelResult m : models) {
-            headline.append(String.format("%n  %-16s %.4f", m.model(),
-                    m.result().get("conversion", RecallMetrics.ALL_SURFACES, 100, RecallMetrics.Metric.EVENT_HIT_RATE).recall()));
+        StringBuilder headline = new StringBuilder(String.format("%n  %-16s %8s", "model", "@" + s.ks().get(0)));
+        for (int k : s.ks().subList(1, s.ks().size())) {
+            headline.append(String.format(" %8s", "@" + k));
         }
-        LOG.info("report: {}/{}; conversion recall@100 (event hit rate, all surfaces), {} held-out events over {} pins:{}",
+        for (EvaluationReport.ModelResult m : models) {
+            headline.append(String.format("%n  %-16s", m.model()));
+            for (int k : s.ks()) {
+                headline.append(String.format(" %8.4f", m.result().get("conversion", RecallMetrics.ALL_SURFACES, k,
+                        RecallMetrics.Metric.EVENT_HIT_RATE).recall()));
+            }
+        }
+        LOG.info("report: {}/{}; conversion recall (event hit rate, all surfaces), {} held-out events over {} pins:{}",
                 dir, ReportFiles.REPORT_HTML, in.eventCount, in.catalogPins, headline);
         in.release();
         return new StageReport().input("held_out_events", in.eventCount).output("models_evaluated", models.size());
@@ -104,7 +118,7 @@ public final class EvaluateStage implements Stage {
                 .select("user_id", "pin_id", "surface", "task");
         Dataset<Row> events = UserSample.of(allEvents, ctx.config().evaluate().maxUsers()).cache();
         Dataset<Row> training = examples.filter(col(RawTables.DS).between(w.trainFrom().toString(), w.trainTo().toString()))
-                .select("user_id", "pin_id", "surface", "task").cache();
+                .select("user_id", "pin_id", "surface", "task", "event_ts").cache();
         long eventCount = events.count();
         if (ctx.config().evaluate().maxUsers() > 0) {
             LOG.info("evaluated users: {} (evaluate.max-users = {}; a deterministic sample above it)",
@@ -128,14 +142,36 @@ public final class EvaluateStage implements Stage {
                     + ": run train and infer-embeddings with --set run-date=" + t + " first");
         }
         out.add(new EvaluationReport.ModelResult(OfflineEvaluation.TWO_TOWER, ctx.step("two-tower " + manifest.get().modelVersion(),
-                () -> evaluateEmbeddings(ctx, store, t, in))));
+                () -> evaluateEmbeddings(ctx, store, t, in, manifest.get().modelVersion()))));
         return manifest.get().modelVersion();
     }
 
-    private static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in) {
+    private static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in,
+                                                           String modelVersion) {
         Dataset<Row> users = store.readDay(EmbeddingStore.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
         Dataset<Row> pins = store.readDay(EmbeddingStore.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
-        return OfflineEvaluation.evaluate(users, pins, in.catalog, in.events, ctx.config().evaluate());
+        Dataset<Row> history = reengagementBias(ctx, modelVersion)
+                .map(b -> Reengagement.candidates(ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE,
+                        t.toString(), t.toString()), b))
+                .orElse(null);
+        return OfflineEvaluation.evaluate(users, pins, in.catalog, in.events, ctx.config().evaluate(), history);
+    }
+
+    /** The served model's re-engagement biases, when it learned them (read from its artifact). */
+    static Optional<Reengagement.Bias> reengagementBias(StageContext ctx, String modelVersion) {
+        java.nio.file.Path dir = new ModelStore(java.nio.file.Path.of(ctx.config().train().modelStore()))
+                .artifactDir(modelVersion);
+        try (TwoTowerEncoder encoder = TwoTowerEncoder.load(dir)) {
+            ModelConfig.ReengagementConfig r = encoder.artifact().model().reengagement();
+            if (!r.enabled()) {
+                return Optional.empty();
+            }
+            Reengagement.Bias b = new Reengagement.Bias(r.sequences(), encoder.reengagementBias(),
+                    ModelConfig.ReengagementConfig.SLOTS, ModelConfig.ReengagementConfig.POSITION_EDGES);
+            LOG.info("model {}: re-engagement bias (score units) {} for {}", modelVersion,
+                    java.util.Arrays.toString(b.bias()), b.sequences());
+            return Optional.of(b);
+        }
     }
 
     /**
@@ -147,18 +183,24 @@ public final class EvaluateStage implements Stage {
         StageContext sub = new StageContext(ctx.spark(), c, ctx.tables(), t);
         new TrainStage().run(sub);
         new InferEmbeddingsStage().run(sub);
-        return evaluateEmbeddings(sub, new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot()), t, in);
+        EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
+        String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
+        return evaluateEmbeddings(sub, store, t, in, version);
     }
 
-    /** The configuration of the engagement-only baseline: clicks only, one head, no weights, no advertiser loss. */
+    /**
+     * The configuration of the engagement-only baseline: clicks only, one head, no weights, no advertiser loss, no
+     * re-engagement bias (the click-trained two-tower a team already has).
+     */
     static PipelineConfig engagementOnlyConfig(PipelineConfig c) {
         Map<String, Object> o = Map.of(
                 "convcg.train.model-store", c.train().modelStore() + ENGAGEMENT_ONLY_SUFFIX,
-                "convcg.train.event-types", List.of("CLICK", "IMPRESSION"),
+                "convcg.train.event-types", List.of("CLICK", "IMPRESSION", "SAMPLED"),
                 "convcg.train.warm-start", false,
                 "convcg.model.heads.mode", "UNIFIED",
                 "convcg.model.use-example-weights", false,
                 "convcg.model.advertiser-loss.enabled", false,
+                "convcg.model.reengagement.enabled", false,
                 "convcg.infer-embeddings.output-root", c.inferEmbeddings().outputRoot() + ENGAGEMENT_ONLY_SUFFIX,
                 "convcg.infer-embeddings.model-version", "",
                 "convcg.infer-embeddings.reset", true);

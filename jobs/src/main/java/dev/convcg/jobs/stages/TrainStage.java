@@ -2,9 +2,11 @@ package dev.convcg.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
+import dev.convcg.core.training.ExampleLabeler;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
+import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.config.PipelineConfig.TrainSettings;
 import dev.convcg.jobs.train.EpochStream;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
@@ -81,6 +84,7 @@ public final class TrainStage implements Stage {
             throw new IllegalStateException("no training examples in " + from + ".." + trainThrough + " of "
                     + ctx.tables().path(TRAINING_EXAMPLES) + ": run build-training-data for those days first");
         }
+        requireTableSizes(examples, schema, c.maxHashBuckets());
         LOG.info("training {} on {}..{} ({} positives), validating on {}..{} ({} positives), {} hard negatives{}",
                 version, from, trainThrough, trainPositives, trainThrough.plusDays(1), runDate, validationPositives,
                 counts.isNullAt(2) ? 0 : counts.getLong(2), parent.map(p -> ", warm start from " + p.versionId()).orElse(""));
@@ -90,7 +94,7 @@ public final class TrainStage implements Stage {
                 ts.trainer().checkpointEveryNSteps());
         TrainSpec spec = new TrainSpec(TrainSpec.json(c.model()), TrainSpec.json(schema), TrainSpec.json(trainer), version,
                 staging.toString(), parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
-                ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.sampledRecallK(), ts.sampledConversions(),
+                ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.restoreBest(), ts.sampledRecallK(), ts.sampledConversions(),
                 ts.sampledCandidates(), trainPositives);
         Dataset<Row> sorted = stream(ctx, examples, schema, trainThrough, trainer.epochs(), trainer.seed(),
                 ts.durationWeights()).persist(StorageLevel.MEMORY_AND_DISK_SER());
@@ -125,7 +129,10 @@ public final class TrainStage implements Stage {
                 .withColumn("_weight", durationWeights
                         ? coalesce(col("weight").cast("float"), lit(1f))
                         : when(col("event_type").equalTo("CLICK"), lit(1f)).otherwise(coalesce(col("weight").cast("float"), lit(1f))))
-                .withColumn("_sampling_prob", coalesce(col("pin_sampling_prob").cast("double"), lit(1.0)));
+                .withColumn("_sampling_prob", when(col("task").equalTo(ExampleLabeler.NEGATIVE),
+                                when(col("event_type").equalTo(ExampleLabeler.SAMPLED), col("pin_sampling_prob").cast("double"))
+                                        .otherwise(lit(0.0)))
+                        .otherwise(coalesce(col("pin_sampling_prob").cast("double"), lit(1.0))));
         Dataset<Row> inputs = ModelInputs.select(labelled, schema,
                 "example_id", "_part", "task", "_weight", "_sampling_prob", "_label_pin_id", "_label_advertiser_id");
         Dataset<Row> perEpoch = inputs.crossJoin(ctx.spark().range(epochs).select(col("id").cast("int").as("_epoch")))
@@ -141,6 +148,40 @@ public final class TrainStage implements Stage {
      * The default feature schema with the content-embedding width of the data, and hashed-id tables capped at
      * {@code maxBuckets} rows (a small world needs no 2^17-row tables).
      */
+    /**
+     * Logs, for each hashed id table the data's ids land in (user_id, pin_id, advertiser_id), the window's distinct ids
+     * and the expected share of them that share a row with another id ({@code 1 − e^(−n/m)} for n ids in m rows), and
+     * fails when that share is above {@value #MAX_ID_COLLISION_SHARE}: a table far smaller than the catalog trains
+     * a model that cannot tell most pins apart, which is a configuration error, not a result.
+     */
+    static void requireTableSizes(Dataset<Row> examples, FeatureSchema schema, int maxHashBuckets) {
+        List<String> ids = List.of("user_id", "pin_id", "advertiser_id");
+        Row n = examples.agg(approx_count_distinct(ids.get(0)), approx_count_distinct(ids.get(1)),
+                approx_count_distinct(ids.get(2))).first();
+        for (int i = 0; i < ids.size(); i++) {
+            String name = ids.get(i);
+            FeatureSpec table = schema.tables().get(name);
+            long distinct = n.getLong(i);
+            if (table == null || distinct == 0) {
+                continue;
+            }
+            double shared = 1 - Math.exp(-(double) distinct / table.buckets());
+            LOG.info("{} table: {} rows for about {} distinct ids in the window; about {}% of them share a row", name,
+                    table.buckets(), distinct, String.format(Locale.ROOT, "%.1f", 100 * shared));
+            if (shared > MAX_ID_COLLISION_SHARE) {
+                long needed = Long.highestOneBit((long) Math.ceil(-distinct / Math.log(1 - 0.1))) * 2;
+                throw new InvalidConfigException(String.format(Locale.ROOT, "convcg.model.max-hash-buckets = %d is too "
+                        + "small for the data: the %s table has %d rows for about %d distinct ids, so about %.0f%% of "
+                        + "them share a row (at most %.0f%% allowed); set model.max-hash-buckets to at least %d (10%%)",
+                        maxHashBuckets, name, table.buckets(), distinct, 100 * shared, 100 * MAX_ID_COLLISION_SHARE,
+                        needed));
+            }
+        }
+    }
+
+    /** Most share of a table's ids that may share a row with another id before the train stage refuses to run. */
+    static final double MAX_ID_COLLISION_SHARE = 0.5;
+
     public static FeatureSchema schema(int contentEmbeddingDim, int maxBuckets) {
         FeatureSchema d = FeatureSchema.defaults();
         return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets), adjust(d.pin(), contentEmbeddingDim, maxBuckets));

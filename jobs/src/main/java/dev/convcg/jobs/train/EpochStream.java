@@ -13,7 +13,8 @@ import org.apache.spark.sql.Row;
  * Reads the single sorted stream a training task receives — every epoch's shuffled training rows, each followed by
  * the validation rows — and serves it to the trainer as one {@link EpochSource} for training and one for
  * validation, in the order {@code TwoTowerTrainer.fit} asks for them. Positives (CONVERSION, ENGAGEMENT) fill the
- * batch rows; NEGATIVE rows (served impressions with no engagement) met while a batch fills become its extra
+ * batch rows; NEGATIVE rows (served impressions with no engagement, or negatives sampled from the catalog, whose
+ * sampling probability rides along for the logQ correction; 0 for served ones) met while a batch fills become its extra
  * hard-negative columns, up to {@code maxHardNegatives}. Rows of a segment the trainer did not consume (a skipped
  * epoch on resume) are passed over.
  *
@@ -113,6 +114,7 @@ public final class EpochStream {
         double[] samplingProb = new double[batchSize];
         long[] negativePinIds = new long[Math.max(1, maxHardNegatives)];
         long[] negativeAdvertiserIds = new long[Math.max(1, maxHardNegatives)];
+        double[] negativeSamplingProb = new double[Math.max(1, maxHardNegatives)];
         boolean collectSample = part == VALIDATION && sample != null && !sample.complete();
 
         return new Iterator<>() {
@@ -151,6 +153,7 @@ public final class EpochStream {
                         if (negatives.rows() < maxHardNegatives) {
                             negativePinIds[negatives.rows()] = r.getLong(PIN_ID);
                             negativeAdvertiserIds[negatives.rows()] = r.getLong(ADVERTISER_ID);
+                            negativeSamplingProb[negatives.rows()] = r.getDouble(SAMPLING_PROB);
                             negatives.add(r);
                         } else {
                             droppedHardNegatives++;
@@ -183,7 +186,8 @@ public final class EpochStream {
                         java.util.Arrays.copyOf(advertiserIds, n), java.util.Arrays.copyOf(tasks, n),
                         java.util.Arrays.copyOf(weights, n), java.util.Arrays.copyOf(samplingProb, n), hard,
                         h == 0 ? null : java.util.Arrays.copyOf(negativePinIds, h),
-                        h == 0 ? null : java.util.Arrays.copyOf(negativeAdvertiserIds, h));
+                        h == 0 ? null : java.util.Arrays.copyOf(negativeAdvertiserIds, h),
+                        h == 0 ? null : java.util.Arrays.copyOf(negativeSamplingProb, h));
             }
         };
     }

@@ -12,6 +12,7 @@ import java.io.Serializable;
  * executor both see (local disk in local mode, a shared mount on a cluster).
  *
  * @param warmStartDir artifact to start from, or null
+ * @param restoreBest publish the epoch with the best validation loss rather than the last one
  * @param sampledRecallK K of the per-epoch sampled recall on validation conversions
  */
 public record TrainSpec(
@@ -23,6 +24,7 @@ public record TrainSpec(
         String warmStartDir,
         int earlyStoppingPatience,
         double earlyStoppingMinDelta,
+        boolean restoreBest,
         int sampledRecallK,
         int sampledConversions,
         int sampledCandidates,

@@ -26,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * The body of the one Spark task that trains: builds the trainer on the devices Spark gave the task (its GPUs, or
  * the CPU with the task's cores), resumes from the run's checkpoint or warm-starts from the previous artifact, trains
  * on the streamed epochs, logs validation loss per task and sampled recall per epoch, stops early when validation
- * loss stops improving, and writes the artifact to the staging directory. Returns one JSON line of metrics.
+ * loss stops improving, and writes the artifact to the staging directory: each epoch that improves the validation
+ * loss overwrites it ({@code restore-best}), so the published model is the best epoch, not the last one (on the
+ * Tmall log the validation loss is lowest after the first epoch and the model overfits after it). Returns one JSON
+ * line of metrics.
  */
 public final class TrainTask {
     private static final Logger LOG = LoggerFactory.getLogger(TrainTask.class);
@@ -41,6 +44,7 @@ public final class TrainTask {
                 spec.model().hardNegatives().enabled() ? spec.model().hardNegatives().maxCount() : 0, sample,
                 spec.trainPositivesPerEpoch());
         List<Map<String, Object>> epochs = new ArrayList<>();
+        Map<String, Object> result = new LinkedHashMap<>();
         Map<String, Double> stepPhaseMs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         try (TwoTowerTrainer trainer = new TwoTowerTrainer(spec.model(), schema, config)) {
@@ -52,6 +56,7 @@ public final class TrainTask {
                     List.of(trainer.devices()), hasCheckpoint ? ", resuming from " + config.checkpointDir() : "");
             Path probe = Path.of(spec.stagingDir()).resolveSibling(Path.of(spec.stagingDir()).getFileName() + "-epoch");
             EarlyStopping stopping = new EarlyStopping(spec.earlyStoppingPatience(), spec.earlyStoppingMinDelta());
+            double[] best = {Double.POSITIVE_INFINITY, -1, -1};
             trainer.fit(stream.train(), stream.validation(), m -> {
                 double recall = sampledRecall(trainer, probe, sample, spec.sampledRecallK());
                 Map<String, Object> e = epochRecord(m, recall, spec.sampledRecallK());
@@ -63,15 +68,28 @@ public final class TrainTask {
                         m.validation() == null ? "n/a" : fmt(m.validation().conversion()),
                         m.validation() == null ? "n/a" : fmt(m.validation().engagement()),
                         spec.sampledRecallK(), sample.conversions(), sample.candidates(), fmt(recall));
-                return stopping.shouldContinue(m.validation() == null ? m.train().total() : m.validation().total());
+                double monitored = m.validation() == null ? m.train().total() : m.validation().total();
+                best[2] = m.epoch();
+                if (!spec.restoreBest() || monitored < best[0]) {
+                    best[0] = monitored;
+                    best[1] = m.epoch();
+                    trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
+                }
+                return stopping.shouldContinue(monitored);
             });
             trainer.phaseSeconds().forEach((phase, sec) -> stepPhaseMs.put(phase, 1000 * sec));
             LOG.info("training step, ms by phase: {}", stepPhaseMs.entrySet().stream()
                     .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%.1f", e.getValue())).toList());
-            trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
+            if (best[1] >= 0 && best[1] < best[2]) {
+                LOG.info("publishing epoch {} (best validation loss {}), not the last epoch {}", (int) best[1],
+                        fmt(best[0]), (int) best[2]);
+            }
+            if (best[1] < 0) {
+                trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
+            }
+            result.put("published_epoch", (int) best[1]);
             ModelStore.deleteRecursively(probe);
         }
-        Map<String, Object> result = new LinkedHashMap<>();
         result.put("version_id", spec.versionId());
         result.put("epochs", epochs);
         result.put("positives_streamed", stream.positives());

@@ -52,6 +52,7 @@ class TrainStageTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void trainsPublishesAndValidationLossFalls(SparkSession spark, @TempDir Path root) {
         PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString());
         writeExamples(spark, c, 4);
@@ -70,6 +71,15 @@ class TrainStageTest {
         double best = Math.min(((Number) epochs.get(1).get("validation_loss")).doubleValue(),
                 ((Number) epochs.get(2).get("validation_loss")).doubleValue());
         assertTrue(best < first, "validation loss falls below the first epoch's: " + first + " -> " + best);
+        int argmin = 0;
+        for (int e = 1; e < epochs.size(); e++) {
+            if (((Number) epochs.get(e).get("validation_loss")).doubleValue()
+                    < ((Number) epochs.get(argmin).get("validation_loss")).doubleValue()) {
+                argmin = e;
+            }
+        }
+        assertEquals(argmin, ((Number) ((Map<String, Object>) r.metrics()).get("published_epoch")).intValue(),
+                "the published model is the epoch with the lowest validation loss (restore-best)");
         double recall = ((Number) epochs.get(2).get("sampled_recall_at_10")).doubleValue();
         assertTrue(recall > 3 * 10.0 / TrainingExamplesFixture.PINS, "sampled recall@10 well above chance: " + recall);
         assertEquals(version, ModelArtifact.read(store.artifactDir(version)).versionId());
@@ -119,6 +129,14 @@ class TrainStageTest {
         assertEquals(Main.EXIT_OK, Main.run("train", day6, spark));
         assertEquals(first, store.record(store.latestVersion().orElseThrow()).parentVersion(),
                 "re-running the day warm-starts from the same parent");
+    }
+
+    @Test
+    void refusesIdTablesFarSmallerThanTheData(SparkSession spark, @TempDir Path root) {
+        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16");
+        writeExamples(spark, c, 4);
+        assertEquals(Main.EXIT_USAGE, Main.run("train", c, spark), "a configuration error: exit 2");
+        assertTrue(new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
     }
 
     @Test

@@ -31,6 +31,7 @@ public final class TwoTowerEncoder implements AutoCloseable {
     private final TwoTowerBlock block;
     private final ParameterStore store;
     private final float temperature;
+    private final float[] reengagementBias;
     private final Device device;
 
     private TwoTowerEncoder(Path dir, Device device) {
@@ -41,6 +42,13 @@ public final class TwoTowerEncoder implements AutoCloseable {
         store = new ParameterStore(manager, false);
         try (ai.djl.ndarray.NDArray t = block.temperature(store, device, false)) {
             temperature = t.toFloatArray()[0];
+        }
+        if (artifact.model().reengagement().enabled()) {
+            try (NDManager m = manager.newSubManager()) {
+                reengagementBias = block.reengagementBias(store, m, false).toFloatArray();
+            }
+        } else {
+            reengagementBias = new float[0];
         }
     }
 
@@ -85,6 +93,15 @@ public final class TwoTowerEncoder implements AutoCloseable {
     /** Clamped learned temperature τ (training logits are u·p/τ). */
     public float temperature() {
         return temperature;
+    }
+
+    /**
+     * The learned re-engagement biases in score (cosine) units, {@code ReengagementConfig.SLOTS} per
+     * sequence of {@code artifact().model().reengagement().sequences()}; empty when off. A history
+     * pin's serving score is {@code u·p + Σ_s bias[s·SLOTS + bucketOf(position)]}.
+     */
+    public float[] reengagementBias() {
+        return reengagementBias.clone();
     }
 
     /** Served user embeddings, row-major {@code float[B * dim]}. */

@@ -58,7 +58,7 @@ public final class SyntheticBatches {
         FeatureBatch pin = features(schema.pin(), r, pins, pins, advs);
         FeatureBatch neg = hardNegatives == 0 ? null
                 : features(schema.pin(), r, negPins, negPins, negAdvs);
-        return new TrainingBatch(user, pin, pins, advs, tasks, weights, q, neg, negPins, negAdvs);
+        return new TrainingBatch(user, pin, pins, advs, tasks, weights, q, neg, negPins, negAdvs, null);
     }
 
     /** {@code count} batches of the stream with this seed. */

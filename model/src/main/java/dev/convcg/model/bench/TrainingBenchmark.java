@@ -28,7 +28,8 @@ import java.util.Locale;
  * update are not counted: they are the overhead the ratio exposes.
  *
  * <p>Usage: {@code TrainingBenchmark [seconds=60] [batch=2048] [hardNegatives=64] [threads=0]
- * [sparse=true]}; {@code sparse} is {@code TrainerConfig.sparseEmbeddingUpdates}. It also prints
+ * [sparse=true] [reengagement=false]}; {@code sparse} is {@code TrainerConfig.sparseEmbeddingUpdates},
+ * {@code reengagement} turns on the re-engagement bias over the two pin sequences. It also prints
  * the mean time per step phase ({@code TwoTowerTrainer.PHASES}).
  */
 public final class TrainingBenchmark {
@@ -47,7 +48,10 @@ public final class TrainingBenchmark {
         int hard = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         boolean sparse = args.length <= 4 || Boolean.parseBoolean(args[4]);
-        ModelConfig model = ModelConfig.defaults();
+        boolean reengagement = args.length > 5 && Boolean.parseBoolean(args[5]);
+        ModelConfig model = ModelConfig.defaults().withReengagement(reengagement
+                ? new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins", "user_converted_pins"))
+                : ModelConfig.ReengagementConfig.off());
         FeatureSchema schema = FeatureSchema.defaults();
         TrainerConfig cfg = TrainerConfig.defaults().withBatchSize(batch)
                 .withIntraOpThreads(threads).withLogEveryNSteps(1_000_000)

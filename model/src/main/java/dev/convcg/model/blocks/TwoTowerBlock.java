@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -12,7 +13,9 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
+import dev.convcg.model.config.Checks;
 import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.features.FeatureKind;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
 import dev.convcg.model.features.FeatureTensors;
@@ -29,7 +32,9 @@ import java.util.List;
  *
  * <p>forward input: the user tower tensors followed by the pin tower tensors (see {@link
  * FeatureTensors}); the two batches may have different row counts (B user rows, B + H pins).
- * forward output: {@code [u_0, p_0, (u_1, p_1,) τ]} with u (B, E), p (B+H, E), τ (1).
+ * forward output: {@code [u_0, p_0, (u_1, p_1,) s]} with u (B, E), p (B+H, E) and the scalars
+ * {@code s = [τ, β...]}: τ, then the re-engagement biases when they are on (see {@link
+ * ModelConfig.ReengagementConfig}; slot 0 of each sequence is held at 0).
  */
 public final class TwoTowerBlock extends AbstractBlock {
     private static final byte VERSION = 1;
@@ -42,6 +47,7 @@ public final class TwoTowerBlock extends AbstractBlock {
     private final List<Linear> userHeads = new ArrayList<>();
     private final List<Linear> pinHeads = new ArrayList<>();
     private final Parameter temperature;
+    private final Parameter reengagement;
 
     public TwoTowerBlock(ModelConfig config, FeatureSchema schema) {
         super(VERSION);
@@ -53,6 +59,18 @@ public final class TwoTowerBlock extends AbstractBlock {
                 .optShape(new Shape(1))
                 .optInitializer(new ConstantInitializer(config.temperature().initial()))
                 .build());
+        reengagement = config.reengagement().enabled() ? addParameter(Parameter.builder()
+                .setName("reengagement")
+                .setType(Parameter.Type.OTHER)
+                .optShape(new Shape(config.reengagement().size()))
+                .optInitializer(new ConstantInitializer(0f))
+                .build()) : null;
+        for (String name : config.reengagement().sequences()) {
+            boolean pinSequence = schema.user().stream().anyMatch(f -> f.name().equals(name)
+                    && f.kind() == FeatureKind.ID_SEQUENCE);
+            Checks.require(pinSequence, "model.reengagement.sequences", name,
+                    "a user-tower ID_SEQUENCE feature of pin ids");
+        }
         tables = addChildBlock("tables", new EmbeddingTables(schema.tables()));
         user = addChildBlock("user", tower(config, schema.user()));
         pin = addChildBlock("pin", tower(config, schema.pin()));
@@ -138,10 +156,26 @@ public final class TwoTowerBlock extends AbstractBlock {
             out.add(u.get(k));
             out.add(p.get(k));
         }
-        NDArray tau = temperature(ps, u.head().getDevice(), training);
-        tau.attach(u.head().getManager());
-        out.add(tau);
+        NDArray scalars = temperature(ps, u.head().getDevice(), training);
+        if (reengagement != null) {
+            scalars = scalars.concat(reengagementBias(ps, u.head().getManager(), training));
+        }
+        scalars.attach(u.head().getManager());
+        out.add(scalars);
         return out;
+    }
+
+    /**
+     * The re-engagement biases in score units ({@code ReengagementConfig.size()} values), each
+     * sequence's slot 0 (pin not in the sequence) held at 0; the mask lives on {@code manager}.
+     */
+    public NDArray reengagementBias(ParameterStore ps, NDManager manager, boolean training) {
+        Checks.require(reengagement != null, "model.reengagement.enabled", false,
+                "true to read the re-engagement biases");
+        NDArray beta = ps.getValue(reengagement, manager.getDevice(), training);
+        NDArray mask = manager.ones(beta.getShape(), beta.getDataType(), manager.getDevice());
+        mask.set(new NDIndex("::" + ModelConfig.ReengagementConfig.SLOTS), 0f);
+        return beta.mul(mask);
     }
 
     /** L2-normalised user embeddings, one (B, E) array per head (head 0 = served). */
@@ -194,7 +228,7 @@ public final class TwoTowerBlock extends AbstractBlock {
             out[2 * k] = u;
             out[2 * k + 1] = p;
         }
-        out[out.length - 1] = new Shape(1);
+        out[out.length - 1] = new Shape(1 + config.reengagement().size());
         return out;
     }
 }

@@ -16,6 +16,8 @@ import java.util.List;
  * @param advertiserLoss advertiser-level in-batch softmax; default on, weight 0.1
  * @param useExampleWeights multiply each row's loss by its {@code weight} column (conversion type /
  *     duration reweighting); off means every row weighs 1; default on
+ * @param reengagement learned bias for pins in the user's own history sequences; default off here,
+ *     on in the pipeline (reference.conf)
  */
 public record ModelConfig(
         int embeddingDim,
@@ -25,9 +27,13 @@ public record ModelConfig(
         boolean logQCorrection,
         HardNegativeConfig hardNegatives,
         AdvertiserLossConfig advertiserLoss,
-        boolean useExampleWeights) {
+        boolean useExampleWeights,
+        ReengagementConfig reengagement) {
 
     public ModelConfig {
+        if (reengagement == null) {
+            reengagement = ReengagementConfig.off();
+        }
         Checks.positive("model.embeddingDim", embeddingDim);
         Checks.notNull("model.tower", tower);
         Checks.notNull("model.temperature", temperature);
@@ -45,47 +51,53 @@ public record ModelConfig(
                 true,
                 HardNegativeConfig.defaults(),
                 AdvertiserLossConfig.defaults(),
-                true);
+                true,
+                ReengagementConfig.off());
     }
 
     public ModelConfig withTower(TowerConfig t) {
         return new ModelConfig(embeddingDim, t, temperature, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights);
+                advertiserLoss, useExampleWeights, reengagement);
     }
 
     public ModelConfig withEmbeddingDim(int e) {
         return new ModelConfig(e, tower, temperature, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights);
+                advertiserLoss, useExampleWeights, reengagement);
     }
 
     public ModelConfig withTemperature(TemperatureConfig t) {
         return new ModelConfig(embeddingDim, tower, t, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights);
+                advertiserLoss, useExampleWeights, reengagement);
     }
 
     public ModelConfig withHeads(HeadConfig h) {
         return new ModelConfig(embeddingDim, tower, temperature, h, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights);
+                advertiserLoss, useExampleWeights, reengagement);
     }
 
     public ModelConfig withLogQCorrection(boolean on) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, on, hardNegatives,
-                advertiserLoss, useExampleWeights);
+                advertiserLoss, useExampleWeights, reengagement);
     }
 
     public ModelConfig withHardNegatives(HardNegativeConfig h) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection, h,
-                advertiserLoss, useExampleWeights);
+                advertiserLoss, useExampleWeights, reengagement);
     }
 
     public ModelConfig withAdvertiserLoss(AdvertiserLossConfig a) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, a, useExampleWeights);
+                hardNegatives, a, useExampleWeights, reengagement);
     }
 
     public ModelConfig withUseExampleWeights(boolean on) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, advertiserLoss, on);
+                hardNegatives, advertiserLoss, on, reengagement);
+    }
+
+    public ModelConfig withReengagement(ReengagementConfig r) {
+        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
+                hardNegatives, advertiserLoss, useExampleWeights, r);
     }
 
     /** How the cross network and the MLP are combined inside a tower. */
@@ -203,6 +215,50 @@ public record ModelConfig(
 
         public static AdvertiserLossConfig defaults() {
             return new AdvertiserLossConfig(true, 0.1f);
+        }
+    }
+
+    /**
+     * Re-engagement bias: shoppers return to pins they engaged with or bought before, which a dot
+     * product of two 64-wide towers scores poorly. Each listed user sequence (pin ids, most recent
+     * first) adds a learned logit {@code β_s[bucket(position)]} to a pin at that position, where the
+     * position buckets are {@code [0], [1, 2], [3, 6], [7, ∞)} ({@link #bucketOf}); pins in no
+     * sequence get no bias. The bias is learned with the towers in the same softmax and served by
+     * rescoring the user's history pins next to the embedding top-K (docs/model.md).
+     *
+     * @param enabled on/off
+     * @param sequences user-tower ID_SEQUENCE features holding pin ids, e.g. user_engaged_pins
+     */
+    public record ReengagementConfig(boolean enabled, List<String> sequences) {
+        /** Upper bounds (exclusive) of the position buckets 1..3; bucket 4 is everything after. */
+        public static final int[] POSITION_EDGES = {1, 3, 7};
+        /** Bias slots per sequence: slot 0 (not in the sequence, fixed at 0) and the buckets. */
+        public static final int SLOTS = POSITION_EDGES.length + 2;
+
+        public ReengagementConfig {
+            Checks.notNull("model.reengagement.sequences", sequences);
+            sequences = List.copyOf(sequences);
+            Checks.require(!enabled || !sequences.isEmpty(), "model.reengagement.sequences", sequences,
+                    "at least one user sequence of pin ids when enabled");
+        }
+
+        public static ReengagementConfig off() {
+            return new ReengagementConfig(false, List.of());
+        }
+
+        /** The bias slot (1..SLOTS-1) of a 0-based position in a sequence. */
+        public static int bucketOf(int position) {
+            for (int i = 0; i < POSITION_EDGES.length; i++) {
+                if (position < POSITION_EDGES[i]) {
+                    return i + 1;
+                }
+            }
+            return POSITION_EDGES.length + 1;
+        }
+
+        /** Number of bias values: SLOTS per sequence when enabled, else 0. */
+        public int size() {
+            return enabled ? SLOTS * sequences.size() : 0;
         }
     }
 }

@@ -17,6 +17,9 @@ import dev.convcg.model.features.FeatureBatch;
  * @param hardNegativePins pin features of the H hard negatives, or null when H = 0
  * @param hardNegativePinIds raw pin ids of the hard negatives (masking), length H
  * @param hardNegativeAdvertiserIds advertiser ids of the hard negatives, length H
+ * @param hardNegativeSamplingProb per hard negative: the probability with which it was sampled from
+ *     the catalog (a sampled negative, logQ-corrected), or 0 for a served impression (no
+ *     correction); null means all served
  */
 public record TrainingBatch(
         FeatureBatch user,
@@ -28,7 +31,8 @@ public record TrainingBatch(
         double[] pinSamplingProb,
         FeatureBatch hardNegativePins,
         long[] hardNegativePinIds,
-        long[] hardNegativeAdvertiserIds) {
+        long[] hardNegativeAdvertiserIds,
+        double[] hardNegativeSamplingProb) {
 
     public TrainingBatch {
         int b = user.rows();
@@ -59,13 +63,22 @@ public record TrainingBatch(
                 hardNegativePinIds.length, String.valueOf(h));
         need("batch.hardNegativeAdvertiserIds.length", hardNegativeAdvertiserIds.length == h,
                 hardNegativeAdvertiserIds.length, String.valueOf(h));
+        if (hardNegativeSamplingProb == null) {
+            hardNegativeSamplingProb = new double[h];
+        }
+        need("batch.hardNegativeSamplingProb.length", hardNegativeSamplingProb.length == h,
+                hardNegativeSamplingProb.length, String.valueOf(h));
+        for (double q : hardNegativeSamplingProb) {
+            need("batch.hardNegativeSamplingProb", q >= 0 && q <= 1, q,
+                    "0 (served) or a probability in (0, 1] (sampled)");
+        }
     }
 
     /** A batch without hard negatives. */
     public static TrainingBatch of(FeatureBatch user, FeatureBatch pin, long[] pinIds,
             long[] advertiserIds, byte[] tasks, float[] weights, double[] pinSamplingProb) {
         return new TrainingBatch(user, pin, pinIds, advertiserIds, tasks, weights,
-                pinSamplingProb, null, null, null);
+                pinSamplingProb, null, null, null, null);
     }
 
     public int rows() {

@@ -3,13 +3,22 @@ package dev.convcg.model.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.loss.Loss;
 import dev.convcg.model.blocks.Scalars;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.ModelConfig.HeadMode;
+import dev.convcg.model.config.ModelConfig.ReengagementConfig;
 import dev.convcg.model.data.Task;
 import dev.convcg.model.data.TrainingBatch;
-import ai.djl.training.loss.Loss;
+import dev.convcg.model.features.FeatureBatch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Sampled softmax over in-batch positives plus hard negatives, with logQ correction, accidental-hit
@@ -18,7 +27,8 @@ import ai.djl.training.loss.Loss;
  * <p>For head k, row i and column j (j < B: row j's positive pin; j ≥ B: hard negative j − B):
  *
  * <pre>
- *   z_ij = u_i·p_jᵀ / τ − [logQ on, j &lt; B] · log q_j
+ *   z_ij = (u_i·p_jᵀ + Σ_s β_s[bucket_s(i, j)]) / τ − [logQ on] · c_j
+ *   c_j  = log q_j (j &lt; B), log(q'_j · S / B) (sampled negative), 0 (served hard negative)
  *   s_ij = z_ij − ∞ · [pin_j = pin_i and j ≠ i]                (accidental hits)
  *   ℓ_i  = −log softmax_j(s_i)[i]
  *   L_t  = Σ_{i: task_i = t} w_i ℓ_i / Σ_{i: task_i = t} w_i       t ∈ {conversion, engagement}
@@ -30,13 +40,22 @@ import ai.djl.training.loss.Loss;
  * MULTI_HEAD scores conversion rows with head 0 and engagement rows with head 1; UNIFIED scores all
  * rows with head 0. Subtracting log q_j lowers the logit of frequently sampled pins, which are
  * over-represented as in-batch negatives, so the softmax estimates the full-corpus one (Yi et al.,
- * 2019). w_i = 1 when example weights are off. Each task's loss is a weighted mean, so example weights only
- * re-distribute a task's gradient among its rows and the task weights λ alone set the balance between tasks
+ * 2019). A sampled negative (drawn with probability q'_j, S of them in the batch) is corrected on
+ * the same scale, the expected count of its pin among the columns per B draws, so in-batch and
+ * sampled columns mix consistently (mixed negative sampling, Yang et al., 2020); served hard
+ * negatives come from no known distribution and get no correction. w_i = 1 when example weights
+ * are off. Each task's loss is a weighted mean, so example weights only re-distribute a task's gradient among its rows and the task weights λ alone set the balance between tasks
  * (a sum divided by the row count would let the mean example weight of a task rescale it: docs/results.md).
+ *
+ * <p>The re-engagement term (when on): {@code bucket_s(i, j)} is the position bucket of column j's
+ * pin in row i's user sequence s, or slot 0 (bias 0) when it is not there; see {@link
+ * ModelConfig.ReengagementConfig}. β is in the units of the cosine u·p, so the optimizer moves it
+ * on the same scale as the embeddings and serving adds it to u·p as it is.
  *
  * <p>Labels (see {@link #labels}): {@code [rowPin (B) i64, colPin (C) i64, logQTerm (C) f32 — the
  * value added to z, i.e. −log q_j or 0, weight (B), conversionMask (B), engagementMask (B), rowAdv
- * (B) i64, colAdv (C) i64]}. Predictions: {@code [u_0, p_0, (u_1, p_1,) τ]}.
+ * (B) i64, colAdv (C) i64, then per re-engagement sequence its bias slots (B, C) i64]}.
+ * Predictions: {@code [u_0, p_0, (u_1, p_1,) [τ, β...]]}.
  */
 public final class TwoTowerLoss extends Loss {
     /** Additive mask value: large enough to vanish under exp, small enough to stay finite. */
@@ -45,6 +64,9 @@ public final class TwoTowerLoss extends Loss {
     static final float MIN_MASS = 1e-30f;
     /** Floor of a task's weight sum: a batch without rows of a task gives that task a zero loss. */
     static final float MIN_WEIGHT = 1e-6f;
+
+    /** Labels before the re-engagement slots. */
+    static final int REENGAGEMENT_LABELS = 8;
 
     private final ModelConfig config;
 
@@ -68,6 +90,16 @@ public final class TwoTowerLoss extends Loss {
             for (int j = 0; j < b; j++) {
                 logQ[j] = (float) -Math.log(batch.pinSamplingProb()[j]);
             }
+            double[] sampledQ = batch.hardNegativeSamplingProb();
+            int sampled = 0;
+            for (int j = 0; j < h; j++) {
+                sampled += sampledQ[j] > 0 ? 1 : 0;
+            }
+            for (int j = 0; j < h; j++) {
+                if (sampledQ[j] > 0) {
+                    logQ[b + j] = (float) -Math.log(sampledQ[j] * sampled / b);
+                }
+            }
         }
         float[] w = new float[b];
         float[] conv = new float[b];
@@ -77,9 +109,45 @@ public final class TwoTowerLoss extends Loss {
             conv[i] = batch.tasks()[i] == Task.CONVERSION.code() ? 1f : 0f;
             eng[i] = batch.tasks()[i] == Task.ENGAGEMENT.code() ? 1f : 0f;
         }
-        return new NDList(m.create(batch.pinIds()), m.create(colPin), m.create(logQ),
+        NDList labels = new NDList(m.create(batch.pinIds()), m.create(colPin), m.create(logQ),
                 m.create(w), m.create(conv), m.create(eng), m.create(batch.advertiserIds()),
                 m.create(colAdv));
+        List<String> sequences = config.reengagement().enabled()
+                ? config.reengagement().sequences() : List.of();
+        for (int s = 0; s < sequences.size(); s++) {
+            FeatureBatch.Sequence seq = batch.user().sequence(sequences.get(s));
+            labels.add(m.create(reengagementSlots(seq, colPin, s * ReengagementConfig.SLOTS),
+                    new Shape(b, c)));
+        }
+        return labels;
+    }
+
+    /**
+     * Row-major (B, C) bias slots: {@code offset + bucketOf(position)} where column j's pin first
+     * appears in row i's sequence, else {@code offset} (the zero slot). Costs B·L map look-ups.
+     */
+    static long[] reengagementSlots(FeatureBatch.Sequence seq, long[] colPin, int offset) {
+        int b = seq.lengths().length;
+        int c = colPin.length;
+        Map<Long, List<Integer>> columnsOfPin = new HashMap<>();
+        for (int j = 0; j < c; j++) {
+            columnsOfPin.computeIfAbsent(colPin[j], k -> new ArrayList<>(1)).add(j);
+        }
+        long[] slots = new long[b * c];
+        Arrays.fill(slots, offset);
+        for (int i = 0; i < b; i++) {
+            int base = i * seq.width();
+            for (int k = seq.lengths()[i] - 1; k >= 0; k--) {
+                List<Integer> cols = columnsOfPin.get(seq.ids()[base + k]);
+                if (cols != null) {
+                    long slot = offset + ReengagementConfig.bucketOf(k);
+                    for (int j : cols) {
+                        slots[i * c + j] = slot;
+                    }
+                }
+            }
+        }
+        return slots;
     }
 
     @Override
@@ -100,19 +168,28 @@ public final class TwoTowerLoss extends Loss {
         NDManager m = rowPin.getManager();
         int b = (int) rowPin.size();
         int c = (int) colPin.size();
-        NDArray tau = predictions.get(predictions.size() - 1);
+        NDArray scalars = predictions.get(predictions.size() - 1);
+        NDArray tau = scalars.get(new NDIndex("0:1"));
 
         NDArray same = rowPin.expandDims(1).eq(colPin.expandDims(0));
         NDArray diag = m.eye(b, c, 0, DataType.BOOLEAN);
         NDArray hits = same.logicalAnd(diag.logicalNot()).toType(DataType.FLOAT32, false);
         NDArray hitMask = hits.mul(Scalars.of(hits, MASKED));
         NDArray bias = logQ.expandDims(0);
+        NDArray history = null;
+        if (labels.size() > REENGAGEMENT_LABELS) {
+            NDArray beta = scalars.get(new NDIndex("1:"));
+            for (int s = REENGAGEMENT_LABELS; s < labels.size(); s++) {
+                NDArray slotBias = beta.take(labels.get(s));
+                history = history == null ? slotBias : history.add(slotBias);
+            }
+        }
 
-        NDArray z0 = predictions.get(0).matMul(predictions.get(1).transpose()).div(tau).add(bias);
+        NDArray z0 = similarity(predictions.get(0), predictions.get(1), history).div(tau).add(bias);
         NDArray ce0 = z0.add(hitMask).logSoftmax(1).diagonal().neg();
         NDArray ce1 = ce0;
         if (config.heads().mode() == HeadMode.MULTI_HEAD) {
-            NDArray z1 = predictions.get(2).matMul(predictions.get(3).transpose()).div(tau)
+            NDArray z1 = similarity(predictions.get(2), predictions.get(3), history).div(tau)
                     .add(bias);
             ce1 = z1.add(hitMask).logSoftmax(1).diagonal().neg();
         }
@@ -134,6 +211,12 @@ public final class TwoTowerLoss extends Loss {
             lAdv = Scalars.of(total, 0);
         }
         return new NDList(total, lConv, lEng, lAdv);
+    }
+
+    /** {@code u·pᵀ}, plus the re-engagement biases (score units) when there are any. */
+    private static NDArray similarity(NDArray u, NDArray p, NDArray history) {
+        NDArray sim = u.matMul(p.transpose());
+        return history == null ? sim : sim.add(history);
     }
 
     /** {@code Σ w·x / max(Σ w, MIN_WEIGHT)}. */

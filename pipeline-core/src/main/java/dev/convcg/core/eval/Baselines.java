@@ -13,10 +13,12 @@ import org.apache.spark.ml.recommendation.ALSModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
 
 /**
  * The baselines the two-tower retriever is measured against, each as input to the same evaluator: popularity as one
- * ranked list for everybody, ALS and the simulator's oracle as user and pin embeddings scored by dot product.
+ * ranked list for everybody, the user's own recent history as one list per (user, surface), ALS and the simulator's
+ * oracle as user and pin embeddings scored by dot product.
  */
 public final class Baselines {
     private Baselines() {}
@@ -41,6 +43,27 @@ public final class Baselines {
                 .orderBy(col("conversions").desc(), col(PIN_ID).asc()).limit(k).collectAsList();
         Long[] pins = top.stream().map(r -> r.getLong(0)).toArray(Long[]::new);
         return users.select(USER_ID).distinct().withColumn(PIN_IDS, pinList(pins));
+    }
+
+    /**
+     * The user's own recent positives, per surface: the pins the user engaged with or converted on in the training
+     * window, most recently first, ties by the number of such events (more first), then by smaller pin id; at most
+     * {@code k}, and no fill, so a list ends where the user's history ends. It measures how much of the outcome is
+     * plain re-engagement. Held-out events of a (user, surface) without history are misses.
+     *
+     * @param training training-window examples: (user_id, pin_id, surface, task, event_ts, ...)
+     * @return (user_id, surface, pin_ids array&lt;long&gt;)
+     */
+    public static Dataset<Row> history(Dataset<Row> training, int k) {
+        Dataset<Row> perPin = training.filter(col(RecallMetrics.TASK).isin(RecallMetrics.POSITIVE_TASKS.toArray()))
+                .groupBy(USER_ID, SURFACE, PIN_ID)
+                .agg(max("event_ts").as("last_ts"), count(lit(1)).as("events"));
+        Dataset<Row> ranked = perPin.withColumn("_rank", row_number().over(Window.partitionBy(USER_ID, SURFACE)
+                        .orderBy(col("last_ts").desc(), col("events").desc(), col(PIN_ID).asc())))
+                .filter(col("_rank").leq(k));
+        return ranked.groupBy(USER_ID, SURFACE)
+                .agg(transform(sort_array(collect_list(struct(col("_rank"), col(PIN_ID)))), x -> x.getField(PIN_ID))
+                        .as(PIN_IDS));
     }
 
     private static Column pinList(Long[] pins) {

@@ -16,6 +16,7 @@ public final class OfflineEvaluation {
     public static final String POPULARITY = "popularity";
     public static final String ALS = "als";
     public static final String ORACLE = "oracle";
+    public static final String HISTORY = "history";
 
     private OfflineEvaluation() {}
 
@@ -30,9 +31,22 @@ public final class OfflineEvaluation {
      */
     public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
                                                 Dataset<Row> events, EvaluationSettings s) {
+        return evaluate(queries, pinEmbeddings, catalog, events, s, null);
+    }
+
+    /**
+     * Recall of an embedding model whose history pins carry a re-engagement bias ({@link Reengagement}).
+     *
+     * @param history (user_id, pin_id, bonus) from {@link Reengagement#candidates}; null: no bias
+     */
+    public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
+                                                Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
         Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
         Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
         Dataset<Row> recommendations = TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize());
+        if (history != null) {
+            recommendations = Reengagement.rescore(recommendations, evaluatedQueries, activePins, history, s.maxK());
+        }
         return RecallMetrics.evaluate(events, recommendations, s.allKs());
     }
 
@@ -40,5 +54,12 @@ public final class OfflineEvaluation {
     public static RecallMetrics.Result evaluatePopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
                                                          EvaluationSettings s) {
         return RecallMetrics.evaluate(events, Baselines.popularity(training, catalog, events, s.maxK()), s.allKs());
+    }
+
+    /** Recall of the history baseline (each user's own recent positives per surface, {@link Baselines#history}). */
+    public static RecallMetrics.Result evaluateHistory(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
+        Dataset<Row> lists = Baselines.history(training.join(events.select(USER_ID).distinct(), new String[] {USER_ID},
+                "left_semi"), s.maxK());
+        return RecallMetrics.evaluate(events, lists, s.allKs());
     }
 }

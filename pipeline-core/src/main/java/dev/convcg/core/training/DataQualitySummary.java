@@ -20,7 +20,8 @@ import org.apache.spark.sql.Row;
  * What one {@code build-training-data} run saw and produced, to be written as JSON next to the table and logged:
  * raw rows in and quarantined per table and reason, examples per task and surface, positive rates per surface
  * (positives of a task / impressions of the example days), and, for conversions first reported in the example
- * days, how many were attributed (per attribution type), unattributed, and the touch-to-conversion delay histogram.
+ * days, how many were attributed (per attribution type), unattributed, and the touch-to-conversion delay histogram,
+ * and which negatives the examples hold (NEGATIVE rows by event_type: IMPRESSION served, SAMPLED from the catalog).
  */
 public record DataQualitySummary(
         String runDs,
@@ -33,7 +34,8 @@ public record DataQualitySummary(
         long duplicateReportsCollapsed,
         Map<String, Long> attributedConversions,
         long unattributedConversions,
-        Map<String, Long> attributionDelayHours) {
+        Map<String, Long> attributionDelayHours,
+        Map<String, Long> negatives) {
 
     /** Upper bounds (hours, exclusive) of the delay histogram buckets; the last bucket is open. */
     public static final int[] DELAY_BUCKET_HOURS = {1, 6, 24, 72, 168};
@@ -82,17 +84,22 @@ public record DataQualitySummary(
         Map<String, Long> delays = counts(td.attribution().attributed().filter(reportedInRange)
                 .groupBy(bucket.as("bucket")).count());
         return new DataQualitySummary(last, first, last, in, rejects, Map.of(), impressions, acceptedReports - distinct,
-                attributed, unattributed, delays);
+                attributed, unattributed, delays, Map.of());
     }
 
     /** This summary with the examples per task and surface counted in {@code examples} (replacing any). */
     public DataQualitySummary withExamples(Dataset<Row> examples) {
         Map<String, Map<String, Long>> byTask = new TreeMap<>();
-        for (Row r : examples.groupBy("task", "surface").count().collectAsList()) {
-            byTask.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+        Map<String, Long> negativeKinds = new TreeMap<>(Map.of(ExampleLabeler.IMPRESSION, 0L, ExampleLabeler.SAMPLED, 0L));
+        for (Row r : examples.groupBy("task", "surface", "event_type").count().collectAsList()) {
+            byTask.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).merge(r.getString(1), r.getLong(3), Long::sum);
+            if (ExampleLabeler.NEGATIVE.equals(r.getString(0))) {
+                negativeKinds.merge(r.getString(2), r.getLong(3), Long::sum);
+            }
         }
         return new DataQualitySummary(runDs, firstDs, lastDs, inputRows, rejects, byTask, impressions,
-                duplicateReportsCollapsed, attributedConversions, unattributedConversions, attributionDelayHours);
+                duplicateReportsCollapsed, attributedConversions, unattributedConversions, attributionDelayHours,
+                negativeKinds);
     }
 
     /** Examples written, all tasks and surfaces. */
@@ -154,6 +161,7 @@ public record DataQualitySummary(
         o.put("attributed_conversions", sorted(attributedConversions));
         o.put("unattributed_conversions", unattributedConversions);
         o.put("attribution_delay_hours", sorted(attributionDelayHours));
+        o.put("negatives", sorted(negatives));
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {

@@ -29,6 +29,8 @@ public final class ExampleLabeler {
     public static final String ENGAGEMENT = "ENGAGEMENT";
     public static final String NEGATIVE = "NEGATIVE";
     public static final String IMPRESSION = "IMPRESSION";
+    /** event_type of a NEGATIVE drawn from the catalog ({@link SampledNegatives}) rather than served. */
+    public static final String SAMPLED = "SAMPLED";
 
     /** Columns of the labelled examples, before sampling probabilities and features. */
     static final String[] COLUMNS = {"ds", "example_id", "impression_id", "user_id", "pin_id", "advertiser_id",

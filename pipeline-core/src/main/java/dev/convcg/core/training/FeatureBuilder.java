@@ -35,18 +35,26 @@ public final class FeatureBuilder {
                                             LocalDate first, LocalDate last, TrainingDataSettings s) {
         int n = s.historyLength();
         String seqType = "array<struct<ts:timestamp,pin_id:bigint>>";
-        Dataset<Row> engagementDaily = engagements.groupBy(col("user_id"), to_date(col(RawTables.DS)).as(DAY)).agg(
-                slice(sort_array(collect_list(struct(col("ts"), col("pin_id"))), false), 1, n).as("eng_seq"),
-                lit(null).cast(seqType).as("conv_seq"),
-                sum(when(col("type").equalTo(EngagementType.CLICK.name()), 1L).otherwise(0L)).as("clicks"),
-                sum(when(col("type").equalTo(EngagementType.SAVE.name()), 1L).otherwise(0L)).as("saves"),
-                lit(0L).as("conversions"));
-        Dataset<Row> conversionDaily = conversions.groupBy(col("user_id"), to_date(col(RawTables.DS)).as(DAY)).agg(
-                lit(null).cast(seqType).as("eng_seq"),
-                slice(sort_array(collect_list(struct(col("event_ts").as("ts"), col("pin_id"))), false), 1, n).as("conv_seq"),
-                lit(0L).as("clicks"),
-                lit(0L).as("saves"),
-                count(lit(1)).as("conversions"));
+        Dataset<Row> engagementDaily = engagements
+                .groupBy(col("user_id"), to_date(col(RawTables.DS)).as(DAY), col("pin_id")).agg(
+                        max("ts").as("ts"),
+                        sum(when(col("type").equalTo(EngagementType.CLICK.name()), 1L).otherwise(0L)).as("clicks"),
+                        sum(when(col("type").equalTo(EngagementType.SAVE.name()), 1L).otherwise(0L)).as("saves"))
+                .groupBy(col("user_id"), col(DAY)).agg(
+                        slice(sort_array(collect_list(struct(col("ts"), col("pin_id"))), false), 1, n).as("eng_seq"),
+                        lit(null).cast(seqType).as("conv_seq"),
+                        sum("clicks").as("clicks"),
+                        sum("saves").as("saves"),
+                        lit(0L).as("conversions"));
+        Dataset<Row> conversionDaily = conversions
+                .groupBy(col("user_id"), to_date(col(RawTables.DS)).as(DAY), col("pin_id")).agg(
+                        max("event_ts").as("ts"), count(lit(1)).as("conversions"))
+                .groupBy(col("user_id"), col(DAY)).agg(
+                        lit(null).cast(seqType).as("eng_seq"),
+                        slice(sort_array(collect_list(struct(col("ts"), col("pin_id"))), false), 1, n).as("conv_seq"),
+                        lit(0L).as("clicks"),
+                        lit(0L).as("saves"),
+                        sum("conversions").as("conversions"));
         Dataset<Row> activity = spread(engagementDaily.unionByName(conversionDaily), first, last, s.featureWindowDays())
                 .groupBy("user_id", RawTables.DS).agg(
                         latest(col("eng_seq"), n).as("user_engaged_pins"),
@@ -168,9 +176,13 @@ public final class FeatureBuilder {
                 .drop(RawTables.DS, "_snapshot").withColumnRenamed("_target", RawTables.DS);
     }
 
-    /** Pin ids of the {@code n} most recent (ts, pin_id) entries across the collected daily sequences. */
+    /**
+     * The {@code n} most recently engaged distinct pins across the collected daily (ts, pin_id) sequences, most recent
+     * first: a pin engaged with again moves to the front instead of filling the sequence with repeats, so the
+     * sequence holds the user's last {@code n} pins (what the re-engagement bias and the history encoder need).
+     */
     private static Column latest(Column dailySequences, int n) {
-        return slice(sort_array(flatten(collect_list(dailySequences)), false), 1, n).getField("pin_id");
+        return slice(array_distinct(sort_array(flatten(collect_list(dailySequences)), false).getField("pin_id")), 1, n);
     }
 
     private static Column smoothed(Column successes, Column trials, double priorMean, double strength) {

@@ -99,6 +99,9 @@ public final class TrainingDataBuilder {
         Dataset<Row> unweighted = reused(ExampleLabeler.label(
                 impressions, engagements, conversions, attribution.attributed(), first, runDate, s), persisted);
         Dataset<Row> labelled = SamplingProbability.attach(unweighted);
+        if (s.sampledNegatives().enabled()) {
+            labelled = labelled.unionByName(SampledNegatives.sample(labelled, pins, first, runDate, s));
+        }
         Dataset<Row> userFeatures = reused(
                 FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s), persisted);
         Dataset<Row> pinFeatures = reused(FeatureBuilder.pinFeatures(pins, impressions, engagements,

@@ -31,7 +31,8 @@ import java.util.Map;
  * @param priorStrength             pseudo-impressions of both Beta priors (α + β)
  * @param priceSplits               ascending price bucket boundaries for {@code pin_price_bucket}
  * @param quarantineThreshold       the stage fails when a table's quarantined share exceeds this
- * @param seed                      seed of the hard-negative sampling hash
+ * @param seed                      seed of the hard-negative and sampled-negative hashes
+ * @param sampledNegatives          negatives drawn from the day's catalog, for logs without served impressions
  */
 public record TrainingDataSettings(
         int clickThroughWindowDays,
@@ -54,7 +55,44 @@ public record TrainingDataSettings(
         double priorStrength,
         double[] priceSplits,
         double quarantineThreshold,
-        long seed) implements Serializable {
+        long seed,
+        SampledNegativeSettings sampledNegatives) implements Serializable {
+
+    /** Which pins sampled negatives are drawn from: none, every catalog pin alike, or by popularity. */
+    public enum NegativeSampling {
+        /** No sampled negatives (served impressions are the hard negatives). */
+        NONE,
+        /** Every pin of the day's catalog with the same probability. */
+        UNIFORM,
+        /** A pin of the day's catalog with probability proportional to 1 + its positives in the run's examples. */
+        POPULARITY
+    }
+
+    /**
+     * Negatives sampled from the catalog of the example's day (docs/training-data.md): {@code perPositive} NEGATIVE
+     * rows (event_type SAMPLED) per positive example, never the example's own pin, each carrying its sampling
+     * probability for the logQ correction.
+     */
+    public record SampledNegativeSettings(NegativeSampling distribution, int perPositive) implements Serializable {
+        public SampledNegativeSettings {
+            if (distribution == null) {
+                throw new IllegalArgumentException("sampled-negatives.distribution is missing: one of "
+                        + Arrays.toString(NegativeSampling.values()));
+            }
+            if (perPositive < 0) {
+                throw new IllegalArgumentException("sampled-negatives.per-positive = " + perPositive + ": must be >= 0");
+            }
+        }
+
+        public static SampledNegativeSettings none() {
+            return new SampledNegativeSettings(NegativeSampling.NONE, 0);
+        }
+
+        /** Whether a run draws any. */
+        public boolean enabled() {
+            return distribution != NegativeSampling.NONE && perPositive > 0;
+        }
+    }
 
     /** How a click's dwell duration turns into its weight. */
     public enum ClickWeightShape {
@@ -65,6 +103,9 @@ public record TrainingDataSettings(
     }
 
     public TrainingDataSettings {
+        if (sampledNegatives == null) {
+            sampledNegatives = SampledNegativeSettings.none();
+        }
         positive("click-through-window-days", clickThroughWindowDays);
         positive("view-through-window-days", viewThroughWindowDays);
         positive("lookback-days", lookbackDays);
@@ -126,7 +167,7 @@ public record TrainingDataSettings(
                 1.0, 0.1, 50, 20, 28,
                 0.02, 0.001, 100.0,
                 new double[] {5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000},
-                0.01, 17L);
+                0.01, 17L, SampledNegativeSettings.none());
     }
 
     /** These settings with another hard-negative rate and cap. */
@@ -134,7 +175,7 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
                 clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, rate, capPerUserDay, historyLength, featureWindowDays, ctrPriorMean,
-                cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed);
+                cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives);
     }
 
     /** These settings with another click weight shape. */
@@ -142,7 +183,15 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
                 shape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed);
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives);
+    }
+
+    /** These settings with other sampled negatives. */
+    public TrainingDataSettings withSampledNegatives(SampledNegativeSettings negatives) {
+        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
+                clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
+                clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, negatives);
     }
 
     /** These settings with another lookback. */
@@ -150,7 +199,7 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, days, conversionWeights,
                 clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed);
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives);
     }
 
     /** The weight of a click of {@code durationMs} (null: unknown), as the stage computes it. */

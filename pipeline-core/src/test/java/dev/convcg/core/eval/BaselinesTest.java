@@ -94,4 +94,38 @@ class BaselinesTest {
         System.out.printf("true-propensity positives (%d): popularity %.3f oracle %.3f%n", drawn.count(), drawnPop, drawnOrc);
         assertTrue(drawnOrc > drawnPop + 0.05, "oracle " + drawnOrc + " must beat popularity " + drawnPop);
     }
+
+    /** Most recent first, ties by count then pin id, per surface, capped at k; negatives ignored; no fill. */
+    @Test
+    void historyListsEachUsersRecentPositivesPerSurface(SparkSession spark) {
+        Dataset<Row> rows = spark.sql("""
+                SELECT * FROM VALUES
+                  (1L, 10L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-01 10:00:00'),
+                  (1L, 11L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-02 10:00:00'),
+                  (1L, 12L, 'HOME_FEED', 'CONVERSION', TIMESTAMP'2026-10-02 10:00:00'),
+                  (1L, 12L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-01 09:00:00'),
+                  (1L, 13L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-02 10:00:00'),
+                  (1L, 14L, 'HOME_FEED', 'NEGATIVE',   TIMESTAMP'2026-10-03 10:00:00'),
+                  (1L, 15L, 'SEARCH',    'ENGAGEMENT', TIMESTAMP'2026-10-03 10:00:00'),
+                  (2L, 20L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-01 10:00:00')
+                AS t(user_id, pin_id, surface, task, event_ts)""");
+        java.util.Map<String, List<Long>> lists = new java.util.TreeMap<>();
+        for (Row r : Baselines.history(rows, 3).collectAsList()) {
+            lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
+        }
+        assertEquals(java.util.Map.of(
+                "1/HOME_FEED", List.of(12L, 11L, 13L),
+                "1/SEARCH", List.of(15L),
+                "2/HOME_FEED", List.of(20L)), lists);
+
+        Dataset<Row> heldOut = spark.sql("""
+                SELECT * FROM VALUES (1L, 12L, 'HOME_FEED', 'CONVERSION'), (1L, 10L, 'HOME_FEED', 'CONVERSION'),
+                  (1L, 15L, 'RELATED_PINS', 'CONVERSION'), (3L, 20L, 'HOME_FEED', 'CONVERSION')
+                AS t(user_id, pin_id, surface, task)""");
+        EvaluationSettings s = new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(),
+                settings.als(), 0);
+        Result r = OfflineEvaluation.evaluateHistory(rows, heldOut, s);
+        assertEquals(0.25, r.get("conversion", "all", 3, EVENT_HIT_RATE).recall(), 1e-12, "only 1/12 is in its list");
+        assertEquals(0.25, r.get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12);
+    }
 }

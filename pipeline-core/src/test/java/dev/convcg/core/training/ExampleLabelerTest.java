@@ -110,7 +110,7 @@ class ExampleLabelerTest {
         assertEquals(400, a.size(), 80, "about half of 800");
         assertEquals(a, negatives(r, half), "same seed, same sample");
         TrainingDataSettings otherSeed = new TrainingDataSettings(7, 1, 7, half.conversionWeights(), half.clickWeightShape(),
-                0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 0.5, 1000, 20, 28, 0.02, 0.001, 100.0, half.priceSplits(), 0.01, 18L);
+                0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 0.5, 1000, 20, 28, 0.02, 0.001, 100.0, half.priceSplits(), 0.01, 18L, null);
         assertNotEquals(a, negatives(r, otherSeed));
 
         TrainingDataSettings capped = TrainingDataSettings.defaults().withHardNegatives(0.5, 30);

@@ -81,7 +81,7 @@ class RawValidationTest {
         DataQualitySummary s = new DataQualitySummary("2026-10-07", "2026-10-01", "2026-10-07",
                 Map.of("impressions", 1000L, "engagements", 100L),
                 Map.of("impressions", Map.of("UNKNOWN_SURFACE", 20L), "engagements", Map.of("NEGATIVE_DURATION", 1L)),
-                Map.of(), Map.of(), 0, Map.of(), 0, Map.of());
+                Map.of(), Map.of(), 0, Map.of(), 0, Map.of(), Map.of());
         QuarantineThresholdExceededException e = assertThrows(QuarantineThresholdExceededException.class,
                 () -> s.requireQuarantineShareAtMost(0.01));
         assertTrue(e.getMessage().contains("impressions: 2.000% of 1000 rows"), e.getMessage());
