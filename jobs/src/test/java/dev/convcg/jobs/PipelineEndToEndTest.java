@@ -64,7 +64,7 @@ class PipelineEndToEndTest {
             double recall = r.get("recall").asDouble();
             assertTrue(recall >= 0 && recall <= 1, r.toString());
         }
-        assertEquals(Set.of("two_tower", "engagement_only", "popularity", "als", "oracle"), models);
+        assertEquals(Set.of("two_tower", "engagement_only", "popularity", "history", "als", "oracle"), models);
         assertEquals(store.latestVersion().orElseThrow(), report.get("model_version").asText());
         assertTrue(Files.readString(root.resolve("reports").resolve(d).resolve("report.html")).contains("two_tower"));
     }

@@ -93,11 +93,16 @@ class TrainingDataBuilderTest {
         assertEquals(4, td.pinFeatures().filter(col("ds").equalTo("2026-10-05")).count(), "the run day's catalog serves D + 1");
     }
 
-    @Test
-    void historiesKeepTheLastNEngagements() {
-        TrainingDataSettings s = new TrainingDataSettings(7, 1, 1, TrainingDataSettings.defaults().conversionWeights(),
+    /** One day of examples, every hard negative kept, histories of 3 pins. */
+    private static TrainingDataSettings historyOfThree() {
+        return new TrainingDataSettings(7, 1, 1, TrainingDataSettings.defaults().conversionWeights(),
                 TrainingDataSettings.ClickWeightShape.LOG, 0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 1.0, 1000, 3, 28,
                 0.02, 0.001, 100.0, TrainingDataSettings.defaults().priceSplits(), 0.01, 17L, null);
+    }
+
+    @Test
+    void historiesKeepTheLastNEngagements() {
+        TrainingDataSettings s = historyOfThree();
         RawRows r = new RawRows().catalog("2026-09-20", "2026-10-05", new long[] {1, 2, 3, 4, 5, 6}, new long[] {1});
         for (int p = 1; p <= 5; p++) {
             String t = "2026-10-0" + (p % 2 == 0 ? 2 : 1) + "T1" + p + ":00:00Z";
@@ -111,9 +116,7 @@ class TrainingDataBuilderTest {
     /** A pin engaged with again moves to the front; it does not fill the sequence with repeats. */
     @Test
     void historiesHoldDistinctPinsMostRecentFirst() {
-        TrainingDataSettings s = new TrainingDataSettings(7, 1, 1, TrainingDataSettings.defaults().conversionWeights(),
-                TrainingDataSettings.ClickWeightShape.LOG, 0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 1.0, 1000, 3, 28,
-                0.02, 0.001, 100.0, TrainingDataSettings.defaults().priceSplits(), 0.01, 17L, null);
+        TrainingDataSettings s = historyOfThree();
         RawRows r = new RawRows().catalog("2026-09-20", "2026-10-05", new long[] {1, 2, 3, 4, 5, 6}, new long[] {1});
         String[][] saves = {{"a", "1", "2026-10-01T10:00:00Z"}, {"b", "2", "2026-10-01T11:00:00Z"},
             {"c", "1", "2026-10-02T09:00:00Z"}, {"d", "1", "2026-10-02T12:00:00Z"}, {"e", "3", "2026-10-03T08:00:00Z"},
