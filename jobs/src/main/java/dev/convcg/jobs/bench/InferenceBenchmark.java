@@ -54,7 +54,7 @@ public final class InferenceBenchmark {
         PipelineConfig config = PipelineConfig.load(null, sets);
         int contentDim = config.contentEmbeddingDim();
         ModelConfig model = ModelConfig.defaults();
-        FeatureSchema schema = TrainStage.schema(contentDim, config.maxHashBuckets());
+        FeatureSchema schema = TrainStage.schema(config);
         Path artifact = root.resolve("model");
         Engine.getInstance().setRandomSeed(7);
         try (NDManager m = NDManager.newBaseManager()) {

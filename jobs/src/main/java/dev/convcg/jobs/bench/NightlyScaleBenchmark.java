@@ -244,12 +244,12 @@ public final class NightlyScaleBenchmark {
         ModelConfig model = config.model();
         int b = config.train().trainer().batchSize();
         int h = model.hardNegatives().enabled() ? model.hardNegatives().maxCount() : 0;
-        FeatureSchema schema = TrainStage.schema(config.contentEmbeddingDim(), config.maxHashBuckets());
+        FeatureSchema schema = TrainStage.schema(config);
         return 3 * gemmFlops(TrainingBenchmark.forwardGemms(model, schema, b, h)) / b;
     }
 
     static double inferenceFlopsPerRow(PipelineConfig config, boolean pin) {
-        FeatureSchema schema = TrainStage.schema(config.contentEmbeddingDim(), config.maxHashBuckets());
+        FeatureSchema schema = TrainStage.schema(config);
         int b = config.inferEmbeddings().batchSize();
         return gemmFlops(TrainingBenchmark.towerForwardGemms(config.model(), pin ? schema.pin() : schema.user(), b)) / b;
     }
@@ -304,7 +304,7 @@ public final class NightlyScaleBenchmark {
     record Limits(double training, double inference, double evaluation, double sparkBlas) {
         static Limits measure(PipelineConfig config) {
             ModelConfig model = config.model();
-            FeatureSchema schema = TrainStage.schema(config.contentEmbeddingDim(), config.maxHashBuckets());
+            FeatureSchema schema = TrainStage.schema(config);
             int b = config.train().trainer().batchSize();
             int h = model.hardNegatives().enabled() ? model.hardNegatives().maxCount() : 0;
             double training = TrainingBenchmark.matmulFlops(TrainingBenchmark.forwardGemms(model, schema, b, h), 8);

@@ -16,6 +16,7 @@ import dev.convcg.jobs.train.TrainSpec;
 import dev.convcg.jobs.train.TrainTask;
 import dev.convcg.model.config.ConfigHash;
 import dev.convcg.model.config.TrainerConfig;
+import dev.convcg.model.features.FeatureKind;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ public final class TrainStage implements Stage {
         PipelineConfig c = ctx.config();
         TrainSettings ts = c.train();
         LocalDate runDate = ctx.runDate();
-        FeatureSchema schema = schema(c.contentEmbeddingDim(), c.maxHashBuckets());
+        FeatureSchema schema = schema(c);
         ModelStore store = new ModelStore(Path.of(ts.modelStore()));
 
         LocalDate from = runDate.minusDays(ts.windowDays() - 1L);
@@ -182,18 +183,31 @@ public final class TrainStage implements Stage {
     /** Most share of a table's ids that may share a row with another id before the train stage refuses to run. */
     static final double MAX_ID_COLLISION_SHARE = 0.5;
 
-    public static FeatureSchema schema(int contentEmbeddingDim, int maxBuckets) {
-        FeatureSchema d = FeatureSchema.defaults();
-        return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets), adjust(d.pin(), contentEmbeddingDim, maxBuckets));
+    /**
+     * The feature schema the configuration trains: content vectors of model.content-embedding-dim, hashed-id tables
+     * of at most model.max-hash-buckets rows, and history sequences as long as training-data.history-length (the
+     * sequences the training data holds are read whole).
+     */
+    public static FeatureSchema schema(PipelineConfig c) {
+        return schema(c.contentEmbeddingDim(), c.maxHashBuckets(), c.trainingData().historyLength());
     }
 
-    private static List<FeatureSpec> adjust(List<FeatureSpec> specs, int contentDim, int maxBuckets) {
+    public static FeatureSchema schema(int contentEmbeddingDim, int maxBuckets, int historyLength) {
+        FeatureSchema d = FeatureSchema.defaults();
+        return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets, historyLength),
+                adjust(d.pin(), contentEmbeddingDim, maxBuckets, historyLength));
+    }
+
+    private static List<FeatureSpec> adjust(List<FeatureSpec> specs, int contentDim, int maxBuckets, int historyLength) {
         return specs.stream().map(s -> switch (s.kind()) {
             case VECTOR -> FeatureSpec.vector(s.name(), contentDim);
-            case ID, ID_SEQUENCE -> s.hashed() && s.buckets() > maxBuckets
-                    ? new FeatureSpec(s.name(), s.kind(), maxBuckets, s.dim(), s.seed(), s.hashed(), s.maxLength(),
-                            s.pooling(), s.sharedTable(), s.log1p())
-                    : s;
+            case ID, ID_SEQUENCE -> {
+                int length = s.kind() == FeatureKind.ID_SEQUENCE && s.sharedTable() != null ? historyLength : s.maxLength();
+                int buckets = s.hashed() && s.buckets() > maxBuckets ? maxBuckets : s.buckets();
+                yield buckets == s.buckets() && length == s.maxLength() ? s
+                        : new FeatureSpec(s.name(), s.kind(), buckets, s.dim(), s.seed(), s.hashed(), length,
+                                s.pooling(), s.sharedTable(), s.log1p());
+            }
             case NUMERIC -> s;
         }).toList();
     }

@@ -11,6 +11,8 @@ import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.train.ModelStore;
 import dev.convcg.jobs.train.TrainingExamplesFixture;
 import dev.convcg.model.artifact.ModelArtifact;
+import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.model.features.FeatureSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -154,5 +156,19 @@ class TrainStageTest {
         try (var s = Files.walk(runs)) {
             return s.anyMatch(p -> p.getFileName().toString().equals("state.json"));
         }
+    }
+
+    @Test
+    void historySequencesFollowTheTrainingDataHistoryLength(@TempDir Path root) {
+        PipelineConfig c = config(root, "training-data.history-length", "50");
+        FeatureSchema schema = TrainStage.schema(c);
+        for (String sequence : List.of("user_engaged_pins", "user_converted_pins")) {
+            FeatureSpec spec = schema.user().stream().filter(f -> f.name().equals(sequence)).findFirst().orElseThrow();
+            assertEquals(50, spec.maxLength(), sequence);
+            assertEquals(2048, spec.buckets(), sequence + " reads the pin_id table, capped by model.max-hash-buckets");
+        }
+        FeatureSpec query = schema.user().stream().filter(f -> f.name().equals("query_tokens")).findFirst().orElseThrow();
+        assertEquals(FeatureSchema.defaults().user().stream().filter(f -> f.name().equals("query_tokens"))
+                .findFirst().orElseThrow().maxLength(), query.maxLength(), "query tokens keep their own length");
     }
 }
