@@ -34,6 +34,7 @@ public record PipelineConfig(
         ModelConfig model,
         int contentEmbeddingDim,
         int maxHashBuckets,
+        List<String> excludedFeatures,
         TrainSettings train,
         EvaluationSettings evaluate,
         EmbeddingSettings.InferEmbeddings inferEmbeddings,
@@ -78,15 +79,52 @@ public record PipelineConfig(
             throw new InvalidConfigException(root.key("storage.root") + " is empty: expected a directory or URI");
         }
         Settings model = root.section("model");
+        ModelConfig modelConfig = model(model);
         String modelStore = root.section("train").string("model-store");
         return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")),
                 simulate(root.section("simulate")), importSource(root.section("import-events")),
-                importSettings(root.section("import-events")), trainingData(root.section("training-data")), model(model),
+                importSettings(root.section("import-events")), trainingData(root.section("training-data")), modelConfig,
                 model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
+                excludedFeatures(model, modelConfig),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
                 evaluate(root.section("evaluate")),
                 EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
                 EmbeddingSettings.forgetUsers(root.section("forget-users")), config);
+    }
+
+    /**
+     * model.excluded-features: names of default features, none twice, leaving each tower a feature, the pin_id table
+     * the history sequences read, and the sequences the re-engagement bias reads.
+     */
+    private static List<String> excludedFeatures(Settings model, ModelConfig modelConfig) {
+        List<String> names = model.strings("excluded-features");
+        java.util.Set<String> known = new java.util.TreeSet<>(dev.convcg.model.features.FeatureSchema.defaults().names());
+        for (String n : names) {
+            if (!known.contains(n)) {
+                throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": '" + n
+                        + "' is not a feature; allowed: any of " + known);
+            }
+        }
+        if (new java.util.HashSet<>(names).size() != names.size()) {
+            throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": a name appears twice");
+        }
+        if (modelConfig.reengagement().enabled()) {
+            for (String n : names) {
+                if (modelConfig.reengagement().sequences().contains(n)) {
+                    throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": '" + n
+                            + "' is read by model.reengagement.sequences; exclude it there too or keep it");
+                }
+            }
+        }
+        dev.convcg.model.features.FeatureSchema d = dev.convcg.model.features.FeatureSchema.defaults();
+        try {
+            new dev.convcg.model.features.FeatureSchema(
+                    d.user().stream().filter(f -> !names.contains(f.name())).toList(),
+                    d.pin().stream().filter(f -> !names.contains(f.name())).toList());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": " + e.getMessage());
+        }
+        return List.copyOf(names);
     }
 
     private static SparkSettings spark(Settings s) {
@@ -121,7 +159,8 @@ public record PipelineConfig(
                 s.number("cvr-prior-mean"), s.number("prior-strength"), splits, s.fraction("quarantine-threshold"),
                 s.longValue("seed"), new TrainingDataSettings.SampledNegativeSettings(
                         sampled.enumValue("distribution", TrainingDataSettings.NegativeSampling.class),
-                        sampled.nonNegativeInt("per-positive"))));
+                        sampled.nonNegativeInt("per-positive")),
+                s.enumValue("same-day-repeats", TrainingDataSettings.SameDayRepeats.class)));
     }
 
     private static ModelConfig model(Settings s) {

@@ -78,6 +78,35 @@ class PipelineConfigTest {
     }
 
     @Test
+    void excludedFeaturesMustNameFeaturesTheModelCanDo() {
+        assertEquals(List.of(), PipelineConfig.load(null, Map.of()).excludedFeatures());
+        assertEquals(List.of("user_id"), PipelineConfig.load(null, Map.of("model.excluded-features", "[user_id]")).excludedFeatures());
+        InvalidConfigException unknown = assertThrows(InvalidConfigException.class,
+                () -> PipelineConfig.load(null, Map.of("model.excluded-features", "[user_ids]")));
+        assertTrue(unknown.getMessage().contains("convcg.model.excluded-features") && unknown.getMessage().contains("'user_ids'")
+                && unknown.getMessage().contains("user_id,"), unknown.getMessage());
+        InvalidConfigException sharedTable = assertThrows(InvalidConfigException.class,
+                () -> PipelineConfig.load(null, Map.of("model.excluded-features", "[pin_id]")));
+        assertTrue(sharedTable.getMessage().contains("sharedTable"), sharedTable.getMessage());
+        InvalidConfigException reengagement = assertThrows(InvalidConfigException.class,
+                () -> PipelineConfig.load(null, Map.of("model.excluded-features", "[user_converted_pins]")));
+        assertTrue(reengagement.getMessage().contains("model.reengagement.sequences"), reengagement.getMessage());
+        assertEquals(List.of("user_converted_pins"), PipelineConfig.load(null, Map.of(
+                "model.excluded-features", "[user_converted_pins]",
+                "model.reengagement.sequences", "[user_engaged_pins]")).excludedFeatures());
+    }
+
+    @Test
+    void realLogProfileCollapsesRepeatsAndDropsTheUserIdEmbedding() {
+        PipelineConfig tmall = PipelineConfig.load(new File("../conf/real-tmall.conf"), Map.of());
+        assertEquals(List.of("user_id"), tmall.excludedFeatures());
+        assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.COLLAPSE,
+                tmall.trainingData().sameDayRepeats());
+        assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.KEEP,
+                PipelineConfig.load(null, Map.of()).trainingData().sameDayRepeats());
+    }
+
+    @Test
     void sparkConfPassesThrough() {
         PipelineConfig c = PipelineConfig.load(null, Map.of("spark.conf.\"spark.executor.memory\"", "8g"));
         assertEquals("8g", c.spark().conf().get("spark.executor.memory"));

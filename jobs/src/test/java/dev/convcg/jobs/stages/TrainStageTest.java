@@ -159,6 +159,21 @@ class TrainStageTest {
     }
 
     @Test
+    void excludedFeaturesLeaveTheTowersAndTheArtifact(SparkSession spark, @TempDir Path root) {
+        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "train.epochs", "1",
+                "model.excluded-features", "[user_id, pin_category]");
+        FeatureSchema schema = TrainStage.schema(c);
+        assertFalse(schema.names().contains("user_id"));
+        assertFalse(schema.names().contains("pin_category"));
+        assertEquals(FeatureSchema.defaults().names().size() - 2, schema.names().size());
+        writeExamples(spark, c, 4);
+        assertEquals(Main.EXIT_OK, Main.run("train", c, spark));
+        ModelStore store = new ModelStore(Path.of(c.train().modelStore()));
+        FeatureSchema trained = ModelArtifact.read(store.artifactDir(store.latestVersion().orElseThrow())).features();
+        assertEquals(schema.names(), trained.names(), "the artifact records the schema it was trained with");
+    }
+
+    @Test
     void historySequencesFollowTheTrainingDataHistoryLength(@TempDir Path root) {
         PipelineConfig c = config(root, "training-data.history-length", "50");
         FeatureSchema schema = TrainStage.schema(c);

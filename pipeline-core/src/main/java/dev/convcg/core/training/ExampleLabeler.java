@@ -11,6 +11,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 
 /**
  * Labels the examples of the days {@code [first, last]}, each anchored on one impression or engagement:
@@ -22,7 +23,8 @@ import org.apache.spark.sql.expressions.Window;
  *       after the impression, kept when a seeded hash of its id falls under the rate, at most {@code cap} per user
  *       and day (lowest hashes first); weight 1.</li>
  * </ul>
- * Engagements whose impression is not in the input give no example.
+ * Engagements whose impression is not in the input give no example. With {@code same-day-repeats = COLLAPSE} the
+ * positives a log repeats within a day become one weighted example ({@link #collapseSameDayRepeats}).
  */
 public final class ExampleLabeler {
     public static final String CONVERSION = "CONVERSION";
@@ -73,8 +75,25 @@ public final class ExampleLabeler {
         Dataset<Row> positives = engagementAnchors.unionByName(conversionAnchors)
                 .join(served, "impression_id")
                 .withColumn("ds", UtcDays.dsOf(col("event_ts")));
+        if (s.sameDayRepeats() == TrainingDataSettings.SameDayRepeats.COLLAPSE) {
+            positives = collapseSameDayRepeats(positives);
+        }
 
         return columns(positives).unionByName(columns(hardNegatives(impressions, engagements, conversions, first, last, s)));
+    }
+
+    /**
+     * One positive per (user, pin, task, event type, day): the earliest (then smallest example id), its weight times
+     * {@code 1 + ln(n)} for the n rows it stands for.
+     */
+    static Dataset<Row> collapseSameDayRepeats(Dataset<Row> positives) {
+        WindowSpec group = Window.partitionBy("user_id", "pin_id", "task", "event_type", "ds");
+        return positives
+                .withColumn("_repeats", count(lit(1)).over(group))
+                .withColumn("_rank", row_number().over(group.orderBy(col("event_ts"), col("example_id"))))
+                .filter(col("_rank").equalTo(1))
+                .withColumn("weight", col("weight").multiply(lit(1.0).plus(log(col("_repeats")))).cast("float"))
+                .drop("_repeats", "_rank");
     }
 
     private static Dataset<Row> columns(Dataset<Row> examples) {

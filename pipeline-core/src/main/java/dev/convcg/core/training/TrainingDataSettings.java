@@ -33,6 +33,8 @@ import java.util.Map;
  * @param quarantineThreshold       the stage fails when a table's quarantined share exceeds this
  * @param seed                      seed of the hard-negative and sampled-negative hashes
  * @param sampledNegatives          negatives drawn from the day's catalog, for logs without served impressions
+ * @param sameDayRepeats            KEEP: every repeat of a positive is an example; COLLAPSE: one per (user, pin, event
+ *                                  type, day), see {@link SameDayRepeats}
  */
 public record TrainingDataSettings(
         int clickThroughWindowDays,
@@ -56,7 +58,19 @@ public record TrainingDataSettings(
         double[] priceSplits,
         double quarantineThreshold,
         long seed,
-        SampledNegativeSettings sampledNegatives) implements Serializable {
+        SampledNegativeSettings sampledNegatives,
+        SameDayRepeats sameDayRepeats) implements Serializable {
+
+    /**
+     * What the positives of one (user, pin, task, event type, day) become when a log repeats them (real logs with
+     * day-level timestamps record several clicks of a user on one item in a day as identical rows).
+     */
+    public enum SameDayRepeats {
+        /** Each repeat is its own example. */
+        KEEP,
+        /** One example, the earliest, its weight multiplied by {@code 1 + ln(n)} for n repeats. */
+        COLLAPSE
+    }
 
     /** Which pins sampled negatives are drawn from: none, every catalog pin alike, or by popularity. */
     public enum NegativeSampling {
@@ -105,6 +119,9 @@ public record TrainingDataSettings(
     public TrainingDataSettings {
         if (sampledNegatives == null) {
             sampledNegatives = SampledNegativeSettings.none();
+        }
+        if (sameDayRepeats == null) {
+            sameDayRepeats = SameDayRepeats.KEEP;
         }
         positive("click-through-window-days", clickThroughWindowDays);
         positive("view-through-window-days", viewThroughWindowDays);
@@ -167,7 +184,7 @@ public record TrainingDataSettings(
                 1.0, 0.1, 50, 20, 28,
                 0.02, 0.001, 100.0,
                 new double[] {5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000},
-                0.01, 17L, SampledNegativeSettings.none());
+                0.01, 17L, SampledNegativeSettings.none(), SameDayRepeats.KEEP);
     }
 
     /** These settings with another hard-negative rate and cap. */
@@ -175,7 +192,7 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
                 clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, rate, capPerUserDay, historyLength, featureWindowDays, ctrPriorMean,
-                cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives);
+                cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, sameDayRepeats);
     }
 
     /** These settings with another click weight shape. */
@@ -183,7 +200,7 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
                 shape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives);
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, sameDayRepeats);
     }
 
     /** These settings with other sampled negatives. */
@@ -191,7 +208,7 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
                 clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, negatives);
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, negatives, sameDayRepeats);
     }
 
     /** These settings with another lookback. */
@@ -199,7 +216,15 @@ public record TrainingDataSettings(
         return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, days, conversionWeights,
                 clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
                 clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives);
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, sameDayRepeats);
+    }
+
+    /** These settings with another treatment of same-day repeats. */
+    public TrainingDataSettings withSameDayRepeats(SameDayRepeats repeats) {
+        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
+                clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
+                clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
+                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, repeats);
     }
 
     /** The weight of a click of {@code durationMs} (null: unknown), as the stage computes it. */

@@ -110,7 +110,7 @@ class ExampleLabelerTest {
         assertEquals(400, a.size(), 80, "about half of 800");
         assertEquals(a, negatives(r, half), "same seed, same sample");
         TrainingDataSettings otherSeed = new TrainingDataSettings(7, 1, 7, half.conversionWeights(), half.clickWeightShape(),
-                0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 0.5, 1000, 20, 28, 0.02, 0.001, 100.0, half.priceSplits(), 0.01, 18L, null);
+                0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 0.5, 1000, 20, 28, 0.02, 0.001, 100.0, half.priceSplits(), 0.01, 18L, null, null);
         assertNotEquals(a, negatives(r, otherSeed));
 
         TrainingDataSettings capped = TrainingDataSettings.defaults().withHardNegatives(0.5, 30);
@@ -122,6 +122,31 @@ class ExampleLabelerTest {
         List<String> cappedIds = negatives(r, capped);
         assertTrue(a.containsAll(cappedIds), "the cap keeps a subset of the rate sample (lowest hashes first)");
         assertEquals(0, negatives(r, TrainingDataSettings.defaults().withHardNegatives(1.0, 0)).size());
+    }
+
+    @Test
+    void sameDayRepeatsCollapseIntoOneWeightedExample() {
+        RawRows r = new RawRows();
+        for (int i = 0; i < 3; i++) {
+            String id = "rep" + i;
+            r.impression(id, 1, 10, "2026-10-03T1" + i + ":00:00Z").click(id, 1, 10, "2026-10-03T1" + i + ":00:05Z", null);
+        }
+        r.impression("once", 1, 11, "2026-10-03T10:00:00Z").click("once", 1, 11, "2026-10-03T10:00:05Z", null)
+                .impression("other-user", 2, 10, "2026-10-03T10:00:00Z").click("other-user", 2, 10, "2026-10-03T10:00:05Z", null)
+                .impression("saved", 1, 10, "2026-10-03T15:00:00Z").save("saved", 1, 10, "2026-10-03T15:00:30Z");
+        TrainingDataSettings collapse = TrainingDataSettings.defaults()
+                .withSameDayRepeats(TrainingDataSettings.SameDayRepeats.COLLAPSE);
+        assertEquals(6, label(r, TrainingDataSettings.defaults()).count(), "KEEP: every repeat is an example");
+
+        Map<String, Row> byImpression = new HashMap<>();
+        for (Row row : label(r, collapse).collectAsList()) {
+            assertNull(byImpression.put(row.getAs("impression_id"), row), "one example per impression");
+        }
+        assertEquals(Set.of("rep0", "once", "other-user", "saved"), byImpression.keySet(),
+                "the three clicks of user 1 on pin 10 keep the earliest; other users, pins and event types stay apart");
+        assertEquals((float) (1 + Math.log(3)), byImpression.get("rep0").<Float>getAs("weight"), 1e-6);
+        assertEquals(1.0f, byImpression.get("once").<Float>getAs("weight"), 1e-6);
+        assertEquals(1.0f, byImpression.get("saved").<Float>getAs("weight"), 1e-6);
     }
 
     private static List<String> negatives(RawRows r, TrainingDataSettings s) {

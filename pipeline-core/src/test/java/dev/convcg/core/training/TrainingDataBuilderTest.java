@@ -97,7 +97,7 @@ class TrainingDataBuilderTest {
     private static TrainingDataSettings historyOfThree() {
         return new TrainingDataSettings(7, 1, 1, TrainingDataSettings.defaults().conversionWeights(),
                 TrainingDataSettings.ClickWeightShape.LOG, 0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 1.0, 1000, 3, 28,
-                0.02, 0.001, 100.0, TrainingDataSettings.defaults().priceSplits(), 0.01, 17L, null);
+                0.02, 0.001, 100.0, TrainingDataSettings.defaults().priceSplits(), 0.01, 17L, null, null);
     }
 
     @Test
