@@ -313,7 +313,7 @@ public record PipelineConfig(
             try {
                 baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
             } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, history, als, oracle, engagement_only]");
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, history, history_popularity, als, oracle, engagement_only]");
             }
         }
         Settings a = s.section("als");

@@ -76,6 +76,10 @@ public final class EvaluateStage implements Stage {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY, ctx.step("history",
                     () -> OfflineEvaluation.evaluateHistory(in.training, in.events, s))));
         }
+        if (s.baselines().contains(Baseline.HISTORY_POPULARITY)) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY_POPULARITY, ctx.step("history then popularity",
+                    () -> OfflineEvaluation.evaluateHistoryThenPopularity(in.training, in.catalog, in.events, s))));
+        }
         if (s.baselines().contains(Baseline.ALS)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
                 Baselines.Embeddings als = Baselines.als(in.training, s.als());
@@ -92,12 +96,12 @@ public final class EvaluateStage implements Stage {
         EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
                 ablation(ctx, d), dataQuality(ctx, d));
         String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
-        StringBuilder headline = new StringBuilder(String.format("%n  %-16s %8s", "model", "@" + s.ks().get(0)));
+        StringBuilder headline = new StringBuilder(String.format("%n  %-18s %8s", "model", "@" + s.ks().get(0)));
         for (int k : s.ks().subList(1, s.ks().size())) {
             headline.append(String.format(" %8s", "@" + k));
         }
         for (EvaluationReport.ModelResult m : models) {
-            headline.append(String.format("%n  %-16s", m.model()));
+            headline.append(String.format("%n  %-18s", m.model()));
             for (int k : s.ks()) {
                 headline.append(String.format(" %8.4f", m.result().get("conversion", RecallMetrics.ALL_SURFACES, k,
                         RecallMetrics.Metric.EVENT_HIT_RATE).recall()));

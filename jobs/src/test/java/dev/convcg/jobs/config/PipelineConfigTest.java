@@ -79,8 +79,8 @@ class PipelineConfigTest {
 
     @Test
     void excludedFeaturesMustNameFeaturesTheModelCanDo() {
-        assertEquals(List.of(), PipelineConfig.load(null, Map.of()).excludedFeatures());
-        assertEquals(List.of("user_id"), PipelineConfig.load(null, Map.of("model.excluded-features", "[user_id]")).excludedFeatures());
+        assertEquals(List.of("user_id"), PipelineConfig.load(null, Map.of()).excludedFeatures(), "the reference's");
+        assertEquals(List.of(), PipelineConfig.load(null, Map.of("model.excluded-features", "[]")).excludedFeatures());
         InvalidConfigException unknown = assertThrows(InvalidConfigException.class,
                 () -> PipelineConfig.load(null, Map.of("model.excluded-features", "[user_ids]")));
         assertTrue(unknown.getMessage().contains("convcg.model.excluded-features") && unknown.getMessage().contains("'user_ids'")
@@ -97,13 +97,16 @@ class PipelineConfigTest {
     }
 
     @Test
-    void realLogProfileCollapsesRepeatsAndDropsTheUserIdEmbedding() {
+    void sameDayRepeatsCollapseUnlessSetToKeep() {
         PipelineConfig tmall = PipelineConfig.load(new File("../conf/real-tmall.conf"), Map.of());
         assertEquals(List.of("user_id"), tmall.excludedFeatures());
         assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.COLLAPSE,
                 tmall.trainingData().sameDayRepeats());
-        assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.KEEP,
-                PipelineConfig.load(null, Map.of()).trainingData().sameDayRepeats());
+        assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.KEEP, PipelineConfig.load(null,
+                Map.of("training-data.same-day-repeats", "KEEP")).trainingData().sameDayRepeats());
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> PipelineConfig.load(null, Map.of("training-data.same-day-repeats", "DROP")));
+        assertTrue(e.getMessage().contains("same-day-repeats"), e.getMessage());
     }
 
     @Test

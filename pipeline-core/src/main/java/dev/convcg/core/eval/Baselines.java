@@ -17,7 +17,8 @@ import org.apache.spark.sql.expressions.Window;
 
 /**
  * The baselines the two-tower retriever is measured against, each as input to the same evaluator: popularity as one
- * ranked list for everybody, the user's own recent history as one list per (user, surface), ALS and the simulator's
+ * ranked list for everybody, the user's own recent history as one list per (user, surface), that history filled up
+ * with the popularity list (what a shop shows without a model), ALS and the simulator's
  * oracle as user and pin embeddings scored by dot product.
  */
 public final class Baselines {
@@ -36,13 +37,34 @@ public final class Baselines {
      * @return (user_id, pin_ids array&lt;long&gt;)
      */
     public static Dataset<Row> popularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> users, int k) {
+        return users.select(USER_ID).distinct().withColumn(PIN_IDS, pinList(mostConverted(training, catalog, k)));
+    }
+
+    /**
+     * What a shop shows without any model: the user's own history list ({@link #history}) for the surface, then the
+     * most converted pins ({@link #popularity}) it does not hold, cut to {@code k}; a (user, surface) without history
+     * gets the popularity list.
+     *
+     * @param queries the (user_id, surface) pairs to recommend to, and possibly more columns
+     * @return (user_id, surface, pin_ids array&lt;long&gt;)
+     */
+    public static Dataset<Row> historyThenPopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> queries,
+                                                     int k) {
+        Column popular = pinList(mostConverted(training, catalog, k));
+        return queries.select(USER_ID, SURFACE).distinct()
+                .join(history(training, k), new String[] {USER_ID, SURFACE}, "left")
+                .select(col(USER_ID), col(SURFACE), slice(array_distinct(concat(
+                        coalesce(col(PIN_IDS), array().cast("array<bigint>")), popular)), 1, k).as(PIN_IDS));
+    }
+
+    /** The {@code k} catalog pins most converted in the training window, most first, ties by smaller pin id. */
+    private static Long[] mostConverted(Dataset<Row> training, Dataset<Row> catalog, int k) {
         Dataset<Row> conversions = training.filter(col(RecallMetrics.TASK).equalTo("CONVERSION"))
                 .groupBy(PIN_ID).agg(count(lit(1)).as("conversions"));
         List<Row> top = catalog.select(PIN_ID).distinct().join(conversions, new String[] {PIN_ID}, "left")
                 .na().fill(0L, new String[] {"conversions"})
                 .orderBy(col("conversions").desc(), col(PIN_ID).asc()).limit(k).collectAsList();
-        Long[] pins = top.stream().map(r -> r.getLong(0)).toArray(Long[]::new);
-        return users.select(USER_ID).distinct().withColumn(PIN_IDS, pinList(pins));
+        return top.stream().map(r -> r.getLong(0)).toArray(Long[]::new);
     }
 
     /**

@@ -33,7 +33,7 @@ public record EvaluationSettings(
         int maxUsers) implements Serializable {
 
     /** Models evaluated without the project's own two-tower; names as in metrics.json. */
-    public enum Baseline { POPULARITY, HISTORY, ALS, ORACLE, ENGAGEMENT_ONLY }
+    public enum Baseline { POPULARITY, HISTORY, HISTORY_POPULARITY, ALS, ORACLE, ENGAGEMENT_ONLY }
 
     /**
      * Implicit-feedback ALS: the preference of (user, pin) is its engagement count plus {@code conversionWeight} per

@@ -17,6 +17,7 @@ public final class OfflineEvaluation {
     public static final String ALS = "als";
     public static final String ORACLE = "oracle";
     public static final String HISTORY = "history";
+    public static final String HISTORY_POPULARITY = "history_popularity";
 
     private OfflineEvaluation() {}
 
@@ -60,6 +61,14 @@ public final class OfflineEvaluation {
     public static RecallMetrics.Result evaluateHistory(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
         Dataset<Row> lists = Baselines.history(training.join(events.select(USER_ID).distinct(), new String[] {USER_ID},
                 "left_semi"), s.maxK());
+        return RecallMetrics.evaluate(events, lists, s.allKs());
+    }
+
+    /** Recall of the history-then-popularity baseline ({@link Baselines#historyThenPopularity}). */
+    public static RecallMetrics.Result evaluateHistoryThenPopularity(Dataset<Row> training, Dataset<Row> catalog,
+                                                                     Dataset<Row> events, EvaluationSettings s) {
+        Dataset<Row> lists = Baselines.historyThenPopularity(training.join(events.select(USER_ID).distinct(),
+                new String[] {USER_ID}, "left_semi"), catalog, events, s.maxK());
         return RecallMetrics.evaluate(events, lists, s.allKs());
     }
 }

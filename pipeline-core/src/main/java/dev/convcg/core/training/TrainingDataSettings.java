@@ -121,7 +121,7 @@ public record TrainingDataSettings(
             sampledNegatives = SampledNegativeSettings.none();
         }
         if (sameDayRepeats == null) {
-            sameDayRepeats = SameDayRepeats.KEEP;
+            sameDayRepeats = SameDayRepeats.COLLAPSE;
         }
         positive("click-through-window-days", clickThroughWindowDays);
         positive("view-through-window-days", viewThroughWindowDays);
@@ -184,7 +184,7 @@ public record TrainingDataSettings(
                 1.0, 0.1, 50, 20, 28,
                 0.02, 0.001, 100.0,
                 new double[] {5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000},
-                0.01, 17L, SampledNegativeSettings.none(), SameDayRepeats.KEEP);
+                0.01, 17L, SampledNegativeSettings.none(), SameDayRepeats.COLLAPSE);
     }
 
     /** These settings with another hard-negative rate and cap. */

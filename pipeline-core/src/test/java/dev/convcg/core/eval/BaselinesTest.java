@@ -128,4 +128,29 @@ class BaselinesTest {
         assertEquals(0.25, r.get("conversion", "all", 3, EVENT_HIT_RATE).recall(), 1e-12, "only 1/12 is in its list");
         assertEquals(0.25, r.get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12);
     }
+
+    /** The history list first, then the most converted catalog pins it lacks, cut to k; no history: popularity alone. */
+    @Test
+    void historyThenPopularityFillsTheHistoryListWithTheMostConvertedPins(SparkSession spark) {
+        Dataset<Row> rows = spark.sql("""
+                SELECT * FROM VALUES
+                  (1L, 10L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-01 10:00:00'),
+                  (1L, 31L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-02 10:00:00'),
+                  (2L, 30L, 'HOME_FEED', 'CONVERSION', TIMESTAMP'2026-10-01 10:00:00'),
+                  (3L, 30L, 'HOME_FEED', 'CONVERSION', TIMESTAMP'2026-10-01 11:00:00'),
+                  (3L, 31L, 'SEARCH',    'CONVERSION', TIMESTAMP'2026-10-01 12:00:00')
+                AS t(user_id, pin_id, surface, task, event_ts)""");
+        Dataset<Row> catalog = spark.sql("SELECT * FROM VALUES (10L), (30L), (31L), (32L) AS t(pin_id)");
+        Dataset<Row> queries = spark.sql("""
+                SELECT * FROM VALUES (1L, 'HOME_FEED'), (1L, 'SEARCH'), (4L, 'HOME_FEED') AS t(user_id, surface)""");
+        java.util.Map<String, List<Long>> lists = new java.util.TreeMap<>();
+        for (Row r : Baselines.historyThenPopularity(rows, catalog, queries, 3).collectAsList()) {
+            lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
+        }
+        assertEquals(java.util.Map.of(
+                "1/HOME_FEED", List.of(31L, 10L, 30L),
+                "1/SEARCH", List.of(30L, 31L, 10L),
+                "4/HOME_FEED", List.of(30L, 31L, 10L)), lists,
+                "popularity: 30 (2 conversions), 31 (1), then never-converted pins by id; no pin twice");
+    }
 }

@@ -134,9 +134,10 @@ class ExampleLabelerTest {
         r.impression("once", 1, 11, "2026-10-03T10:00:00Z").click("once", 1, 11, "2026-10-03T10:00:05Z", null)
                 .impression("other-user", 2, 10, "2026-10-03T10:00:00Z").click("other-user", 2, 10, "2026-10-03T10:00:05Z", null)
                 .impression("saved", 1, 10, "2026-10-03T15:00:00Z").save("saved", 1, 10, "2026-10-03T15:00:30Z");
-        TrainingDataSettings collapse = TrainingDataSettings.defaults()
-                .withSameDayRepeats(TrainingDataSettings.SameDayRepeats.COLLAPSE);
-        assertEquals(6, label(r, TrainingDataSettings.defaults()).count(), "KEEP: every repeat is an example");
+        TrainingDataSettings collapse = TrainingDataSettings.defaults();
+        assertEquals(TrainingDataSettings.SameDayRepeats.COLLAPSE, collapse.sameDayRepeats(), "the default");
+        assertEquals(6, label(r, collapse.withSameDayRepeats(TrainingDataSettings.SameDayRepeats.KEEP)).count(),
+                "KEEP: every repeat is an example");
 
         Map<String, Row> byImpression = new HashMap<>();
         for (Row row : label(r, collapse).collectAsList()) {
