@@ -28,7 +28,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-if [[ "${ARGS[0]}" == "nightly" ]]; then
+# nightly skips stages whose outputs are complete unless --force; a skip-complete the user sets is never overridden.
+if [[ "${ARGS[0]}" == "nightly" ]] && ! printf '%s\n' "${ARGS[@]}" | grep -q '^skip-complete='; then
   ARGS+=(--set "skip-complete=$NIGHTLY_SKIP")
 fi
 

@@ -64,9 +64,23 @@ class PipelineEndToEndTest {
             double recall = r.get("recall").asDouble();
             assertTrue(recall >= 0 && recall <= 1, r.toString());
         }
-        assertEquals(Set.of("two_tower", "engagement_only", "popularity", "history", "als", "oracle"), models);
+        assertEquals(Set.of("two_tower", "engagement_only", "popularity", "history", "history_popularity", "als",
+                "oracle"), models);
         assertEquals(store.latestVersion().orElseThrow(), report.get("model_version").asText());
         assertTrue(Files.readString(root.resolve("reports").resolve(d).resolve("report.html")).contains("two_tower"));
+
+        assertEquals(Main.EXIT_OK, Main.run("ablate", with(root, small, "run-date", d,
+                "evaluate.ablation.seeds", "[1]", "evaluate.ablation.only", "[default, no_reengagement]",
+                "evaluate.baselines", "[popularity]"), spark));
+        JsonNode ablation = new ObjectMapper().readTree(root.resolve("reports").resolve(d).resolve("ablation.json").toFile());
+        Set<String> variants = new HashSet<>();
+        for (JsonNode r : ablation) {
+            variants.add(r.get("variant").asText());
+            assertTrue(r.get("mean").asDouble() > 0 && r.get("mean").asDouble() <= 1, r.toString());
+            assertEquals(1, r.get("seeds").asInt(), r.toString());
+        }
+        assertEquals(Set.of("default", "no_reengagement"), variants);
+        assertFalse(Files.exists(root.resolve("ablation").resolve(d).resolve("default-seed1")), "scratch runs are removed");
     }
 
     private static PipelineConfig with(Path root, String[] base, String... more) {

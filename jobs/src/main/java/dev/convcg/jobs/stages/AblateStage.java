@@ -8,7 +8,6 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import dev.convcg.core.eval.EvaluationSettings;
-import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
@@ -25,15 +24,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The {@code ablate} command: trains, embeds and evaluates every variant of {@code evaluate.ablation.variants} (each
  * a set of config overrides, e.g. STACKED towers or the logQ correction off) once per seed, on the same window and
- * held-out events as {@code evaluate}, and reports each headline metric's mean and standard deviation over seeds.
+ * held-out events as {@code evaluate}, served as {@code evaluate} serves the model (re-engagement rescoring included),
+ * and reports each headline metric's mean and standard deviation over seeds.
  * Every run has its own scratch model store and embedding root, removed once evaluated. Writes
  * {@code reports/D/ablation.json}, then renders the run's report (the evaluate stage) with the ablation table.
  */
@@ -81,9 +79,8 @@ public final class AblateStage implements Stage {
                 new TrainStage().run(sub);
                 new InferEmbeddingsStage().run(sub);
                 EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
-                Dataset<Row> users = store.readDay(EmbeddingStore.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
-                Dataset<Row> pins = store.readDay(EmbeddingStore.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
-                RecallMetrics.Result r = OfflineEvaluation.evaluate(users, pins, in.catalog(), in.events(), s);
+                String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
+                RecallMetrics.Result r = EvaluateStage.evaluateEmbeddings(sub, store, t, in, version);
                 Map<String, List<Double>> byMetric = values.computeIfAbsent(v.getKey(), k -> new LinkedHashMap<>());
                 StringBuilder line = new StringBuilder();
                 for (String[] m : METRICS) {

@@ -150,8 +150,12 @@ public final class EvaluateStage implements Stage {
         return manifest.get().modelVersion();
     }
 
-    private static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in,
-                                                           String modelVersion) {
+    /**
+     * Recall of the embeddings {@code modelVersion} published for day t, served as the model serves: the embedding
+     * top-K with the user's history pins rescored by the model's re-engagement bias when it learned one.
+     */
+    static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in,
+                                                   String modelVersion) {
         Dataset<Row> users = store.readDay(EmbeddingStore.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
         Dataset<Row> pins = store.readDay(EmbeddingStore.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
         Dataset<Row> history = reengagementBias(ctx, modelVersion)
