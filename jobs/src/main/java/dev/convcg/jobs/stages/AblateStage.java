@@ -38,9 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class AblateStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(AblateStage.class);
     public static final String ABLATION_JSON = "ablation.json";
-    static final List<String[]> METRICS = List.of(
-            new String[] {"conversion", "100"}, new String[] {"conversion", "1000"},
-            new String[] {"engagement", "100"}, new String[] {"engagement", "1000"});
+    static final List<String> TASKS = List.of("conversion", "engagement");
 
     @Override
     public String name() {
@@ -83,7 +81,7 @@ public final class AblateStage implements Stage {
                 RecallMetrics.Result r = EvaluateStage.evaluateEmbeddings(sub, store, t, in, version);
                 Map<String, List<Double>> byMetric = values.computeIfAbsent(v.getKey(), k -> new LinkedHashMap<>());
                 StringBuilder line = new StringBuilder();
-                for (String[] m : METRICS) {
+                for (String[] m : metrics(s)) {
                     double x = r.get(m[0], RecallMetrics.ALL_SURFACES, Integer.parseInt(m[1]),
                             RecallMetrics.Metric.EVENT_HIT_RATE).recall();
                     byMetric.computeIfAbsent(metricName(m), k -> new ArrayList<>()).add(x);
@@ -134,6 +132,17 @@ public final class AblateStage implements Stage {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
         }
         return PipelineConfig.bind(c.withFallback(base.source()).resolve());
+    }
+
+    /** The headline metrics: event hit rate per task at each of evaluate.ks. */
+    static List<String[]> metrics(EvaluationSettings s) {
+        List<String[]> m = new ArrayList<>();
+        for (String task : TASKS) {
+            for (int k : s.ks()) {
+                m.add(new String[] {task, String.valueOf(k)});
+            }
+        }
+        return m;
     }
 
     static String metricName(String[] m) {

@@ -21,7 +21,7 @@ class EvaluationConfigTest {
     void badValuesNameTheKey() {
         assertMessage(Map.of("evaluate.ks", "[0, 100]"), "convcg.evaluate.ks = [0, 100]: every cut-off must be a positive integer");
         assertMessage(Map.of("evaluate.als.alpha", "0"), "convcg.evaluate.als.alpha = 0.0: must be a number > 0");
-        assertMessage(Map.of("evaluate.baselines", "[random]"), "convcg.evaluate.baselines contains \"random\": expected any of [popularity, history, als, oracle, engagement_only]");
+        assertMessage(Map.of("evaluate.baselines", "[random]"), "convcg.evaluate.baselines contains \"random\": expected any of [popularity, history, history_popularity, als, oracle, engagement_only]");
         assertMessage(Map.of("evaluate.query-block-size", "0"), "convcg.evaluate.query-block-size = 0: expected a positive integer");
     }
 
