@@ -98,31 +98,20 @@ public record PipelineConfig(
      */
     private static List<String> excludedFeatures(Settings model, ModelConfig modelConfig) {
         List<String> names = model.strings("excluded-features");
-        java.util.Set<String> known = new java.util.TreeSet<>(dev.convcg.model.features.FeatureSchema.defaults().names());
-        for (String n : names) {
-            if (!known.contains(n)) {
-                throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": '" + n
-                        + "' is not a feature; allowed: any of " + known);
-            }
-        }
+        String key = model.key("excluded-features") + " = " + names + ": ";
         if (new java.util.HashSet<>(names).size() != names.size()) {
-            throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": a name appears twice");
+            throw new InvalidConfigException(key + "a name appears twice");
         }
         if (modelConfig.reengagement().enabled()) {
-            for (String n : names) {
-                if (modelConfig.reengagement().sequences().contains(n)) {
-                    throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": '" + n
-                            + "' is read by model.reengagement.sequences; exclude it there too or keep it");
-                }
-            }
+            names.stream().filter(modelConfig.reengagement().sequences()::contains).findFirst().ifPresent(n -> {
+                throw new InvalidConfigException(key + "'" + n
+                        + "' is read by model.reengagement.sequences; exclude it there too or keep it");
+            });
         }
-        dev.convcg.model.features.FeatureSchema d = dev.convcg.model.features.FeatureSchema.defaults();
         try {
-            new dev.convcg.model.features.FeatureSchema(
-                    d.user().stream().filter(f -> !names.contains(f.name())).toList(),
-                    d.pin().stream().filter(f -> !names.contains(f.name())).toList());
+            dev.convcg.model.features.FeatureSchema.defaults().without(names);
         } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException(model.key("excluded-features") + " = " + names + ": " + e.getMessage());
+            throw new InvalidConfigException(key + e.getMessage());
         }
         return List.copyOf(names);
     }
@@ -313,7 +302,9 @@ public record PipelineConfig(
             try {
                 baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
             } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of [popularity, history, history_popularity, als, oracle, engagement_only]");
+                throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of "
+                        + java.util.Arrays.stream(EvaluationSettings.Baseline.values())
+                                .map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).toList());
             }
         }
         Settings a = s.section("als");

@@ -194,13 +194,9 @@ public final class TrainStage implements Stage {
 
     /** As {@link #schema(PipelineConfig)}, without the features named in {@code excluded} (model.excluded-features). */
     public static FeatureSchema schema(int contentEmbeddingDim, int maxBuckets, int historyLength, List<String> excluded) {
-        FeatureSchema d = FeatureSchema.defaults();
-        return new FeatureSchema(adjust(without(d.user(), excluded), contentEmbeddingDim, maxBuckets, historyLength),
-                adjust(without(d.pin(), excluded), contentEmbeddingDim, maxBuckets, historyLength));
-    }
-
-    private static List<FeatureSpec> without(List<FeatureSpec> specs, List<String> excluded) {
-        return specs.stream().filter(s -> !excluded.contains(s.name())).toList();
+        FeatureSchema d = FeatureSchema.defaults().without(excluded);
+        return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets, historyLength),
+                adjust(d.pin(), contentEmbeddingDim, maxBuckets, historyLength));
     }
 
     private static List<FeatureSpec> adjust(List<FeatureSpec> specs, int contentDim, int maxBuckets, int historyLength) {

@@ -73,6 +73,19 @@ public record FeatureSchema(List<FeatureSpec> user, List<FeatureSpec> pin) {
         return new FeatureSchema(user, pin);
     }
 
+    /**
+     * This schema without the named features (each must be one of its features). The result is validated like any
+     * schema: each tower keeps a feature and a shared table keeps its owner.
+     */
+    public FeatureSchema without(java.util.Collection<String> excluded) {
+        Set<String> known = new java.util.TreeSet<>(names());
+        for (String n : excluded) {
+            Checks.require(known.contains(n), "excluded feature", "'" + n + "'", "any of " + known);
+        }
+        return new FeatureSchema(user.stream().filter(f -> !excluded.contains(f.name())).toList(),
+                pin.stream().filter(f -> !excluded.contains(f.name())).toList());
+    }
+
     /** Width of the user tower's input vector x0. */
     public int userInputDim() {
         return width(user);

@@ -45,14 +45,17 @@ public final class Baselines {
      * most converted pins ({@link #popularity}) it does not hold, cut to {@code k}; a (user, surface) without history
      * gets the popularity list.
      *
-     * @param queries the (user_id, surface) pairs to recommend to, and possibly more columns
+     * @param training the whole training window's examples (popularity counts every user's conversions)
+     * @param queries  the (user_id, surface) pairs to recommend to, and possibly more columns
      * @return (user_id, surface, pin_ids array&lt;long&gt;)
      */
     public static Dataset<Row> historyThenPopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> queries,
                                                      int k) {
         Column popular = pinList(mostConverted(training, catalog, k));
-        return queries.select(USER_ID, SURFACE).distinct()
-                .join(history(training, k), new String[] {USER_ID, SURFACE}, "left")
+        Dataset<Row> queried = queries.select(USER_ID, SURFACE).distinct();
+        Dataset<Row> histories = history(training.join(queried.select(USER_ID).distinct(), new String[] {USER_ID},
+                "left_semi"), k);
+        return queried.join(histories, new String[] {USER_ID, SURFACE}, "left")
                 .select(col(USER_ID), col(SURFACE), slice(array_distinct(concat(
                         coalesce(col(PIN_IDS), array().cast("array<bigint>")), popular)), 1, k).as(PIN_IDS));
     }

@@ -67,8 +67,7 @@ public final class OfflineEvaluation {
     /** Recall of the history-then-popularity baseline ({@link Baselines#historyThenPopularity}). */
     public static RecallMetrics.Result evaluateHistoryThenPopularity(Dataset<Row> training, Dataset<Row> catalog,
                                                                      Dataset<Row> events, EvaluationSettings s) {
-        Dataset<Row> lists = Baselines.historyThenPopularity(training.join(events.select(USER_ID).distinct(),
-                new String[] {USER_ID}, "left_semi"), catalog, events, s.maxK());
+        Dataset<Row> lists = Baselines.historyThenPopularity(training, catalog, events, s.maxK());
         return RecallMetrics.evaluate(events, lists, s.allKs());
     }
 }

@@ -152,5 +152,13 @@ class BaselinesTest {
                 "1/SEARCH", List.of(30L, 31L, 10L),
                 "4/HOME_FEED", List.of(30L, 31L, 10L)), lists,
                 "popularity: 30 (2 conversions), 31 (1), then never-converted pins by id; no pin twice");
+
+        Dataset<Row> heldOut = spark.sql("""
+                SELECT * FROM VALUES (4L, 30L, 'HOME_FEED', 'CONVERSION') AS t(user_id, pin_id, surface, task)""");
+        EvaluationSettings s = new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(),
+                settings.als(), 0);
+        assertEquals(1.0, OfflineEvaluation.evaluateHistoryThenPopularity(rows, catalog, heldOut, s)
+                .get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12,
+                "popularity counts the conversions of users who are not evaluated");
     }
 }
