@@ -11,6 +11,11 @@ public final class TestConfigs {
 
     /** A tiny simulated world stored under {@code root}, with extra {@code key, value} overrides. */
     public static PipelineConfig tiny(Path root, String... keyValues) {
+        return PipelineConfig.load(null, tinySettings(root, keyValues));
+    }
+
+    /** The {@code --set} overrides of {@link #tiny}, for a stage launched as its own process. */
+    public static Map<String, String> tinySettings(Path root, String... keyValues) {
         Map<String, String> sets = new LinkedHashMap<>();
         sets.put("storage.root", "\"" + root.toAbsolutePath() + "\"");
         sets.put("simulate.days", "6");
@@ -24,6 +29,6 @@ public final class TestConfigs {
         for (int i = 0; i + 1 < keyValues.length; i += 2) {
             sets.put(keyValues[i], keyValues[i + 1]);
         }
-        return PipelineConfig.load(null, sets);
+        return sets;
     }
 }

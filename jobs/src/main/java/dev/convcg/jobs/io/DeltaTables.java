@@ -3,6 +3,7 @@ package dev.convcg.jobs.io;
 import static org.apache.spark.sql.functions.col;
 
 import dev.convcg.core.schema.RawTables;
+import dev.convcg.jobs.config.InvalidConfigException;
 import io.delta.tables.DeltaTable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -32,13 +33,26 @@ public final class DeltaTables {
         return DeltaTable.isDeltaTable(spark, path(table));
     }
 
-    /** Reads a table; fails with the table's name and path when it is not there. */
+    /**
+     * Reads a table; fails with the table's name and path when it is not there. A raw table is checked against its
+     * contract first (from the Delta log, before any Spark job), so a dropped, renamed or retyped column fails here
+     * with one line naming the table and the column (exit code 2) rather than deep inside a plan.
+     */
     public Dataset<Row> read(String table) {
         if (!exists(table)) {
             throw new IllegalStateException("table '" + table + "' does not exist at " + path(table)
                     + ": run the stage that writes it first");
         }
-        return spark.read().format("delta").load(path(table));
+        Dataset<Row> rows = spark.read().format("delta").load(path(table));
+        if (RawTables.ALL.contains(table)) {
+            java.util.List<String> drift = RawTables.contractViolations(table, rows.schema());
+            if (!drift.isEmpty()) {
+                throw new InvalidConfigException("raw table '" + table + "' at " + path(table) + " breaks its contract "
+                        + "(docs/data-model.md): " + String.join("; ", drift) + "; its columns are "
+                        + java.util.List.of(rows.columns()));
+            }
+        }
+        return rows;
     }
 
     /** Reads the day partitions [fromDs, toDs] of a ds-partitioned table. */
@@ -92,6 +106,30 @@ public final class DeltaTables {
         java.util.Map<String, String> metrics = last.isNullAt(0) ? java.util.Map.of() : last.getJavaMap(0);
         String rows = metrics.get("numOutputRows");
         return rows == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(Long.parseLong(rows));
+    }
+
+    /** The table's latest Delta version; empty when the table does not exist. */
+    public java.util.OptionalLong version(String table) {
+        if (!exists(table)) {
+            return java.util.OptionalLong.empty();
+        }
+        return java.util.OptionalLong.of(DeltaTable.forPath(spark, path(table)).history(1).select("version").first()
+                .getLong(0));
+    }
+
+    /** Puts the table back to an earlier version in one new commit (Delta RESTORE); later history is kept. */
+    public void restore(String table, long version) {
+        DeltaTable.forPath(spark, path(table)).restoreToVersion(version);
+    }
+
+    /** Deletes a table's directory, as if it had never been written. */
+    public void drop(String table) {
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path(table));
+        try {
+            p.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(p, true);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot delete table '" + table + "' at " + p, e);
+        }
     }
 
     /**

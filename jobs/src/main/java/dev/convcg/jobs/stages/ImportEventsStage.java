@@ -12,6 +12,7 @@ import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig.ImportSource;
 import dev.convcg.jobs.io.EventFile;
+import dev.convcg.jobs.io.WriteJournal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * shape of the input is checked first (the file exists and has rows, every mapped column is in it). Then every row
  * is mapped or quarantined, the quarantine is written (replacing only earlier rejects of the same input under this
  * run date), and the accepted rows replace exactly the day partitions they occupy, or are added to them in append
- * mode. An input that does not fit its configuration fails with {@link InvalidConfigException} (exit code 2).
+ * mode. The five raw tables change together: the write is recorded in a {@link WriteJournal}, and an import that was
+ * interrupted (killed between two tables) is rolled back when the stage next runs, before anything is read. An input
+ * that does not fit its configuration fails with {@link InvalidConfigException} (exit code 2).
  */
 public final class ImportEventsStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(ImportEventsStage.class);
@@ -38,6 +41,8 @@ public final class ImportEventsStage implements Stage {
 
     @Override
     public StageReport run(StageContext ctx) throws Exception {
+        WriteJournal journal = new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
+        journal.pending(name()).ifPresent(journal::rollBack);
         ImportSource src = ctx.config().importSource();
         ImportSettings settings = ctx.config().importSettings();
         EventFile file = ctx.step("open " + src.input(), () -> EventFile.open(ctx.spark(), src));
@@ -84,12 +89,15 @@ public final class ImportEventsStage implements Stage {
                         + "for logs whose times are dates only; NONE keeps the times", KEY, summary.droppedTimesOfDay());
             }
             StageReport report = new StageReport().input(EventImporter.SOURCE, in);
+            journal.begin(name(), runDs, file.path() + " (sha256 " + file.hash() + ")", summary.days(),
+                    List.copyOf(result.rawTables().keySet()));
             for (Map.Entry<String, Dataset<Row>> e : result.rawTables().entrySet()) {
                 Dataset<Row> written = ctx.step((src.mode() == ImportSource.Mode.APPEND ? "append " : "write ")
                         + e.getKey() + " " + span(summary.days()), () ->
                         write(ctx, src.mode(), e.getKey(), e.getValue(), summary.days()));
                 report.output(e.getKey(), ctx.tables().rowsWrittenByLastCommit(e.getKey()).orElseGet(written::count));
             }
+            journal.commit(name());
             report.output(Quarantine.TABLE, quarantined);
             report.count("duplicate_rows", summary.duplicateRows());
             return report;

@@ -9,6 +9,8 @@ import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.io.TextTable;
+import dev.convcg.jobs.io.WriteJournal;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
@@ -16,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes the simulated raw tables and the ground-truth side tables, replacing any previous simulation (the world is
- * a function of the settings, so a rerun writes the same data). Ends with a per-table, per-day summary.
+ * a function of the settings, so a rerun writes the same data). The raw tables change together through a
+ * {@link WriteJournal}. Ends with a per-table, per-day summary.
  */
 public final class SimulateStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(SimulateStage.class);
@@ -30,10 +33,13 @@ public final class SimulateStage implements Stage {
     public StageReport run(StageContext ctx) throws Exception {
         SimulationSettings s = ctx.config().simulate();
         Simulator sim = new Simulator(ctx.spark(), s);
+        WriteJournal journal = new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
+        journal.pending(name()).ifPresent(journal::rollBack);
         StageReport report = new StageReport();
         LOG.info("simulating {} days from {}: {} users, {} pins, {} advertisers, ~{} impressions/day",
                 s.days(), s.startDate(), s.users(), s.pins(), s.advertisers(),
                 Math.round(s.users() * s.activeUserRate() * s.impressionsPerUserDay()));
+        journal.begin(name(), ctx.runDate().toString(), "the simulated world", List.of(), RawTables.ALL);
         for (String table : RawTables.ALL) {
             ctx.step("write " + table, () -> {
                 ctx.tables().replaceAll(table, sim.table(table), RawTables.DS);
@@ -45,6 +51,7 @@ public final class SimulateStage implements Stage {
             ctx.tables().replaceAll(Simulator.TRUTH_PINS, sim.truthPins());
             return null;
         });
+        journal.commit(name());
         Dataset<Row> perDay = null;
         for (String table : RawTables.ALL) {
             Dataset<Row> counts = ctx.tables().read(table).groupBy(RawTables.DS).agg(count(lit(1)).as(table));
