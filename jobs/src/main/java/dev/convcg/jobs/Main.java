@@ -124,8 +124,8 @@ public final class Main {
 
     /**
      * The nightly chain for one day: {@link #NIGHTLY} in order on one session, each stage skipped when complete
-     * (unless {@code skip-complete = false}, i.e. {@code --force}). Exit codes: 0 all done; 3 inputs missing;
-     * 10 + position of the failed stage otherwise (11 build-training-data, 12 train, 13 infer-embeddings, 14 evaluate).
+     * (unless {@code skip-complete = false}, i.e. {@code --force}). Exit codes: 0 all done; 2 a configuration or
+     * input-shape error (a retry cannot fix it); 3 inputs missing; 10 + position of the failed stage otherwise (11 build-training-data, 12 train, 13 infer-embeddings, 14 evaluate).
      */
     static int runNightly(PipelineConfig config, SparkSession spark) {
         long t0 = System.nanoTime();
@@ -139,6 +139,10 @@ public final class Main {
             int code = run(stage, config, spark);
             if (code == EXIT_INPUTS_MISSING) {
                 LOG.error("SUMMARY stage=nightly run-date={} status=INPUTS_MISSING at={}", runDate, stage);
+                return code;
+            }
+            if (code == EXIT_USAGE) {
+                LOG.error("SUMMARY stage=nightly run-date={} status=INVALID at={}", runDate, stage);
                 return code;
             }
             if (code != EXIT_OK) {

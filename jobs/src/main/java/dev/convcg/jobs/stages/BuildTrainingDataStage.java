@@ -53,6 +53,7 @@ public final class BuildTrainingDataStage implements Stage {
         TrainingDataBuilder.TrainingData td = TrainingDataBuilder.build(raw, d, s);
         try {
             ctx.step("write quarantine", () -> {
+                ctx.tables().addMissingColumns(Quarantine.TABLE, td.quarantine(), "stage", "run_ds");
                 ctx.tables().replaceWhere(Quarantine.TABLE, td.quarantine(),
                         "stage = '" + RawValidation.STAGE + "' AND run_ds = '" + d + "'", "stage", "run_ds");
                 return null;

@@ -2,10 +2,12 @@ package dev.convcg.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
+import dev.convcg.core.schema.Quarantine;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.EmbeddingSettings.ForgetUsers;
+import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.io.EmbeddingStore;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
@@ -26,8 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Erasure: removes the given users from every published {@code user_embeddings} day (each day rewritten atomically,
  * like a publish) and deletes their rows from the configured Delta tables (training examples, feature snapshots,
- * raw logs), then vacuums those tables with zero retention so the rows also leave the disk. Logs the rows removed
- * per table. Do not run it while {@code infer-embeddings} runs: both replace user_embeddings days.
+ * raw logs, the quarantine of rejected rows), then vacuums those tables with zero retention so the rows also leave the
+ * disk. Logs the rows removed per table. Do not run it while {@code infer-embeddings} runs: both replace user_embeddings days.
  */
 public final class ForgetUsersStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(ForgetUsersStage.class);
@@ -59,14 +61,19 @@ public final class ForgetUsersStage implements Stage {
                 continue;
             }
             Dataset<Row> rows = ctx.tables().read(table);
-            if (rows.schema().getFieldIndex("user_id").isEmpty()) {
-                throw new IllegalStateException("forget-users.tables lists '" + table + "' but it has no user_id "
+            Column theirs;
+            if (table.equals(Quarantine.TABLE)) {
+                theirs = Quarantine.ofUsers(ids, List.of(rows.columns()));
+            } else if (rows.schema().getFieldIndex("user_id").isEmpty()) {
+                throw new InvalidConfigException("forget-users.tables lists '" + table + "' but it has no user_id "
                         + "column: remove it from the list");
+            } else {
+                theirs = forgotten;
             }
             long removed = ctx.step("delete from " + table, () -> {
-                long n = rows.filter(forgotten).count();
+                long n = rows.filter(theirs).count();
                 if (n > 0) {
-                    DeltaTable.forPath(ctx.spark(), ctx.tables().path(table)).delete(forgotten);
+                    DeltaTable.forPath(ctx.spark(), ctx.tables().path(table)).delete(theirs);
                     if (f.vacuum()) {
                         vacuum(ctx, table);
                     }

@@ -52,4 +52,22 @@ class CheckInputsAndMarkersTest {
         assertEquals(Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-04"), spark));
         assertTrue(Files.getLastModifiedTime(marker).toMillis() > written, "forced: the stage ran again");
     }
+
+    /**
+     * Each nightly stage failing for real (its input was never written, while the stages before it are marked
+     * complete) ends the chain with 10 + its position, and nothing after it runs.
+     */
+    @Test
+    void theNightlyExitsWithTheFailedStagesCode(SparkSession spark, @TempDir Path root) {
+        PipelineConfig c = TestConfigs.tiny(root, "run-date", "2026-10-04", "skip-complete", "true");
+        StageMarkers markers = new StageMarkers(c.storageRoot());
+        LocalDate day = LocalDate.of(2026, 10, 4);
+        for (int failing = 1; failing < Main.NIGHTLY.size(); failing++) {
+            markers.markComplete(Main.NIGHTLY.get(failing - 1), day, "marked by the test");
+            assertEquals(Main.EXIT_NIGHTLY_STAGE_BASE + failing, Main.run("nightly", c, spark), Main.NIGHTLY.get(failing));
+            for (int later = failing; later < Main.NIGHTLY.size(); later++) {
+                assertFalse(markers.complete(Main.NIGHTLY.get(later), day), Main.NIGHTLY.get(later) + " did not complete");
+            }
+        }
+    }
 }

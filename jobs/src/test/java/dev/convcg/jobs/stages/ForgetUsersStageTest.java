@@ -4,6 +4,8 @@ import static org.apache.spark.sql.functions.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.embeddings.EmbeddingColumns;
+import dev.convcg.core.schema.Quarantine;
+import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.testing.SparkTest;
 import dev.convcg.jobs.Main;
 import dev.convcg.jobs.TestConfigs;
@@ -82,5 +84,29 @@ class ForgetUsersStageTest {
 
         PipelineConfig none = TestConfigs.tiny(root.resolve("store"));
         assertEquals(Main.EXIT_FAILED, Main.run("forget-users", none, spark), "no ids given: refuse");
+    }
+
+    @Test
+    void removesTheUsersRejectedRowsFromTheQuarantineOldAndNew(SparkSession spark, @TempDir Path root) throws Exception {
+        Path file = ImportEventsStageTest.csv(root, "rejects.csv", "5,100,7,pv,1511658000", "5,101,7,zzz,1511658001",
+                "5,102,7,pv,99", "6,103,7,zzz,1511658002", "x,104,7,pv,1511658003");
+        PipelineConfig c = TestConfigs.tiny(root.resolve("store"), "import-events.input",
+                ImportEventsStageTest.quoted(file), "run-date", "2017-11-27", "forget-users.user-ids", "[5]");
+        assertEquals(Main.EXIT_OK, Main.run("import-events", c, spark));
+        DeltaTables tables = new DeltaTables(spark, c.storageRoot());
+        // a reject of build-training-data written before the quarantine had a user_id column: found by its JSON
+        tables.append(Quarantine.TABLE, spark.range(1).select(lit("engagements").as("source_table"),
+                lit("MISSING_PIN_ID").as("reason"), lit("{\"user_id\":5,\"pin_id\":null}").as("row_json"),
+                lit("build-training-data").as("stage"), lit("2017-11-27").as("run_ds")), "stage", "run_ds");
+        assertEquals(5, tables.read(Quarantine.TABLE).count());
+
+        assertEquals(Main.EXIT_OK, Main.run("forget-users", c, spark));
+        List<String> left = tables.read(Quarantine.TABLE).collectAsList().stream()
+                .map(r -> r.<String>getAs("reason") + " " + r.<Long>getAs("user_id")).sorted().toList();
+        assertEquals(List.of("INVALID_NUMBER null", "UNKNOWN_EVENT_TYPE 6"), left,
+                "user 5's three rejects are gone; user 6's and the unreadable id's stay");
+        assertEquals(0, spark.read().parquet(tables.path(Quarantine.TABLE)).filter(col("row_json").contains("\"5\"")
+                .or(col("row_json").contains(":5,"))).count(), "vacuumed: not in the files either");
+        assertEquals(0, tables.read(RawTables.IMPRESSIONS).filter(col("user_id").equalTo(5)).count());
     }
 }

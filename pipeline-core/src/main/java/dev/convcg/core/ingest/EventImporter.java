@@ -195,7 +195,7 @@ public final class EventImporter {
                 .persist(StorageLevel.MEMORY_AND_DISK());
 
         Dataset<Row> quarantine = Quarantine.fromInput(Quarantine.ofJson(tagged.filter(col(REASON).isNotNull()),
-                SOURCE, REASON, ROW_JSON, STAGE, runDate.toString()), inputPath, inputHash);
+                SOURCE, REASON, ROW_JSON, USER, STAGE, runDate.toString()), inputPath, inputHash);
 
         Dataset<Row> accepted = tagged.filter(col(REASON).isNull()).select(
                         col(USER).as("user_id"), col(PIN).as("pin_id"), col(ADVERTISER).as("advertiser_id"),

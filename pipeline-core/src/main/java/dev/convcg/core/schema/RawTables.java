@@ -86,6 +86,25 @@ public final class RawTables {
         };
     }
 
+    /**
+     * How {@code actual} breaks the contract of raw table {@code table} (docs/data-model.md): one line per contract
+     * column that is missing or has another type. Extra columns are allowed. Empty when it keeps the contract.
+     */
+    public static List<String> contractViolations(String table, StructType actual) {
+        List<String> out = new java.util.ArrayList<>();
+        for (StructField want : schemaOf(table).fields()) {
+            java.util.Optional<StructField> have = Arrays.stream(actual.fields())
+                    .filter(f -> f.name().equals(want.name())).findFirst();
+            if (have.isEmpty()) {
+                out.add("column '" + want.name() + "' (" + want.dataType().simpleString() + ") is missing");
+            } else if (!have.get().dataType().simpleString().equals(want.dataType().simpleString())) {
+                out.add("column '" + want.name() + "' is " + have.get().dataType().simpleString() + ", the contract says "
+                        + want.dataType().simpleString());
+            }
+        }
+        return out;
+    }
+
     static StructType struct(StructField... fields) {
         return createStructType(Arrays.asList(fields));
     }
