@@ -4,6 +4,7 @@ import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
+import dev.convcg.jobs.io.TextFiles;
 import dev.convcg.jobs.stages.AblateStage;
 import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
@@ -14,7 +15,11 @@ import dev.convcg.jobs.stages.InferEmbeddingsStage;
 import dev.convcg.jobs.stages.SimulateStage;
 import dev.convcg.jobs.stages.TrainStage;
 import java.io.File;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,9 +120,10 @@ public final class Main {
                     seconds(System.nanoTime() - t0), e.getMessage());
             return EXIT_USAGE;
         } catch (Exception e) {
-            LOG.error("stage " + stageName + " failed", e);
-            LOG.error("SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}", stageName, runDate,
-                    seconds(System.nanoTime() - t0), e.getMessage());
+            LOG.debug("stage " + stageName + " failed", e);
+            String trace = saveStackTrace(spark, config, stageName, runDate, e);
+            LOG.error("SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}{} (stack trace: {})", stageName,
+                    runDate, seconds(System.nanoTime() - t0), firstLine(e), rootCause(e), trace);
             return EXIT_FAILED;
         }
     }
@@ -153,6 +159,36 @@ public final class Main {
         }
         LOG.info("SUMMARY stage=nightly run-date={} status=OK elapsed={}", runDate, seconds(System.nanoTime() - t0));
         return EXIT_OK;
+    }
+
+    /**
+     * Writes a failed stage's stack trace to {@code <storage.root>/_logs/<stage>/ds=<day>/failed-<time>.txt}, so the
+     * screen shows one line and the trace is still kept; returns the file, or the trace itself if it cannot be written.
+     */
+    private static String saveStackTrace(SparkSession spark, PipelineConfig config, String stage, LocalDate runDate,
+                                         Exception e) {
+        StringWriter trace = new StringWriter();
+        e.printStackTrace(new PrintWriter(trace));
+        String file = config.storageRoot().replaceAll("/+$", "") + "/_logs/" + stage + "/ds=" + runDate + "/failed-"
+                + LocalDateTime.now(ZoneOffset.UTC).withNano(0).toString().replace(":", "") + ".txt";
+        try {
+            TextFiles.write(spark, file, trace.toString());
+            return file;
+        } catch (RuntimeException io) {
+            return "not saved (" + io.getMessage() + "):\n" + trace;
+        }
+    }
+
+    private static String firstLine(Throwable e) {
+        return e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? "" : "; root cause " + firstLine(root);
     }
 
     private static LocalDate defaultRunDate(String stage, PipelineConfig config) {

@@ -36,7 +36,11 @@ public final class ConfigLoader {
             if (!configFile.isFile()) {
                 throw new InvalidConfigException("--config " + configFile + ": no such file");
             }
-            file = ConfigFactory.parseFile(configFile, ConfigParseOptions.defaults().setAllowMissing(false));
+            try {
+                file = ConfigFactory.parseFile(configFile, ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw new InvalidConfigException("--config " + e.getMessage() + " (HOCON syntax)", e);
+            }
         }
         Config sets = ConfigFactory.empty();
         for (Map.Entry<String, String> e : overrides.entrySet()) {

@@ -45,12 +45,13 @@ public final class ImportEventsStage implements Stage {
         journal.pending(name()).ifPresent(journal::rollBack);
         ImportSource src = ctx.config().importSource();
         ImportSettings settings = ctx.config().importSettings();
-        EventFile file = ctx.step("open " + src.input(), () -> EventFile.open(ctx.spark(), src));
+        EventFile file = readable(src, () -> ctx.step("open " + src.input(), () -> EventFile.open(ctx.spark(), src)));
         requireMappedColumns(file, settings);
         String runDs = ctx.runDate().toString();
         EventImporter.Result result = EventImporter.map(file.read(), settings, ctx.runDate(), file.path(), file.hash());
         try {
-            EventImporter.Summary summary = ctx.step("map and count", () -> EventImporter.summarize(result));
+            EventImporter.Summary summary = readable(src, () -> ctx.step("map and count",
+                    () -> EventImporter.summarize(result)));
             long in = summary.rows();
             long quarantined = summary.quarantinedRows();
             LOG.info("read {} rows from {} (sha256 {}): {} mapped, {} quarantined, {} exact duplicate rows (kept); "
@@ -133,6 +134,33 @@ public final class ImportEventsStage implements Stage {
     private static Dataset<Row> byDay(StageContext ctx, Dataset<Row> rows, List<String> days) {
         int partitions = Integer.parseInt(ctx.spark().conf().get("spark.sql.shuffle.partitions"));
         return days.size() > partitions ? rows.hint("rebalance", col(RawTables.DS)) : rows;
+    }
+
+    /**
+     * Runs a step that reads the input; a file Spark cannot read as the configured format (a truncated or corrupt
+     * gzip stream, a CSV file read as Parquet) becomes one line naming the key, the file and the reader's reason.
+     */
+    private static <T> T readable(ImportSource src, java.util.concurrent.Callable<T> read) throws Exception {
+        try {
+            return read.call();
+        } catch (Exception e) {
+            Throwable reason = null;
+            for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+                if (t instanceof org.apache.spark.SparkThrowable st && st.getCondition() != null
+                        && st.getCondition().startsWith("FAILED_READ_FILE")) {
+                    reason = t;
+                }
+                if (reason != null && t.getCause() == null) {
+                    reason = t;
+                }
+            }
+            if (reason == null) {
+                throw e;
+            }
+            throw new InvalidConfigException(KEY + "input = " + src.input() + " cannot be read as " + src.format()
+                    + " (" + KEY + "format): " + reason.getClass().getSimpleName() + ": "
+                    + String.valueOf(reason.getMessage()).lines().findFirst().orElse(""), e);
+        }
     }
 
     /** Fails with one line per configuration when a mapped column is not in the file. */

@@ -42,6 +42,15 @@ class PipelineConfigTest {
     }
 
     @Test
+    void aHoconSyntaxErrorIsAnInvalidConfigNamingTheFileAndLine(@TempDir Path dir) throws Exception {
+        Path broken = Files.writeString(dir.resolve("broken.conf"), "convcg {\n  storage.root = \"x\"\n");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> PipelineConfig.load(broken.toFile(), Map.of()));
+        assertTrue(e.getMessage().startsWith("--config " + broken + ": 3: "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(HOCON syntax)"), e.getMessage());
+    }
+
+    @Test
     void shippedConfigsBind() {
         assertEquals(4000, PipelineConfig.load(new File("../conf/local.conf"), Map.of()).simulate().users());
         assertEquals("", PipelineConfig.load(new File("../conf/cluster.conf"), Map.of()).spark().master());

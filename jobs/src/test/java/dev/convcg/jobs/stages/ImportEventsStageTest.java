@@ -264,6 +264,27 @@ class ImportEventsStageTest {
                 quoted(headerOnly), "import-events.csv-header", "true", "run-date", "2017-11-26"), spark));
     }
 
+    @Test
+    void aTruncatedGzipAndACsvReadAsParquetAreOneLineErrorsWithTheReadersReason(SparkSession spark, @TempDir Path root)
+            throws Exception {
+        Path whole = csv(root, "whole.csv.gz", java.util.stream.IntStream.range(0, 2_000)
+                .mapToObj(i -> i + ",100,7,pv," + (1511658000 + i)).toArray(String[]::new));
+        byte[] bytes = Files.readAllBytes(whole);
+        Path truncated = Files.write(root.resolve("truncated.csv.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        assertError(spark, root, "convcg.import-events.input = " + truncated.toAbsolutePath() + " cannot be read as csv "
+                + "(convcg.import-events.format): EOFException: Unexpected end of input stream", truncated, "false");
+        assertEquals(Main.EXIT_USAGE, Main.run("import-events", TestConfigs.tiny(root, "import-events.input",
+                quoted(truncated), "run-date", "2017-11-26"), spark));
+
+        Path text = csv(root, "text.csv", "1,100,7,pv,1511658000");
+        PipelineConfig asParquet = TestConfigs.tiny(root, "import-events.input", quoted(text), "import-events.format",
+                "parquet", "run-date", "2017-11-26");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> runStage(spark, asParquet));
+        assertTrue(e.getMessage().startsWith("convcg.import-events.input = " + text.toAbsolutePath() + " cannot be read "
+                + "as parquet (convcg.import-events.format): RuntimeException: "), e.getMessage());
+        assertTrue(e.getMessage().contains("is not a Parquet file"), e.getMessage());
+    }
+
     private static void assertError(SparkSession spark, Path root, String message, Path input, String header) {
         PipelineConfig config = TestConfigs.tiny(root, "import-events.input", quoted(input),
                 "import-events.csv-header", header, "run-date", "2017-11-26");
