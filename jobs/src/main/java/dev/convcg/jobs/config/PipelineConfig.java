@@ -3,6 +3,7 @@ package dev.convcg.jobs.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.convcg.core.eval.Bootstrap;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.ingest.ImportSettings;
 import dev.convcg.core.schema.ConversionType;
@@ -311,9 +312,12 @@ public record PipelineConfig(
         EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(a.positiveInt("rank"),
                 a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
                 a.number("conversion-weight")));
+        Settings iv = s.section("intervals");
+        Bootstrap.Settings intervals = s.bind(() -> new Bootstrap.Settings(iv.nonNegativeInt("replicates"),
+                iv.number("level"), iv.longValue("seed")));
         return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
                 s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als,
-                s.nonNegativeInt("max-users")));
+                s.nonNegativeInt("max-users"), intervals));
     }
 
     /** Keys whose values never reach the logs (credentials passed through spark.conf, say). */

@@ -20,6 +20,7 @@ import java.util.TreeSet;
  * @param als            the ALS baseline's hyper-parameters
  * @param maxUsers       most users evaluated: above it, a deterministic sample of about this many users (all their
  *                       held-out events) bounds the cost of the exact top-K; 0 evaluates every user
+ * @param intervals      the bootstrap over users that gives every figure its interval
  */
 public record EvaluationSettings(
         int evalDays,
@@ -30,7 +31,8 @@ public record EvaluationSettings(
         int itemBlockSize,
         Set<Baseline> baselines,
         AlsSettings als,
-        int maxUsers) implements Serializable {
+        int maxUsers,
+        Bootstrap.Settings intervals) implements Serializable {
 
     /** Models evaluated without the project's own two-tower; names as in metrics.json. */
     public enum Baseline { POPULARITY, HISTORY, HISTORY_POPULARITY, ALS, ORACLE, ENGAGEMENT_ONLY }
@@ -74,6 +76,9 @@ public record EvaluationSettings(
         if (als == null) {
             throw new IllegalArgumentException("als: missing; give rank, reg-param, alpha, iterations, seed, conversion-weight");
         }
+        if (intervals == null) {
+            throw new IllegalArgumentException("intervals: missing; give replicates, level, seed");
+        }
         if (maxUsers < 0) {
             throw new IllegalArgumentException("max-users = " + maxUsers + ": must be 0 (every user) or a positive number");
         }
@@ -82,7 +87,8 @@ public record EvaluationSettings(
     /** Defaults of reference.conf, for tests and tools. */
     public static EvaluationSettings defaults() {
         return new EvaluationSettings(7, 14, List.of(100, 1000), List.of(10, 20, 50, 100, 200, 500, 1000), 256, 4096,
-                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0), 100_000);
+                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0), 100_000,
+                new Bootstrap.Settings(500, 0.95, 7));
     }
 
     /** Every cut-off that is reported, ascending: the headline ks and the curve. */

@@ -48,26 +48,26 @@ public final class OfflineEvaluation {
         if (history != null) {
             recommendations = Reengagement.rescore(recommendations, evaluatedQueries, activePins, history, s.maxK());
         }
-        return RecallMetrics.evaluate(events, recommendations, s.allKs());
+        return RecallMetrics.evaluate(events, recommendations, s.allKs(), s.intervals());
     }
 
     /** Recall of the popularity baseline (one list for everybody). */
     public static RecallMetrics.Result evaluatePopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
                                                          EvaluationSettings s) {
-        return RecallMetrics.evaluate(events, Baselines.popularity(training, catalog, events, s.maxK()), s.allKs());
+        return RecallMetrics.evaluate(events, Baselines.popularity(training, catalog, events, s.maxK()), s.allKs(), s.intervals());
     }
 
     /** Recall of the history baseline (each user's own recent positives per surface, {@link Baselines#history}). */
     public static RecallMetrics.Result evaluateHistory(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
         Dataset<Row> lists = Baselines.history(training.join(events.select(USER_ID).distinct(), new String[] {USER_ID},
                 "left_semi"), s.maxK());
-        return RecallMetrics.evaluate(events, lists, s.allKs());
+        return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
     }
 
     /** Recall of the history-then-popularity baseline ({@link Baselines#historyThenPopularity}). */
     public static RecallMetrics.Result evaluateHistoryThenPopularity(Dataset<Row> training, Dataset<Row> catalog,
                                                                      Dataset<Row> events, EvaluationSettings s) {
         Dataset<Row> lists = Baselines.historyThenPopularity(training, catalog, events, s.maxK());
-        return RecallMetrics.evaluate(events, lists, s.allKs());
+        return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
     }
 }

@@ -6,8 +6,11 @@ import static org.apache.spark.sql.functions.*;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.mllib.evaluation.RankingMetrics;
 import org.apache.spark.sql.Column;
@@ -26,7 +29,8 @@ import scala.Tuple2;
  *       {@link #mllibUserRecall}).</li>
  * </ul>
  * Events of a (user, surface) without recommendations (no query embedding) are misses, and are counted in
- * {@link Coverage}, never dropped.
+ * {@link Coverage}, never dropped. Each figure can carry a bootstrap interval over users ({@link Bootstrap}), and two
+ * models' figures a paired interval of their relative difference ({@link Result#liftOver}).
  */
 public final class RecallMetrics {
     public static final String TASK = "task";
@@ -60,67 +64,140 @@ public final class RecallMetrics {
     public record Coverage(String task, String surface, long users, long events, long usersWithoutQuery,
                            long eventsWithoutQuery) {}
 
-    /** All figures of one model. */
-    public record Result(List<Recall> recalls, List<Coverage> coverage) {
+    /**
+     * All figures of one model. {@code replicates} holds, per figure ({@link #figure}), the bootstrap replicates over
+     * users ({@link Bootstrap}; empty when no interval was asked for), resampled identically for every model
+     * evaluated on the same events, so that two models' replicates pair up.
+     */
+    public record Result(List<Recall> recalls, List<Coverage> coverage, Map<String, double[]> replicates, double level) {
+        public Result(List<Recall> recalls, List<Coverage> coverage) {
+            this(recalls, coverage, Map.of(), 0.95);
+        }
+
         /** The figure for (task, surface, k, metric); fails when it was not computed. */
         public Recall get(String task, String surface, int k, Metric metric) {
             return recalls.stream().filter(r -> r.task.equals(task) && r.surface.equals(surface) && r.k == k
                     && r.metric == metric).findFirst().orElseThrow(() -> new IllegalArgumentException(
                             "no recall for " + task + "/" + surface + "@" + k + " " + metric));
         }
+
+        /** The bootstrap interval of a figure; empty when intervals were not computed. */
+        public Optional<Bootstrap.Interval> interval(String task, String surface, int k, Metric metric) {
+            double[] r = replicates.get(figure(task, surface, k, metric));
+            return r == null ? Optional.empty() : Optional.of(Bootstrap.percentile(r, level));
+        }
+
+        /**
+         * This model's figure relative to {@code reference}'s on the same events ({@code this / reference - 1}), with
+         * the paired bootstrap interval; empty when either lacks replicates.
+         */
+        public Optional<Lift> liftOver(Result reference, String task, String surface, int k, Metric metric) {
+            String f = figure(task, surface, k, metric);
+            double[] a = replicates.get(f);
+            double[] b = reference.replicates.get(f);
+            if (a == null || b == null || a.length != b.length) {
+                return Optional.empty();
+            }
+            double base = reference.get(task, surface, k, metric).recall();
+            double lift = base == 0 ? Double.NaN : get(task, surface, k, metric).recall() / base - 1;
+            return Optional.of(new Lift(lift, Bootstrap.percentile(Bootstrap.relativeDifference(a, b), level)));
+        }
+    }
+
+    /** A relative difference between two models' figures with its paired interval. */
+    public record Lift(double lift, Bootstrap.Interval interval) {}
+
+    /** The key of one figure in {@link Result#replicates}. */
+    public static String figure(String task, String surface, int k, Metric metric) {
+        return task + "/" + surface + "/" + k + "/" + metric.label();
+    }
+
+    /** Recall at every {@code ks} of {@code recommendations} against {@code events}, without intervals. */
+    public static Result evaluate(Dataset<Row> events, Dataset<Row> recommendations, List<Integer> ks) {
+        return evaluate(events, recommendations, ks, Bootstrap.Settings.NONE);
     }
 
     /**
-     * Recall at every {@code ks} of {@code recommendations} against {@code events}.
+     * Recall at every {@code ks} of {@code recommendations} against {@code events}, with bootstrap intervals over
+     * users as {@code intervals} says. One Spark job sums each user's events and hits per (task, surface group);
+     * the figures and their replicates are computed from those per-user sums on the driver.
      *
      * @param events          at least (user_id long, pin_id long, surface string, task string)
      * @param recommendations (user_id long, [surface string], pin_ids array&lt;long&gt;) ranked best first, at least
      *                        max(ks) long; without a surface column a user's list serves every surface
      */
-    public static Result evaluate(Dataset<Row> events, Dataset<Row> recommendations, List<Integer> ks) {
+    public static Result evaluate(Dataset<Row> events, Dataset<Row> recommendations, List<Integer> ks,
+                                  Bootstrap.Settings intervals) {
         Dataset<Row> judged = judge(events, recommendations)
                 .withColumn(TASK, lower(col(TASK)))
-                .withColumn(GROUP, explode(array(lower(col(SURFACE)), lit(ALL_SURFACES))))
-                .cache();
-        try {
-            List<Column> eventAggs = new ArrayList<>(List.of(
-                    count(lit(1)).as("events"),
-                    countDistinct(col(USER_ID)).as("users"),
-                    sum(when(col(HAS_QUERY), 0).otherwise(1)).as("events_without_query"),
-                    countDistinct(when(not(col(HAS_QUERY)), col(USER_ID))).as("users_without_query")));
-            List<Column> positiveAggs = new ArrayList<>();
-            List<Column> userAggs = new ArrayList<>();
-            List<Column> groupAggs = new ArrayList<>();
-            for (int k : ks) {
-                Column hit = when(col(RANK).between(1, k), 1.0).otherwise(0.0);
-                eventAggs.add(avg(hit).as("hit_" + k));
-                positiveAggs.add(max(hit).as("hit_" + k));
-                userAggs.add(avg(col("hit_" + k)).as("hit_" + k));
-                groupAggs.add(avg(col("hit_" + k)).as("user_recall_" + k));
+                .withColumn(GROUP, explode(array(lower(col(SURFACE)), lit(ALL_SURFACES))));
+        List<Column> positiveAggs = new ArrayList<>(List.of(count(lit(1)).as("events"),
+                sum(when(col(HAS_QUERY), 0L).otherwise(1L)).as("events_without_query")));
+        List<Column> userAggs = new ArrayList<>(List.of(sum(col("events")).as("events"),
+                sum(col("events_without_query")).as("events_without_query")));
+        for (int k : ks) {
+            Column hit = when(col(RANK).between(1, k), 1.0).otherwise(0.0);
+            positiveAggs.add(sum(hit).as("hits_" + k));
+            positiveAggs.add(max(hit).as("found_" + k));
+            userAggs.add(sum(col("hits_" + k)).as("hits_" + k));
+            userAggs.add(avg(col("found_" + k)).as("recall_" + k));
+        }
+        List<Row> perUser = judged.groupBy(TASK, GROUP, USER_ID, SURFACE, PIN_ID).agg(headOf(positiveAggs), tailOf(positiveAggs))
+                .groupBy(TASK, GROUP, USER_ID).agg(headOf(userAggs), tailOf(userAggs))
+                .orderBy(TASK, GROUP, USER_ID).collectAsList();
+        List<Recall> recalls = new ArrayList<>();
+        List<Coverage> coverage = new ArrayList<>();
+        Map<String, double[]> replicates = new LinkedHashMap<>();
+        int from = 0;
+        while (from < perUser.size()) {
+            String task = perUser.get(from).getAs(TASK), surface = perUser.get(from).getAs(GROUP);
+            int to = from;
+            while (to < perUser.size() && perUser.get(to).getAs(TASK).equals(task)
+                    && perUser.get(to).getAs(GROUP).equals(surface)) {
+                to++;
             }
-            Dataset<Row> byEvent = judged.groupBy(TASK, GROUP).agg(headOf(eventAggs), tailOf(eventAggs));
-            Dataset<Row> byUser = judged.groupBy(TASK, GROUP, USER_ID, SURFACE, PIN_ID).agg(headOf(positiveAggs), tailOf(positiveAggs))
-                    .groupBy(TASK, GROUP, USER_ID).agg(headOf(userAggs), tailOf(userAggs))
-                    .groupBy(TASK, GROUP).agg(headOf(groupAggs), tailOf(groupAggs));
-            List<Recall> recalls = new ArrayList<>();
-            List<Coverage> coverage = new ArrayList<>();
-            for (Row r : byEvent.join(byUser, new String[] {TASK, GROUP}).collectAsList()) {
-                String task = r.getAs(TASK), surface = r.getAs(GROUP);
-                long users = r.getAs("users"), n = r.getAs("events");
-                coverage.add(new Coverage(task, surface, users, n, r.<Long>getAs("users_without_query"),
-                        r.<Long>getAs("events_without_query")));
-                for (int k : ks) {
-                    recalls.add(new Recall(task, surface, k, Metric.EVENT_HIT_RATE, r.<Double>getAs("hit_" + k), users, n));
-                    recalls.add(new Recall(task, surface, k, Metric.USER_RECALL, r.<Double>getAs("user_recall_" + k), users, n));
+            List<Row> users = perUser.subList(from, to);
+            int n = users.size();
+            double[] eventsOf = new double[n];
+            double[] ones = new double[n];
+            double[][] hits = new double[ks.size()][n];
+            double[][] found = new double[ks.size()][n];
+            long withoutQuery = 0, eventsWithoutQuery = 0;
+            for (int u = 0; u < n; u++) {
+                Row r = users.get(u);
+                eventsOf[u] = r.<Long>getAs("events");
+                ones[u] = 1;
+                long nq = r.getAs("events_without_query");
+                eventsWithoutQuery += nq;
+                withoutQuery += nq > 0 ? 1 : 0;
+                for (int i = 0; i < ks.size(); i++) {
+                    hits[i][u] = r.<Double>getAs("hits_" + ks.get(i));
+                    found[i][u] = r.<Double>getAs("recall_" + ks.get(i));
                 }
             }
-            recalls.sort(Comparator.comparing(Recall::task).thenComparing(Recall::surface).thenComparing(Recall::metric)
-                    .thenComparingInt(Recall::k));
-            coverage.sort(Comparator.comparing(Coverage::task).thenComparing(Coverage::surface));
-            return new Result(List.copyOf(recalls), List.copyOf(coverage));
-        } finally {
-            judged.unpersist();
+            long eventCount = Math.round(Arrays.stream(eventsOf).sum());
+            coverage.add(new Coverage(task, surface, n, eventCount, withoutQuery, eventsWithoutQuery));
+            for (int i = 0; i < ks.size(); i++) {
+                int k = ks.get(i);
+                recalls.add(new Recall(task, surface, k, Metric.EVENT_HIT_RATE,
+                        Arrays.stream(hits[i]).sum() / eventCount, n, eventCount));
+                recalls.add(new Recall(task, surface, k, Metric.USER_RECALL, Arrays.stream(found[i]).sum() / n, n,
+                        eventCount));
+            }
+            if (intervals.replicates() > 0) {
+                double[][] hitRate = Bootstrap.ratioReplicates(hits, eventsOf, task + "/" + surface + "/events", intervals);
+                double[][] userRecall = Bootstrap.ratioReplicates(found, ones, task + "/" + surface + "/users", intervals);
+                for (int i = 0; i < ks.size(); i++) {
+                    replicates.put(figure(task, surface, ks.get(i), Metric.EVENT_HIT_RATE), hitRate[i]);
+                    replicates.put(figure(task, surface, ks.get(i), Metric.USER_RECALL), userRecall[i]);
+                }
+            }
+            from = to;
         }
+        recalls.sort(Comparator.comparing(Recall::task).thenComparing(Recall::surface).thenComparing(Recall::metric)
+                .thenComparingInt(Recall::k));
+        coverage.sort(Comparator.comparing(Coverage::task).thenComparing(Coverage::surface));
+        return new Result(List.copyOf(recalls), List.copyOf(coverage), replicates, intervals.level());
     }
 
     /**

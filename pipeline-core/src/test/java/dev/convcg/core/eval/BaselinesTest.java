@@ -34,7 +34,7 @@ class BaselinesTest {
         sim = new Simulator(spark, S);
         EvaluationSettings d = EvaluationSettings.defaults();
         settings = new EvaluationSettings(2, 6, List.of(100), List.of(10, 50, 100), 256, 512, d.baselines(),
-                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0), 0);
+                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0), 0, EvaluationSettings.defaults().intervals());
         EvaluationSettings.DataWindow w = settings.window(T);
         catalog = sim.table(RawTables.PINS).filter(col(RawTables.DS).equalTo(T.toString())).cache();
         Dataset<Row> positives = RawLogPositives.fromRawLogs(sim.table(RawTables.IMPRESSIONS),
@@ -123,7 +123,7 @@ class BaselinesTest {
                   (1L, 15L, 'RELATED_PINS', 'CONVERSION'), (3L, 20L, 'HOME_FEED', 'CONVERSION')
                 AS t(user_id, pin_id, surface, task)""");
         EvaluationSettings s = new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(),
-                settings.als(), 0);
+                settings.als(), 0, EvaluationSettings.defaults().intervals());
         Result r = OfflineEvaluation.evaluateHistory(rows, heldOut, s);
         assertEquals(0.25, r.get("conversion", "all", 3, EVENT_HIT_RATE).recall(), 1e-12, "only 1/12 is in its list");
         assertEquals(0.25, r.get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12);
@@ -156,7 +156,7 @@ class BaselinesTest {
         Dataset<Row> heldOut = spark.sql("""
                 SELECT * FROM VALUES (4L, 30L, 'HOME_FEED', 'CONVERSION') AS t(user_id, pin_id, surface, task)""");
         EvaluationSettings s = new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(),
-                settings.als(), 0);
+                settings.als(), 0, EvaluationSettings.defaults().intervals());
         assertEquals(1.0, OfflineEvaluation.evaluateHistoryThenPopularity(rows, catalog, heldOut, s)
                 .get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12,
                 "popularity counts the conversions of users who are not evaluated");

@@ -44,6 +44,25 @@ class RecallMetricsTest {
     }
 
     @Test
+    void everyFigureCarriesABootstrapIntervalAndAModelHasNoLiftOverItself(SparkSession spark) {
+        Bootstrap.Settings intervals = new Bootstrap.Settings(200, 0.95, 7);
+        Result r = RecallMetrics.evaluate(handEvents(spark), handRecommendations(spark), List.of(1, 2, 4), intervals);
+        Result none = RecallMetrics.evaluate(handEvents(spark), handRecommendations(spark), List.of(1, 2, 4));
+        assertEquals(none.recalls(), r.recalls(), "intervals do not change the figures");
+        for (RecallMetrics.Recall x : r.recalls()) {
+            Bootstrap.Interval i = r.interval(x.task(), x.surface(), x.k(), x.metric()).orElseThrow();
+            assertTrue(i.low() <= x.recall() + EPS && x.recall() <= i.high() + EPS, x + " in " + i);
+        }
+        Bootstrap.Interval hf = r.interval("conversion", "home_feed", 4, EVENT_HIT_RATE).orElseThrow();
+        assertTrue(hf.high() - hf.low() > 0.1, "three users: a wide interval " + hf);
+        RecallMetrics.Lift self = r.liftOver(r, "conversion", "all", 4, EVENT_HIT_RATE).orElseThrow();
+        assertEquals(0.0, self.lift(), EPS);
+        assertEquals(new Bootstrap.Interval(0, 0), self.interval());
+        assertTrue(none.interval("conversion", "all", 4, EVENT_HIT_RATE).isEmpty());
+        assertTrue(r.liftOver(none, "conversion", "all", 4, EVENT_HIT_RATE).isEmpty());
+    }
+
+    @Test
     void eventHitRateAndUserRecallOnAHandMadeCase(SparkSession spark) {
         Result r = RecallMetrics.evaluate(handEvents(spark), handRecommendations(spark), List.of(1, 2, 4));
         // home feed conversions: 5 events with ranks 1, 4, 4, 2, miss
@@ -92,7 +111,8 @@ class RecallMetricsTest {
 
     private static EvaluationSettings settings(List<Integer> ks, int queryBlock, int itemBlock) {
         EvaluationSettings d = EvaluationSettings.defaults();
-        return new EvaluationSettings(d.evalDays(), d.trainingDays(), ks, ks, queryBlock, itemBlock, d.baselines(), d.als(), 0);
+        return new EvaluationSettings(d.evalDays(), d.trainingDays(), ks, ks, queryBlock, itemBlock, d.baselines(), d.als(),
+                0, d.intervals());
     }
 
     @Test
