@@ -2,14 +2,22 @@ package dev.convcg.jobs.stages;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.convcg.core.schema.Quarantine;
 import dev.convcg.core.testing.SparkTest;
+import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Main;
 import dev.convcg.jobs.TestConfigs;
 import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +76,31 @@ class CheckInputsAndMarkersTest {
             for (int later = failing; later < Main.NIGHTLY.size(); later++) {
                 assertFalse(markers.complete(Main.NIGHTLY.get(later), day), Main.NIGHTLY.get(later) + " did not complete");
             }
+        }
+    }
+
+    /** Rerunning build-training-data for a day rewrites its outputs through Delta with exactly the same rows. */
+    @Test
+    void rerunningBuildTrainingDataForADayGivesTheSameTables(SparkSession spark) {
+        PipelineConfig day = TestConfigs.tiny(simulated, "run-date", "2026-10-05");
+        DeltaTables t = new DeltaTables(spark, day.storageRoot());
+        assertEquals(Main.EXIT_OK, Main.run("build-training-data", day, spark));
+        List<String> tables = List.of(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, TrainingDataSchemas.USER_FEATURES_TABLE,
+                TrainingDataSchemas.PIN_FEATURES_TABLE, Quarantine.TABLE);
+        Map<String, Long> first = new LinkedHashMap<>();
+        for (String table : tables) {
+            first.put(table, t.version(table).orElseThrow());
+        }
+        assertEquals(Main.EXIT_OK, Main.run("build-training-data", day, spark));
+        for (String table : tables) {
+            long v = first.get(table);
+            assertTrue(t.version(table).orElseThrow() > v, table + " was rewritten");
+            Dataset<Row> before = spark.read().format("delta").option("versionAsOf", v).load(t.path(table));
+            Dataset<Row> after = t.read(table);
+            assertTrue(before.count() > 0 || table.equals(Quarantine.TABLE), table);
+            assertEquals(before.count(), after.count(), table);
+            assertEquals(0, before.exceptAll(after).count(), table + ": rows the rerun lost");
+            assertEquals(0, after.exceptAll(before).count(), table + ": rows the rerun added");
         }
     }
 }
