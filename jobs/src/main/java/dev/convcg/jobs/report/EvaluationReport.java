@@ -2,10 +2,14 @@ package dev.convcg.jobs.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
+import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything one evaluation run reports, rendered by {@link MetricsJson} and {@link ReportHtml}.
@@ -37,6 +41,46 @@ public record EvaluationReport(
 
     /** One model's figures; {@code model} is a metrics.json model name ("two_tower", "popularity", ...). */
     public record ModelResult(String model, RecallMetrics.Result result) {}
+
+    /** {@code model}'s figure relative to {@code reference}'s ({@code model / reference - 1}), with a paired interval. */
+    public record Comparison(String model, String reference, String task, String surface, int k,
+                             RecallMetrics.Metric metric, RecallMetrics.Lift lift) {}
+
+    /**
+     * The comparisons the report and metrics.json show, over all surfaces at the headline cut-offs, where intervals
+     * were computed: every model over {@code engagement_only} (the click-trained retriever the project replaces), and
+     * {@code two_tower} over every other model.
+     */
+    public List<Comparison> comparisons() {
+        List<Comparison> out = new ArrayList<>();
+        Optional<ModelResult> clicks = model(OfflineEvaluation.ENGAGEMENT_ONLY);
+        Optional<ModelResult> served = model(OfflineEvaluation.TWO_TOWER);
+        for (ModelResult m : models) {
+            clicks.filter(c -> c != m).ifPresent(c -> add(out, m, c));
+        }
+        served.ifPresent(t -> models.stream().filter(m -> m != t && !m.model().equals(OfflineEvaluation.ENGAGEMENT_ONLY))
+                .forEach(m -> add(out, t, m)));
+        return out;
+    }
+
+    /** The named model's figures, if it was evaluated. */
+    public Optional<ModelResult> model(String name) {
+        return models.stream().filter(m -> m.model().equals(name)).findFirst();
+    }
+
+    private void add(List<Comparison> out, ModelResult model, ModelResult reference) {
+        Set<String> tasks = new LinkedHashSet<>();
+        model.result().recalls().forEach(r -> tasks.add(r.task()));
+        for (String task : tasks) {
+            for (int k : headlineKs) {
+                for (RecallMetrics.Metric metric : RecallMetrics.Metric.values()) {
+                    model.result().liftOver(reference.result(), task, RecallMetrics.ALL_SURFACES, k, metric)
+                            .ifPresent(l -> out.add(new Comparison(model.model(), reference.model(), task,
+                                    RecallMetrics.ALL_SURFACES, k, metric, l)));
+                }
+            }
+        }
+    }
 
     /** One line of the ablation table: a variant's metric as mean ± standard deviation over {@code seeds} runs. */
     public record AblationRow(String variant, String metric, double mean, double std, int seeds) {}

@@ -12,7 +12,9 @@ import java.util.Map;
 /**
  * Writes {@code metrics.json}, the contract other tools read: run metadata, then {@code metrics}, a flat list of
  * records with exactly the fields {@code model, task, surface, k, recall, metric, users, events}, then
- * {@code coverage}, how many held-out users and events had no query embedding (counted as misses).
+ * {@code coverage}, how many held-out users and events had no query embedding (counted as misses), then, where the
+ * bootstrap ran, {@code intervals} (each figure of {@code metrics} with {@code ci_low, ci_high}) and
+ * {@code comparisons} (a model's relative difference to a reference model with its paired interval).
  */
 public final class MetricsJson {
     public static final List<String> RECORD_FIELDS = List.of("model", "task", "surface", "k", "recall", "metric", "users", "events");
@@ -48,11 +50,54 @@ public final class MetricsJson {
             }
         }
         root.put("coverage", coverage);
+        List<Map<String, Object>> intervals = new ArrayList<>();
+        for (EvaluationReport.ModelResult m : report.models()) {
+            for (RecallMetrics.Recall r : m.result().recalls()) {
+                m.result().interval(r.task(), r.surface(), r.k(), r.metric()).ifPresent(i -> {
+                    Map<String, Object> row = key(m.model(), r.task(), r.surface(), r.k(), r.metric());
+                    row.put("recall", r.recall());
+                    row.put("ci_low", finite(i.low()));
+                    row.put("ci_high", finite(i.high()));
+                    row.put("level", m.result().level());
+                    intervals.add(row);
+                });
+            }
+        }
+        if (!intervals.isEmpty()) {
+            root.put("intervals", intervals);
+        }
+        List<Map<String, Object>> comparisons = new ArrayList<>();
+        for (EvaluationReport.Comparison c : report.comparisons()) {
+            Map<String, Object> row = key(c.model(), c.task(), c.surface(), c.k(), c.metric());
+            row.put("reference", c.reference());
+            row.put("lift", finite(c.lift().lift()));
+            row.put("ci_low", finite(c.lift().interval().low()));
+            row.put("ci_high", finite(c.lift().interval().high()));
+            comparisons.add(row);
+        }
+        if (!comparisons.isEmpty()) {
+            root.put("comparisons", comparisons);
+        }
         try {
             return JSON.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render metrics.json", e);
         }
+    }
+
+    private static Map<String, Object> key(String model, String task, String surface, int k, RecallMetrics.Metric metric) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("model", model);
+        row.put("task", task);
+        row.put("surface", surface);
+        row.put("k", k);
+        row.put("metric", metric.label());
+        return row;
+    }
+
+    /** JSON has no NaN: a lift over a reference that found nothing is null. */
+    private static Double finite(double x) {
+        return Double.isFinite(x) ? x : null;
     }
 
     /** The flat metric records, fields in contract order. */

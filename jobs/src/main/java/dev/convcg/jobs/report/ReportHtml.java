@@ -1,6 +1,7 @@
 package dev.convcg.jobs.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.eval.RecallMetrics.Metric;
 import dev.convcg.core.eval.RecallMetrics.Recall;
@@ -20,7 +21,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Renders {@code report.html}: one self-contained page (inline CSS, charts as inline base64 PNG, no external
- * reference) with the run metadata, recall tables at the headline Ks, recall@K curves per task and surface, the
+ * reference) with the run metadata, the headline table (recall with intervals, lifts with paired intervals), recall
+ * tables at the headline Ks, recall@K curves per task and surface, the
  * coverage of query embeddings, and, when given, the ablation table and the training data's quality summary.
  */
 public final class ReportHtml {
@@ -45,6 +47,7 @@ public final class ReportHtml {
                 .append(r.window().evalTo()).append("; catalog ").append(r.catalogPins())
                 .append(" pins (a random model scores K / ").append(r.catalogPins()).append(").</p>\n");
 
+        headline(h, r);
         h.append("<h2>Recall at the headline cut-offs</h2>\n<p>Event hit rate: share of held-out events whose pin is in "
                 + "the top K of the event's (user, surface). User recall: per user, share of their distinct positives in "
                 + "the top K, averaged over users.</p>\n");
@@ -68,7 +71,9 @@ public final class ReportHtml {
                     for (Metric metric : Metric.values()) {
                         for (int k : r.headlineKs()) {
                             h.append("<td>").append(rows.stream().filter(x -> x.k() == k && x.metric() == metric)
-                                    .findFirst().map(x -> fmt(x.recall())).orElse("")).append("</td>");
+                                    .findFirst().map(x -> fmt(x.recall()) + m.result().interval(task, surface, k, metric)
+                                            .map(i -> "<br><small>" + fmt(i.low()) + "&ndash;" + fmt(i.high())
+                                                    + "</small>").orElse("")).orElse("")).append("</td>");
                         }
                     }
                     h.append("<td>").append(rows.get(0).users()).append("</td><td>").append(rows.get(0).events()).append("</td></tr>\n");
@@ -123,6 +128,83 @@ public final class ReportHtml {
             h.append("</table>\n");
         });
         return h.append("</body></html>\n").toString();
+    }
+
+    /**
+     * The table a reader looks at first, one per task: each model's event hit rate over all surfaces at the headline
+     * cut-offs with its interval, its lift over engagement_only, and two_tower's lift over it, each with its paired
+     * interval. A lift whose interval excludes 0 is bold.
+     */
+    private static void headline(StringBuilder h, EvaluationReport r) {
+        List<EvaluationReport.Comparison> comparisons = r.comparisons();
+        boolean intervals = r.models().stream().anyMatch(m -> !m.result().replicates().isEmpty());
+        h.append("<h2>Headline: held-out recall with 95% intervals</h2>\n<p>Event hit rate over all surfaces. ")
+                .append(intervals ? "Intervals: percentile bootstrap over the evaluated users; a lift's interval is "
+                        + "paired (both models on the same resampled users). Bold: the interval excludes 0."
+                        : "No intervals: evaluate.intervals.replicates = 0.").append("</p>\n");
+        for (String task : TASKS) {
+            boolean any = r.models().stream().anyMatch(m -> m.result().recalls().stream().anyMatch(x -> x.task().equals(task)));
+            if (!any) {
+                continue;
+            }
+            h.append("<h3>").append(task).append("</h3>\n<table><tr><th class=l>model</th>");
+            for (int k : r.headlineKs()) {
+                h.append("<th>recall@").append(k).append("</th>");
+            }
+            List<String> references = comparisons.stream().map(EvaluationReport.Comparison::reference).distinct().toList();
+            boolean overClicks = references.contains(OfflineEvaluation.ENGAGEMENT_ONLY);
+            boolean byServed = comparisons.stream().anyMatch(c -> c.model().equals(OfflineEvaluation.TWO_TOWER)
+                    && !c.reference().equals(OfflineEvaluation.ENGAGEMENT_ONLY));
+            for (int k : r.headlineKs()) {
+                if (overClicks) {
+                    h.append("<th>lift over engagement_only @").append(k).append("</th>");
+                }
+            }
+            for (int k : r.headlineKs()) {
+                if (byServed) {
+                    h.append("<th>two_tower's lift over it @").append(k).append("</th>");
+                }
+            }
+            h.append("</tr>\n");
+            for (EvaluationReport.ModelResult m : r.models()) {
+                h.append("<tr><td class=l>").append(esc(m.model())).append("</td>");
+                for (int k : r.headlineKs()) {
+                    h.append("<td>").append(fmt(m.result().get(task, RecallMetrics.ALL_SURFACES, k, Metric.EVENT_HIT_RATE)
+                            .recall())).append(m.result().interval(task, RecallMetrics.ALL_SURFACES, k, Metric.EVENT_HIT_RATE)
+                            .map(i -> " <small>[" + fmt(i.low()) + ", " + fmt(i.high()) + "]</small>").orElse(""))
+                            .append("</td>");
+                }
+                for (int k : r.headlineKs()) {
+                    if (overClicks) {
+                        h.append(liftCell(comparisons, m.model(), OfflineEvaluation.ENGAGEMENT_ONLY, task, k));
+                    }
+                }
+                for (int k : r.headlineKs()) {
+                    if (byServed) {
+                        h.append(liftCell(comparisons, OfflineEvaluation.TWO_TOWER, m.model(), task, k));
+                    }
+                }
+                h.append("</tr>\n");
+            }
+            h.append("</table>\n");
+        }
+    }
+
+    private static String liftCell(List<EvaluationReport.Comparison> comparisons, String model, String reference,
+                                   String task, int k) {
+        return comparisons.stream().filter(c -> c.model().equals(model) && c.reference().equals(reference)
+                        && c.task().equals(task) && c.k() == k && c.metric() == Metric.EVENT_HIT_RATE).findFirst()
+                .map(c -> {
+                    RecallMetrics.Lift l = c.lift();
+                    boolean sure = l.interval().low() > 0 || l.interval().high() < 0;
+                    String text = pct(l.lift()) + " <small>[" + pct(l.interval().low()) + ", "
+                            + pct(l.interval().high()) + "]</small>";
+                    return "<td>" + (sure ? "<b>" + text + "</b>" : text) + "</td>";
+                }).orElse("<td></td>");
+    }
+
+    private static String pct(double x) {
+        return Double.isFinite(x) ? String.format(Locale.ROOT, "%+.1f%%", 100 * x) : "n/a";
     }
 
     /** One chart: recall against K (log scale), one line per model; null when no model has figures there. */

@@ -96,15 +96,18 @@ public final class EvaluateStage implements Stage {
         EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
                 ablation(ctx, d), dataQuality(ctx, d));
         String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
-        StringBuilder headline = new StringBuilder(String.format("%n  %-18s %8s", "model", "@" + s.ks().get(0)));
-        for (int k : s.ks().subList(1, s.ks().size())) {
-            headline.append(String.format(" %8s", "@" + k));
+        StringBuilder headline = new StringBuilder(String.format("%n  %-18s", "model"));
+        for (int k : s.ks()) {
+            headline.append(String.format(" %-26s", "@" + k + " [95% interval]"));
         }
         for (EvaluationReport.ModelResult m : models) {
             headline.append(String.format("%n  %-18s", m.model()));
             for (int k : s.ks()) {
-                headline.append(String.format(" %8.4f", m.result().get("conversion", RecallMetrics.ALL_SURFACES, k,
-                        RecallMetrics.Metric.EVENT_HIT_RATE).recall()));
+                RecallMetrics.Metric hitRate = RecallMetrics.Metric.EVENT_HIT_RATE;
+                headline.append(String.format(" %-26s", String.format("%.4f", m.result().get("conversion",
+                        RecallMetrics.ALL_SURFACES, k, hitRate).recall()) + m.result().interval("conversion",
+                        RecallMetrics.ALL_SURFACES, k, hitRate).map(i -> String.format(" [%.4f, %.4f]", i.low(),
+                        i.high())).orElse("")));
             }
         }
         LOG.info("report: {}/{}; conversion recall (event hit rate, all surfaces), {} held-out events over {} pins:{}",

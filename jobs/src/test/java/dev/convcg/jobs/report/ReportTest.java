@@ -12,9 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -86,6 +89,54 @@ class ReportTest {
         assertEquals(Set.of("event_hit_rate", "user_recall"), kinds);
         JsonNode c = root.get("coverage").get(0);
         assertEquals(3, c.get("events_without_query").asInt());
+    }
+
+    /**
+     * two_tower at 1.2x engagement_only on every bootstrap replicate: metrics.json gives each figure its interval and
+     * a +20% lift with a paired interval of exactly [+20%, +20%]; the headline table shows it in bold.
+     */
+    @Test
+    void intervalsAndPairedLiftsReachMetricsJsonAndTheHeadlineTable() throws Exception {
+        double[] base = new double[100];
+        for (int b = 0; b < base.length; b++) {
+            base[b] = 0.30 + 0.001 * (b % 20);
+        }
+        List<EvaluationReport.ModelResult> models = new ArrayList<>();
+        for (String model : List.of("two_tower", "engagement_only")) {
+            double scale = model.equals("two_tower") ? 1.2 : 1.0;
+            List<RecallMetrics.Recall> recalls = new ArrayList<>();
+            Map<String, double[]> replicates = new LinkedHashMap<>();
+            for (Metric metric : Metric.values()) {
+                for (int k : List.of(100, 1000)) {
+                    recalls.add(new RecallMetrics.Recall("conversion", "all", k, metric, 0.31 * scale, 40, 90));
+                    replicates.put(RecallMetrics.figure("conversion", "all", k, metric),
+                            Arrays.stream(base).map(x -> x * scale).toArray());
+                }
+            }
+            models.add(new EvaluationReport.ModelResult(model, new RecallMetrics.Result(recalls,
+                    List.of(new RecallMetrics.Coverage("conversion", "all", 40, 90, 0, 0)), replicates, 0.95)));
+        }
+        LocalDate t = LocalDate.of(2026, 10, 10);
+        EvaluationReport report = new EvaluationReport(t, "v1", EvaluationSettings.defaults().window(t), 1200,
+                List.of(100, 1000), models, List.of(), Optional.empty());
+
+        JsonNode root = JSON.readTree(MetricsJson.render(report));
+        assertEquals(8, root.get("metrics").size(), "the contract's list is unchanged");
+        JsonNode interval = root.get("intervals").get(0);
+        assertEquals("two_tower", interval.get("model").asText());
+        assertEquals(0.3 * 1.2, interval.get("ci_low").asDouble(), 1e-3);
+        assertTrue(interval.get("ci_high").asDouble() > interval.get("ci_low").asDouble());
+        JsonNode lift = root.get("comparisons").get(0);
+        assertEquals("two_tower", lift.get("model").asText());
+        assertEquals("engagement_only", lift.get("reference").asText());
+        assertEquals(0.2, lift.get("lift").asDouble(), 1e-9);
+        assertEquals(0.2, lift.get("ci_low").asDouble(), 1e-9);
+        assertEquals(0.2, lift.get("ci_high").asDouble(), 1e-9);
+        assertEquals(4, root.get("comparisons").size(), "two_tower over engagement_only, 2 ks x 2 metrics");
+
+        String page = ReportHtml.render(report);
+        assertTrue(page.indexOf("Headline") < page.indexOf("Recall at the headline cut-offs"), "the headline comes first");
+        assertTrue(page.contains("<b>+20.0% <small>[+20.0%, +20.0%]</small></b>"), "a lift whose interval excludes 0");
     }
 
     @Test
