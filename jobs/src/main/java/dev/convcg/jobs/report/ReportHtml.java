@@ -62,13 +62,13 @@ public final class ReportHtml {
             h.append("<th>users</th><th>events</th></tr>\n");
             for (String surface : SURFACES) {
                 for (EvaluationReport.ModelResult m : r.models()) {
-                    List<Recall> rows = m.result().recalls().stream()
-                            .filter(x -> x.task().equals(task) && x.surface().equals(surface)).toList();
+                    List<Recall> rows = m.result().recalls().stream().filter(x -> x.task().equals(task)
+                            && x.surface().equals(surface) && Metric.HELD_OUT.contains(x.metric())).toList();
                     if (rows.isEmpty()) {
                         continue;
                     }
                     h.append("<tr><td class=l>").append(surface).append("</td><td class=l>").append(esc(m.model())).append("</td>");
-                    for (Metric metric : Metric.values()) {
+                    for (Metric metric : Metric.HELD_OUT) {
                         for (int k : r.headlineKs()) {
                             h.append("<td>").append(rows.stream().filter(x -> x.k() == k && x.metric() == metric)
                                     .findFirst().map(x -> fmt(x.recall()) + m.result().interval(task, surface, k, metric)
@@ -140,7 +140,9 @@ public final class ReportHtml {
         boolean intervals = r.models().stream().anyMatch(m -> !m.result().replicates().isEmpty());
         h.append("<h2>Headline: held-out recall with 95% intervals</h2>\n<p>Event hit rate over all surfaces. ")
                 .append(intervals ? "Intervals: percentile bootstrap over the evaluated users; a lift's interval is "
-                        + "paired (both models on the same resampled users). Bold: the interval excludes 0."
+                        + "paired (both models on the same resampled users). Bold: the interval excludes 0. "
+                        + "Exposure-free recall (simulated data only): the share of each user's top K pins by true "
+                        + "conversion propensity that the model's top K holds, whatever the serving policy showed."
                         : "No intervals: evaluate.intervals.replicates = 0.").append("</p>\n");
         for (String task : TASKS) {
             boolean any = r.models().stream().anyMatch(m -> m.result().recalls().stream().anyMatch(x -> x.task().equals(task)));
@@ -165,6 +167,13 @@ public final class ReportHtml {
                     h.append("<th>two_tower's lift over it @").append(k).append("</th>");
                 }
             }
+            boolean exposureFree = r.models().stream().anyMatch(m -> m.result().recalls().stream()
+                    .anyMatch(x -> x.task().equals(task) && x.metric() == Metric.TRUE_PROPENSITY_RECALL));
+            for (int k : r.headlineKs()) {
+                if (exposureFree) {
+                    h.append("<th>exposure-free recall@").append(k).append("</th>");
+                }
+            }
             h.append("</tr>\n");
             for (EvaluationReport.ModelResult m : r.models()) {
                 h.append("<tr><td class=l>").append(esc(m.model())).append("</td>");
@@ -182,6 +191,13 @@ public final class ReportHtml {
                 for (int k : r.headlineKs()) {
                     if (byServed) {
                         h.append(liftCell(comparisons, OfflineEvaluation.TWO_TOWER, m.model(), task, k));
+                    }
+                }
+                for (int k : r.headlineKs()) {
+                    if (exposureFree) {
+                        h.append("<td>").append(m.result().recalls().stream().filter(x -> x.task().equals(task)
+                                && x.k() == k && x.metric() == Metric.TRUE_PROPENSITY_RECALL).findFirst()
+                                .map(x -> fmt(x.recall())).orElse("")).append("</td>");
                     }
                 }
                 h.append("</tr>\n");

@@ -37,6 +37,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,28 +71,29 @@ public final class EvaluateStage implements Stage {
         }
         if (s.baselines().contains(Baseline.POPULARITY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.POPULARITY, ctx.step("popularity",
-                    () -> OfflineEvaluation.evaluatePopularity(in.training, in.catalog, in.events, s))));
+                    () -> OfflineEvaluation.score(in.events, OfflineEvaluation.popularityLists(in.training, in.catalog,
+                            in.events, s), s, in.truth))));
         }
         if (s.baselines().contains(Baseline.HISTORY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY, ctx.step("history",
-                    () -> OfflineEvaluation.evaluateHistory(in.training, in.events, s))));
+                    () -> OfflineEvaluation.score(in.events, OfflineEvaluation.historyLists(in.training, in.events, s), s,
+                            in.truth))));
         }
         if (s.baselines().contains(Baseline.HISTORY_POPULARITY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY_POPULARITY, ctx.step("history then popularity",
-                    () -> OfflineEvaluation.evaluateHistoryThenPopularity(in.training, in.catalog, in.events, s))));
+                    () -> OfflineEvaluation.score(in.events, OfflineEvaluation.historyThenPopularityLists(in.training,
+                            in.catalog, in.events, s), s, in.truth))));
         }
         if (s.baselines().contains(Baseline.ALS)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
                 Baselines.Embeddings als = Baselines.als(in.training, s.als());
-                return OfflineEvaluation.evaluate(als.users(), als.pins(), in.catalog, in.events, s);
+                return OfflineEvaluation.score(in.events, OfflineEvaluation.embeddingLists(als.users(), als.pins(),
+                        in.catalog, in.events, s, null), s, in.truth);
             })));
         }
-        if (s.baselines().contains(Baseline.ORACLE) && ctx.tables().exists(Simulator.TRUTH_USERS)) {
-            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ORACLE, ctx.step("oracle", () -> {
-                Baselines.Embeddings o = Baselines.oracle(ctx.tables().read(Simulator.TRUTH_USERS),
-                        ctx.tables().read(Simulator.TRUTH_PINS));
-                return OfflineEvaluation.evaluate(o.users(), o.pins(), in.catalog, in.events, s);
-            })));
+        if (s.baselines().contains(Baseline.ORACLE) && in.truth != null) {
+            models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ORACLE, ctx.step("oracle",
+                    () -> OfflineEvaluation.score(in.events, in.truth, s, in.truth))));
         }
         EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
                 ablation(ctx, d), dataQuality(ctx, d));
@@ -137,7 +139,14 @@ public final class EvaluateStage implements Stage {
         }
         Dataset<Row> catalog = ctx.tables().readDays(RawTables.PINS, w.trainTo().toString(), w.trainTo().toString())
                 .select("pin_id").distinct().cache();
-        return new Inputs(events, training, catalog, eventCount, catalog.count());
+        Dataset<Row> truth = null;
+        if (ctx.tables().exists(Simulator.TRUTH_USERS)) {
+            Baselines.Embeddings o = Baselines.oracle(ctx.tables().read(Simulator.TRUTH_USERS),
+                    ctx.tables().read(Simulator.TRUTH_PINS));
+            truth = OfflineEvaluation.embeddingLists(o.users(), o.pins(), catalog, events, ctx.config().evaluate(), null)
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+        }
+        return new Inputs(events, training, catalog, eventCount, catalog.count(), truth);
     }
 
     private static String twoTower(StageContext ctx, Inputs in, LocalDate t, List<EvaluationReport.ModelResult> out)
@@ -165,7 +174,9 @@ public final class EvaluateStage implements Stage {
                 .map(b -> Reengagement.candidates(ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE,
                         t.toString(), t.toString()), b))
                 .orElse(null);
-        return OfflineEvaluation.evaluate(users, pins, in.catalog, in.events, ctx.config().evaluate(), history);
+        EvaluationSettings s = ctx.config().evaluate();
+        return OfflineEvaluation.score(in.events, OfflineEvaluation.embeddingLists(users, pins, in.catalog, in.events, s,
+                history), s, in.truth);
     }
 
     /** The served model's re-engagement biases, when it learned them (read from its artifact). */
@@ -247,11 +258,20 @@ public final class EvaluateStage implements Stage {
     }
 
     /** What every model is scored on. */
-    record Inputs(Dataset<Row> events, Dataset<Row> training, Dataset<Row> catalog, long eventCount, long catalogPins) {
+    /**
+     * What every model of one evaluation is judged on. {@code truth} is, on simulated data (truth tables present),
+     * each evaluated user's top pins by true conversion propensity (the oracle's lists), for the exposure-free recall;
+     * null on real logs.
+     */
+    record Inputs(Dataset<Row> events, Dataset<Row> training, Dataset<Row> catalog, long eventCount, long catalogPins,
+                  Dataset<Row> truth) {
         void release() {
             events.unpersist();
             training.unpersist();
             catalog.unpersist();
+            if (truth != null) {
+                truth.unpersist();
+            }
         }
     }
 }

@@ -2,12 +2,17 @@ package dev.convcg.core.eval;
 
 import static dev.convcg.core.eval.TopKRetrieval.*;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
- * The evaluator every model goes through: exact top-K retrieval over the active catalog for the users that have
- * held-out events, then {@link RecallMetrics}. Model names are those of metrics.json.
+ * The evaluator every model goes through: each model's ranked lists for the users that have held-out events (exact
+ * top-K retrieval over the active catalog for embedding models), then {@link #score}: {@link RecallMetrics} against
+ * the held-out events and, on simulated data, the exposure-free recall against the true-propensity lists. Model names
+ * are those of metrics.json.
  */
 public final class OfflineEvaluation {
     public static final String TWO_TOWER = "two_tower";
@@ -22,52 +27,88 @@ public final class OfflineEvaluation {
     private OfflineEvaluation() {}
 
     /**
-     * Recall of an embedding model.
+     * Recall of ranked lists: against the held-out {@code events}, and, when {@code truthLists} is given, against the
+     * top pins by true conversion propensity ({@link RecallMetrics#truthRecall}). The lists are cached while both run.
+     */
+    public static RecallMetrics.Result score(Dataset<Row> events, Dataset<Row> lists, EvaluationSettings s,
+                                             Dataset<Row> truthLists) {
+        if (truthLists == null) {
+            return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
+        }
+        Dataset<Row> cached = lists.persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            RecallMetrics.Result r = RecallMetrics.evaluate(events, cached, s.allKs(), s.intervals());
+            List<RecallMetrics.Recall> all = new ArrayList<>(r.recalls());
+            all.addAll(RecallMetrics.truthRecall(cached, truthLists, s.allKs()));
+            return new RecallMetrics.Result(List.copyOf(all), r.coverage(), r.replicates(), r.level());
+        } finally {
+            cached.unpersist();
+        }
+    }
+
+    /**
+     * Lists of an embedding model: the exact top {@code s.maxK()} of the catalog's pins for the queries of the users
+     * with held-out events, with the user's history pins rescored by a re-engagement bias when given.
      *
      * @param queries       (user_id, [surface], embedding): per (user, surface) for a context-aware tower; without a
      *                      surface column one vector serves every surface
      * @param pinEmbeddings (pin_id, embedding); only pins of {@code catalog} are retrieved
      * @param catalog       the active catalog of day T: (pin_id, ...)
      * @param events        held-out events: (user_id, pin_id, surface, task, ...)
+     * @param history       (user_id, pin_id, bonus) from {@link Reengagement#candidates}; null: no bias
      */
+    public static Dataset<Row> embeddingLists(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
+                                              Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
+        Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
+        Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
+        Dataset<Row> lists = TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize());
+        return history == null ? lists : Reengagement.rescore(lists, evaluatedQueries, activePins, history, s.maxK());
+    }
+
+    /** Lists of the popularity baseline (one list for everybody). */
+    public static Dataset<Row> popularityLists(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
+                                               EvaluationSettings s) {
+        return Baselines.popularity(training, catalog, events, s.maxK());
+    }
+
+    /** Lists of the history baseline (each user's own recent positives per surface, {@link Baselines#history}). */
+    public static Dataset<Row> historyLists(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
+        return Baselines.history(training.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi"),
+                s.maxK());
+    }
+
+    /** Lists of the history-then-popularity baseline ({@link Baselines#historyThenPopularity}). */
+    public static Dataset<Row> historyThenPopularityLists(Dataset<Row> training, Dataset<Row> catalog,
+                                                          Dataset<Row> events, EvaluationSettings s) {
+        return Baselines.historyThenPopularity(training, catalog, events, s.maxK());
+    }
+
+    /** Recall of an embedding model against the held-out events ({@link #embeddingLists}, {@link #score}). */
     public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
                                                 Dataset<Row> events, EvaluationSettings s) {
         return evaluate(queries, pinEmbeddings, catalog, events, s, null);
     }
 
-    /**
-     * Recall of an embedding model whose history pins carry a re-engagement bias ({@link Reengagement}).
-     *
-     * @param history (user_id, pin_id, bonus) from {@link Reengagement#candidates}; null: no bias
-     */
+    /** Recall of an embedding model whose history pins carry a re-engagement bias ({@link Reengagement}). */
     public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
                                                 Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
-        Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
-        Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
-        Dataset<Row> recommendations = TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize());
-        if (history != null) {
-            recommendations = Reengagement.rescore(recommendations, evaluatedQueries, activePins, history, s.maxK());
-        }
-        return RecallMetrics.evaluate(events, recommendations, s.allKs(), s.intervals());
+        return score(events, embeddingLists(queries, pinEmbeddings, catalog, events, s, history), s, null);
     }
 
-    /** Recall of the popularity baseline (one list for everybody). */
+    /** Recall of the popularity baseline. */
     public static RecallMetrics.Result evaluatePopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
                                                          EvaluationSettings s) {
-        return RecallMetrics.evaluate(events, Baselines.popularity(training, catalog, events, s.maxK()), s.allKs(), s.intervals());
+        return score(events, popularityLists(training, catalog, events, s), s, null);
     }
 
-    /** Recall of the history baseline (each user's own recent positives per surface, {@link Baselines#history}). */
+    /** Recall of the history baseline. */
     public static RecallMetrics.Result evaluateHistory(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
-        Dataset<Row> lists = Baselines.history(training.join(events.select(USER_ID).distinct(), new String[] {USER_ID},
-                "left_semi"), s.maxK());
-        return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
+        return score(events, historyLists(training, events, s), s, null);
     }
 
-    /** Recall of the history-then-popularity baseline ({@link Baselines#historyThenPopularity}). */
+    /** Recall of the history-then-popularity baseline. */
     public static RecallMetrics.Result evaluateHistoryThenPopularity(Dataset<Row> training, Dataset<Row> catalog,
                                                                      Dataset<Row> events, EvaluationSettings s) {
-        Dataset<Row> lists = Baselines.historyThenPopularity(training, catalog, events, s.maxK());
-        return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
+        return score(events, historyThenPopularityLists(training, catalog, events, s), s, null);
     }
 }

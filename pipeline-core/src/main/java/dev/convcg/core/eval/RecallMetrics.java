@@ -44,9 +44,15 @@ public final class RecallMetrics {
 
     private RecallMetrics() {}
 
-    /** The two metrics, with the names metrics.json uses. */
+    /**
+     * The metrics, with the names metrics.json uses: two against held-out events, and, on simulated data, the
+     * exposure-free recall against the true-propensity lists ({@link #truthRecall}).
+     */
     public enum Metric {
-        EVENT_HIT_RATE, USER_RECALL;
+        EVENT_HIT_RATE, USER_RECALL, TRUE_PROPENSITY_RECALL;
+
+        /** The metrics judged against held-out events. */
+        public static final List<Metric> HELD_OUT = List.of(EVENT_HIT_RATE, USER_RECALL);
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -198,6 +204,32 @@ public final class RecallMetrics {
                 .thenComparingInt(Recall::k));
         coverage.sort(Comparator.comparing(Coverage::task).thenComparing(Coverage::surface));
         return new Result(List.copyOf(recalls), List.copyOf(coverage), replicates, intervals.level());
+    }
+
+    /**
+     * Exposure-free recall at each of {@code ks}: per query (a row of {@code lists}: a user, or a user and surface),
+     * the share of the user's top k pins by true conversion propensity ({@code truthLists}) that the query's top k
+     * holds, averaged over queries. It does not depend on what the serving policy happened to show, so copying the
+     * policy earns nothing here; the true-propensity ranking itself scores 1. Reported as task conversion, surface
+     * all, with {@code users} the users and {@code events} the queries averaged over.
+     *
+     * @param lists      (user_id, [surface], pin_ids) ranked best first
+     * @param truthLists (user_id, pin_ids) ranked by true conversion propensity, at least max(ks) long
+     */
+    public static List<Recall> truthRecall(Dataset<Row> lists, Dataset<Row> truthLists, List<Integer> ks) {
+        Dataset<Row> truth = truthLists.select(col(USER_ID), col(PIN_IDS).as("truth_ids"));
+        List<Column> aggs = new ArrayList<>(List.of(count(lit(1)).as("queries"), countDistinct(col(USER_ID)).as("users")));
+        for (int k : ks) {
+            aggs.add(avg(size(array_intersect(slice(col(PIN_IDS), 1, k), slice(col("truth_ids"), 1, k)))
+                    .divide(least(lit(k), size(col("truth_ids"))))).as("recall_" + k));
+        }
+        Row r = lists.join(truth, USER_ID).agg(headOf(aggs), tailOf(aggs)).first();
+        List<Recall> out = new ArrayList<>();
+        for (int k : ks) {
+            out.add(new Recall("conversion", ALL_SURFACES, k, Metric.TRUE_PROPENSITY_RECALL,
+                    r.isNullAt(2 + ks.indexOf(k)) ? 0.0 : r.getDouble(2 + ks.indexOf(k)), r.getLong(1), r.getLong(0)));
+        }
+        return out;
     }
 
     /**
