@@ -207,27 +207,35 @@ public final class RecallMetrics {
     }
 
     /**
-     * Exposure-free recall at each of {@code ks}: per query (a row of {@code lists}: a user, or a user and surface),
-     * the share of the user's top k pins by true conversion propensity ({@code truthLists}) that the query's top k
-     * holds, averaged over queries. It does not depend on what the serving policy happened to show, so copying the
-     * policy earns nothing here; the true-propensity ranking itself scores 1. Reported as task conversion, surface
-     * all, with {@code users} the users and {@code events} the queries averaged over.
+     * Exposure-free recall at each of {@code ks}: per evaluated user (a row of {@code truthLists}), the share of the
+     * user's top k pins by true conversion propensity that the model's top k holds, averaged over the user's queries
+     * (a user, or a user and surface), 0 for a user the model has no list for; then averaged over users. It does not
+     * depend on what the serving policy happened to show, so copying the policy earns nothing here; the
+     * true-propensity ranking itself scores 1. Reported as task conversion, surface all, with {@code users} the users
+     * and {@code events} the model's queries.
      *
      * @param lists      (user_id, [surface], pin_ids) ranked best first
      * @param truthLists (user_id, pin_ids) ranked by true conversion propensity, at least max(ks) long
      */
     public static List<Recall> truthRecall(Dataset<Row> lists, Dataset<Row> truthLists, List<Integer> ks) {
         Dataset<Row> truth = truthLists.select(col(USER_ID), col(PIN_IDS).as("truth_ids"));
-        List<Column> aggs = new ArrayList<>(List.of(count(lit(1)).as("queries"), countDistinct(col(USER_ID)).as("users")));
+        List<Column> perQuery = new ArrayList<>(List.of(count(lit(1)).as("queries")));
+        List<Column> perUser = new ArrayList<>(List.of(countDistinct(col(USER_ID)).as("users"),
+                sum(coalesce(col("queries"), lit(0L))).as("queries")));
         for (int k : ks) {
-            aggs.add(avg(size(array_intersect(slice(col(PIN_IDS), 1, k), slice(col("truth_ids"), 1, k)))
+            perQuery.add(avg(size(array_intersect(slice(col(PIN_IDS), 1, k), slice(col("truth_ids"), 1, k)))
                     .divide(least(lit(k), size(col("truth_ids"))))).as("recall_" + k));
+            perUser.add(avg(coalesce(col("recall_" + k), lit(0.0))).as("recall_" + k));
         }
-        Row r = lists.join(truth, USER_ID).agg(headOf(aggs), tailOf(aggs)).first();
+        Dataset<Row> byUser = lists.join(truth, USER_ID).groupBy(USER_ID).agg(headOf(perQuery), tailOf(perQuery));
+        Row r = truth.select(USER_ID).distinct().join(byUser, new String[] {USER_ID}, "left")
+                .agg(headOf(perUser), tailOf(perUser)).first();
         List<Recall> out = new ArrayList<>();
-        for (int k : ks) {
-            out.add(new Recall("conversion", ALL_SURFACES, k, Metric.TRUE_PROPENSITY_RECALL,
-                    r.isNullAt(2 + ks.indexOf(k)) ? 0.0 : r.getDouble(2 + ks.indexOf(k)), r.getLong(1), r.getLong(0)));
+        long users = r.getLong(0);
+        long queries = r.isNullAt(1) ? 0 : r.getLong(1);
+        for (int i = 0; i < ks.size(); i++) {
+            out.add(new Recall("conversion", ALL_SURFACES, ks.get(i), Metric.TRUE_PROPENSITY_RECALL,
+                    r.isNullAt(2 + i) ? 0.0 : r.getDouble(2 + i), users, queries));
         }
         return out;
     }

@@ -45,21 +45,22 @@ class RecallMetricsTest {
     }
 
     /**
-     * Exposure-free recall on a hand-made case: user 1's true top pins are [10, 13, 30, 31], user 2's [14, 40, 41, 42];
-     * the true-propensity lists themselves score 1 at every K.
+     * Exposure-free recall on a hand-made case: user 1's true top pins are [10, 13, 30, 31], user 2's [14, 40, 41, 42],
+     * user 3 (no list: 0) [10, 11, 12, 13]; the true-propensity lists themselves score 1 at every K.
      */
     @Test
     void exposureFreeRecallIsTheShareOfTheTrueTopKInTheModelsTopK(SparkSession spark) {
         Dataset<Row> truth = spark.createDataFrame(List.of(RowFactory.create(1L, new Long[] {10L, 13L, 30L, 31L}),
-                        RowFactory.create(2L, new Long[] {14L, 40L, 41L, 42L})),
+                        RowFactory.create(2L, new Long[] {14L, 40L, 41L, 42L}),
+                        RowFactory.create(3L, new Long[] {10L, 11L, 12L, 13L})),
                 new StructType().add("user_id", "long").add("pin_ids", "array<bigint>"));
         List<RecallMetrics.Recall> r = RecallMetrics.truthRecall(handRecommendations(spark), truth, List.of(1, 2, 4));
-        // queries: u1 home feed [10, 11, 12, 13], u1 search [20, 21], u2 home feed [10, 14]
-        assertEquals((1 + 0 + 0) / 3.0, r.get(0).recall(), EPS, "@1: only u1's home feed has the true top pin first");
-        assertEquals((0.5 + 0 + 0.5) / 3.0, r.get(1).recall(), EPS);
-        assertEquals((0.5 + 0 + 0.5 / 2) / 3.0, r.get(2).recall(), EPS, "u2's list holds 2 pins: 1 of the true top 4");
+        // queries: u1 home feed [10, 11, 12, 13], u1 search [20, 21], u2 home feed [10, 14]; user 3 has no list
+        assertEquals((1 + 0) / 2.0 / 3, r.get(0).recall(), EPS, "@1: only u1's home feed has the true top pin first");
+        assertEquals(((0.5 + 0) / 2 + 0.5) / 3, r.get(1).recall(), EPS);
+        assertEquals(((0.5 + 0) / 2 + 0.5 / 2) / 3, r.get(2).recall(), EPS, "u2's list holds 1 of the true top 4");
         assertEquals(List.of(RecallMetrics.Metric.TRUE_PROPENSITY_RECALL), r.stream().map(RecallMetrics.Recall::metric).distinct().toList());
-        assertEquals(2, r.get(0).users());
+        assertEquals(3, r.get(0).users(), "every user of the truth lists counts");
         assertEquals(3, r.get(0).events(), "three queries");
 
         Result oracle = OfflineEvaluation.score(handEvents(spark), truth, settings(List.of(1, 2, 4), 256, 512), truth);
