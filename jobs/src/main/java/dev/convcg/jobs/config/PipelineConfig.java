@@ -238,8 +238,11 @@ public record PipelineConfig(
         double duplicates = s.fraction("duplicate-report-rate");
         double malformed = s.fraction("malformed-rate");
         int partitions = s.positiveInt("partitions");
+        SimulationSettings.Behaviour behaviour = s.bind(() -> new SimulationSettings.Behaviour(
+                s.number("conversion-logit-shift"), s.number("advertiser-quality-sd"), s.fraction("return-rate"),
+                s.number("organic-per-day"), s.number("view-through-penalty")));
         return s.bind(() -> new SimulationSettings(seed, start, days, users, pins, advertisers, categories, topicDim,
-                impressions, active, correlation, duplicates, malformed, partitions));
+                impressions, active, correlation, duplicates, malformed, partitions, behaviour));
     }
 
     private static ImportSource importSource(Settings s) {

@@ -17,7 +17,8 @@ import org.apache.spark.sql.RowFactory;
  *
  * <p>Behaviour, per active day: requests on three surfaces served by an engagement-driven policy (exposure bias);
  * clicks driven by interest, clickbait and position; dwell durations that grow with purchase intent and shrink with
- * clickbait; saves; offsite conversions (add-to-cart, then checkout) after clicks, views, or organically, with
+ * clickbait; saves; return visits (a share of feed and related-pins slots shows a pin the user clicked on an earlier
+ * day); offsite conversions (add-to-cart, then checkout) after clicks, views, or organically, with
  * lognormal delays of hours to over a week, reported 0–3 days later, sometimes twice. A separate random stream
  * corrupts a {@code malformedRate} share of emitted rows, so the clean events do not depend on that rate.
  */
@@ -26,8 +27,6 @@ final class EventGenerator {
     static final double[] SURFACE_CLICK_BIAS = {-4.4, -4.0, -3.6};
     static final String[] QUERY_MODIFIERS = {"", "sale", "best", "cheap", "new", "gift", "set", "mini", "pro"};
     static final double CHECKOUT_AFTER_CART = 0.45;
-    static final double VIEW_THROUGH_PENALTY = 3.0;
-    static final double ORGANIC_PER_DAY = 0.04;
     static final double MAX_REPORT_LAG_MS = 3 * Simulator.DAY_MS;
 
     private static final long K_CORRUPT = 11;
@@ -59,6 +58,10 @@ final class EventGenerator {
         double[] intentCum = categoryPreference(user.intent(), 4.0);
         int[] recentClickedCategory = new int[4];
         int recentCount = 0;
+        SimulationSettings.Behaviour b = s.behaviour();
+        int[] returnPins = new int[SimulationSettings.Behaviour.RETURN_MEMORY];
+        int[] returnDay = new int[returnPins.length];
+        int returnCount = 0;
         for (int d = 0; d < s.days(); d++) {
             if (r.nextDouble() >= s.activeUserRate()) {
                 continue;
@@ -91,6 +94,10 @@ final class EventGenerator {
                                 : Rng.sampleCumulative(engageCum, 0, c, r.nextDouble());
                     };
                     int pin = servePin(r, category, d);
+                    if (surface != 2 && b.returnRate() > 0 && r.nextDouble() < b.returnRate()) {
+                        int earlier = earlierClick(r, returnPins, returnDay, returnCount, d);
+                        pin = earlier >= 0 ? earlier : pin;
+                    }
                     if (pin < 0) {
                         continue;
                     }
@@ -110,10 +117,12 @@ final class EventGenerator {
                         long duration = Math.max(200L, Math.round(Math.exp(logDwell)));
                         e.engagement(impressionId, pin, EngagementType.CLICK, clickTs, duration, dsOfDay[d]);
                         recentClickedCategory[recentCount++ % 4] = w.pinCategory[pin];
+                        returnPins[returnCount % returnPins.length] = pin;
+                        returnDay[returnCount++ % returnPins.length] = d;
                         if (r.nextDouble() < Rng.sigmoid(conversionLogit)) {
                             convert(e, r, pin, clickTs, 3.0 * Simulator.HOUR_MS, 1.9);
                         }
-                    } else if (r.nextDouble() < Rng.sigmoid(conversionLogit - VIEW_THROUGH_PENALTY)) {
+                    } else if (r.nextDouble() < Rng.sigmoid(conversionLogit - b.viewThroughPenalty())) {
                         convert(e, r, pin, ts, 6.0 * Simulator.HOUR_MS, 1.4);
                     }
                     if (r.nextDouble() < Rng.sigmoid(-4.8 + 2.0 * interestMatch)) {
@@ -121,7 +130,7 @@ final class EventGenerator {
                     }
                 }
             }
-            int organic = Rng.poisson(r, ORGANIC_PER_DAY * user.activity());
+            int organic = Rng.poisson(r, b.organicPerDay() * user.activity());
             for (int k = 0; k < organic; k++) {
                 int category = Rng.sampleCumulative(intentCum, 0, c, r.nextDouble());
                 int from = w.catStart[category], to = w.catStart[category + 1];
@@ -133,6 +142,18 @@ final class EventGenerator {
                 }
             }
         }
+    }
+
+    /** A pin the user clicked on a day before {@code day}, drawn from the remembered clicks; -1 when none. */
+    private static int earlierClick(SplittableRandom r, int[] pins, int[] days, int count, int day) {
+        int held = Math.min(count, pins.length);
+        for (int attempt = 0; attempt < 3 && held > 0; attempt++) {
+            int i = r.nextInt(held);
+            if (days[i] < day) {
+                return pins[i];
+            }
+        }
+        return -1;
     }
 
     /** An add-to-cart after a lognormal delay (median {@code medianDelayMs}), possibly followed by a checkout. */

@@ -21,6 +21,7 @@ import java.time.LocalDate;
  * @param duplicateReportRate    share of conversions reported twice by the advertiser
  * @param malformedRate          share of emitted raw rows corrupted on purpose (null ids, bad enums, ...)
  * @param partitions             Spark partitions used to generate events
+ * @param behaviour              the shoppers' behaviour knobs that calibration sets (docs/simulator.md)
  */
 public record SimulationSettings(
         long seed,
@@ -36,7 +37,48 @@ public record SimulationSettings(
         double intentCorrelation,
         double duplicateReportRate,
         double malformedRate,
-        int partitions) implements Serializable {
+        int partitions,
+        Behaviour behaviour) implements Serializable {
+
+    /**
+     * How shoppers convert and come back, the knobs a world is calibrated with (docs/simulator.md).
+     *
+     * @param conversionLogitShift added to every pin's conversion logit: below 0 makes conversions rarer
+     * @param advertiserQualitySd  standard deviation of the advertisers' conversion quality (a logit offset)
+     * @param returnRate           probability that a home-feed or related-pins slot shows a pin the user clicked on an
+     *                             earlier day (the last {@value #RETURN_MEMORY} such pins), instead of the policy's pick
+     * @param organicPerDay        mean organic purchases an active user attempts per day (no impression before)
+     * @param viewThroughPenalty   logit penalty of a conversion after an impression that was not clicked
+     */
+    public record Behaviour(double conversionLogitShift, double advertiserQualitySd, double returnRate,
+                            double organicPerDay, double viewThroughPenalty) implements Serializable {
+        /** Pins a user's return visits draw from. */
+        public static final int RETURN_MEMORY = 20;
+        /** The world before calibration (conf/sim-dense.conf): 0.24 conversion reports per click, no return visits. */
+        public static final Behaviour DENSE = new Behaviour(0.0, 0.9, 0.0, 0.04, 3.0);
+
+        public Behaviour {
+            if (!(advertiserQualitySd >= 0)) {
+                throw new IllegalArgumentException("advertiser-quality-sd = " + advertiserQualitySd + ": must be >= 0");
+            }
+            unit("return-rate", returnRate);
+            if (!(organicPerDay >= 0)) {
+                throw new IllegalArgumentException("organic-per-day = " + organicPerDay + ": must be >= 0");
+            }
+            if (!Double.isFinite(conversionLogitShift) || !Double.isFinite(viewThroughPenalty)) {
+                throw new IllegalArgumentException("conversion-logit-shift and view-through-penalty must be numbers");
+            }
+        }
+    }
+
+    /** The settings of a world with {@link Behaviour#DENSE} behaviour. */
+    public SimulationSettings(long seed, LocalDate startDate, int days, int users, int pins, int advertisers,
+                              int categories, int topicDim, double impressionsPerUserDay, double activeUserRate,
+                              double intentCorrelation, double duplicateReportRate, double malformedRate,
+                              int partitions) {
+        this(seed, startDate, days, users, pins, advertisers, categories, topicDim, impressionsPerUserDay,
+                activeUserRate, intentCorrelation, duplicateReportRate, malformedRate, partitions, Behaviour.DENSE);
+    }
 
     public SimulationSettings {
         positive("days", days);
@@ -56,6 +98,9 @@ public record SimulationSettings(
         unit("intent-correlation", intentCorrelation);
         unit("duplicate-report-rate", duplicateReportRate);
         unit("malformed-rate", malformedRate);
+        if (behaviour == null) {
+            throw new IllegalArgumentException("behaviour: missing");
+        }
     }
 
     /** A small world for unit tests. */

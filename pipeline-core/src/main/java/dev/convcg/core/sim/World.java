@@ -71,7 +71,7 @@ public final class World {
         for (int a = 0; a < s.advertisers(); a++) {
             SplittableRandom r = Rng.stream(s.seed(), K_ADVERTISER, a);
             advertiserCategory[a] = Rng.sampleCumulative(categoryCumulative, 0, c, r.nextDouble());
-            advertiserQuality[a] = (float) (0.9 * r.nextGaussian());
+            advertiserQuality[a] = (float) (s.behaviour().advertiserQualitySd() * r.nextGaussian());
         }
         int n = s.pins();
         pinCategory = new int[n];
@@ -107,7 +107,7 @@ public final class World {
                 pinContentEmbedding[p] = Rng.normalise(e);
             }
             popularity[p] = (float) Math.exp(1.0 * r.nextGaussian());
-            pinConversionBias[p] = (float) (BASE_LOGIT + advertiserQuality[adv]
+            pinConversionBias[p] = (float) (BASE_LOGIT + s.behaviour().conversionLogitShift() + advertiserQuality[adv]
                     - PRICE_WEIGHT * (Math.log(pinPrice[p]) - MEAN_LOG_PRICE));
             perCategory[cat + 1]++;
         }

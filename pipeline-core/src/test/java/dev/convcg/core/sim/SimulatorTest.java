@@ -174,4 +174,33 @@ class SimulatorTest {
         double other = (double) num.filter(not(col("bait"))).count() / den.filter(not(col("bait"))).count();
         return new double[] {bait, other};
     }
+
+    /**
+     * The calibrated behaviour (conf/sim-calibrated.conf) gives conversion reports per click between the two real
+     * logs' ratios (Tmall 0.041, Taobao 0.082; docs/simulator.md), a quarter of the dense world's, and return
+     * visits: more clicked pins are clicked again on a later day.
+     */
+    @Test
+    void theCalibratedWorldsConversionsPerClickFallInTheMeasuredRange(SparkSession spark) {
+        SimulationSettings.Behaviour calibrated = new SimulationSettings.Behaviour(-1.6, 0.9, 0.12, 0.04, 3.0);
+        SimulationSettings c = new SimulationSettings(S.seed(), S.startDate(), S.days(), S.users(), S.pins(),
+                S.advertisers(), S.categories(), S.topicDim(), S.impressionsPerUserDay(), S.activeUserRate(),
+                S.intentCorrelation(), S.duplicateReportRate(), 0.0, S.partitions(), calibrated);
+        Simulator sim = new Simulator(spark, c);
+        Dataset<Row> clicks = sim.table(RawTables.ENGAGEMENTS).filter(col("type").equalTo("CLICK"));
+        double perClick = sim.table(RawTables.CONVERSIONS).count() / (double) clicks.count();
+        double densePerClick = conversions.count() / (double) engagements.filter(col("type").equalTo("CLICK")).count();
+        assertTrue(perClick >= 0.04 && perClick <= 0.09, "conversion reports per click " + perClick);
+        assertTrue(densePerClick > 0.2, "the dense world: " + densePerClick);
+        double repeats = repeatShare(clicks), denseRepeats = repeatShare(engagements.filter(col("type").equalTo("CLICK")));
+        assertTrue(repeats > 1.2 * denseRepeats, "return visits: clicked pins clicked again on a later day, "
+                + repeats + " against " + denseRepeats);
+    }
+
+    /** Share of clicked (user, pin) pairs clicked on two or more days. */
+    private static double repeatShare(Dataset<Row> clicks) {
+        Dataset<Row> pairs = clicks.filter(col("user_id").isNotNull()).groupBy("user_id", "pin_id")
+                .agg(countDistinct("ds").as("days"));
+        return pairs.filter(col("days").geq(2)).count() / (double) pairs.count();
+    }
 }
