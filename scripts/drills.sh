@@ -50,60 +50,62 @@ P=(scripts/pipeline.sh)
 C=(--config "$CONF")
 DAY5=$(date -ud '2026-10-05 12:00' +%s)
 csv() { local f="$WORK/$1"; shift; printf '%s\n' "$@" > "$f"; echo "$f"; }
+# import_file FILE [--set ...]: import-events of FILE under run date 2026-10-06
+import_file() { local f="$1"; shift; "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$f\"" --set run-date=2026-10-06 "$@"; }
 
 drill sim "simulate the tiny store" 0 "status=OK" -- "${P[@]}" simulate "${C[@]}"
 check sim0 "6 simulated days" "SELECT count(DISTINCT ds) AS days FROM impressions" "^ *6 *$"
 
 F=$(csv q01.csv "1,100,7,pv,$DAY5" "2,101,7,buy,$((DAY5 + 60))" "3,102,7,pv,4102444800" "4,103,7,pv,-86400")
 drill q01 "file of one day plus rows dated 2100 and 1969 into a simulated store" 0 "status=OK" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F\"" --set run-date=2026-10-06
+  import_file "$F"
 check q01a "the other five days untouched, the day replaced, 2 rows quarantined" \
   "SELECT (SELECT count(DISTINCT ds) FROM impressions WHERE ds <> '2026-10-05') AS other_days, (SELECT count(*) FROM impressions WHERE ds = '2026-10-05') AS day_rows, (SELECT count(*) FROM quarantine WHERE reason = 'TIMESTAMP_OUT_OF_RANGE') AS q" \
   "^ *5 +1 +2 *$"
 
 F2=$(csv q02.csv "5,104,7,zzz,$DAY5" "6,105,7,pv,$DAY5")
 drill q02 "a second file under the same run date" 0 "status=OK" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F2\"" --set run-date=2026-10-06 \
+  import_file "$F2" \
   --set import-events.mode=append
 check q02a "the first file's rejects are still there beside the second's" \
   "SELECT count(*) AS q, count(DISTINCT input_hash) AS inputs FROM quarantine WHERE stage = 'import-events'" "^ *3 +2 *$"
 
 F3=$(csv i04b.csv "7,106,7,zzz,$DAY5" "8,107,7,yyy,$DAY5")
 drill i04b "no row of the file maps" 2 "^error: .*no row could be mapped" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F3\"" --set run-date=2026-10-06
+  import_file "$F3"
 check i04c "its rejected rows are in the quarantine anyway" \
   "SELECT count(*) FROM quarantine WHERE input_path LIKE '%i04b.csv'" "^ *2 *$"
 
 F4=$(csv i16.csv "1,100,7,pv,$DAY5" "2,101,7,pv,$((DAY5 + 5))")
 drill i16 "timestamp-unit = millis on a file of seconds" 2 "^error: .*(seconds|unit)" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F4\"" --set run-date=2026-10-06 \
+  import_file "$F4" \
   --set import-events.timestamp-unit=millis
 
 F5=$(csv i01.csv "1,100,7,pv,$DAY5,9" "2,101,7,pv,$DAY5" "3,102,7,pv" "4,103,7,pv,99999999999999")
 drill i01 "rows with six and four fields, and a timestamp that overflows" 0 "status=OK" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F5\"" --set run-date=2026-10-06
+  import_file "$F5"
 check i01a "two WRONG_FIELD_COUNT and one TIMESTAMP_OUT_OF_RANGE, one row imported" \
   "SELECT reason, count(*) FROM quarantine WHERE input_path LIKE '%i01.csv' GROUP BY reason ORDER BY reason" \
   "TIMESTAMP_OUT_OF_RANGE +1"
 
 drill i11c "--set import-events.event-values replaces the preset's map" 2 "^error: .*no row could be mapped" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F4\"" --set run-date=2026-10-06 \
+  import_file "$F4" \
   --set 'import-events.event-values={click=[IMPRESSION,CLICK]}'
 
 drill i11 "a mapped column the file lacks" 2 "^error: convcg.import-events.pin-id = \"nope\"" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F4\"" --set run-date=2026-10-06 \
+  import_file "$F4" \
   --set import-events.pin-id=nope
 
 E=$(csv empty.csv); : > "$E"
 drill empty "an empty file" 2 "^error: .* is empty" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$E\"" --set run-date=2026-10-06
+  import_file "$E"
 
 head -c 60 /dev/urandom | gzip -c | head -c 20 > "$WORK/trunc.csv.gz"
 drill gz "a truncated gzip file" 2 "^error: .*trunc.csv.gz" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$WORK/trunc.csv.gz\"" --set run-date=2026-10-06
+  import_file "$WORK/trunc.csv.gz"
 
 drill pq "a CSV file read as Parquet" 2 "^error: .*i16.csv" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F4\"" --set run-date=2026-10-06 \
+  import_file "$F4" \
   --set import-events.format=parquet
 
 printf 'convcg { storage.root = "%s"\n  spark { master = "local[2]" \n' "$STORE" > "$WORK/broken.conf"
@@ -118,6 +120,7 @@ for u in $(seq 1 3000); do BIG+=("$u,$((5000 + u)),7,pv,$((DAY5 + u))" "$u,$((50
 F6=$(csv q05.csv "${BIG[@]}")
 v=$(ls "$STORE/tables/impressions/_delta_log/" | grep -c '\.json$')
 next=$(printf '%s/tables/impressions/_delta_log/%020d.json' "$STORE" "$v")
+# launched directly (not through import_file), so that $! is the JVM itself: pipeline.sh execs java
 "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F6\"" --set run-date=2026-10-06 > "$WORK/q05-kill.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 3000); do [[ -f "$next" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
@@ -125,7 +128,7 @@ pkill -9 -P "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/n
 drill q05 "check-inputs after import-events was killed -9 after its impressions" 3 \
   "was interrupted: impressions at the new state" -- "${P[@]}" check-inputs "${C[@]}" --set run-date=2026-10-05
 drill q05b "rerun the killed import" 0 "rolling back" -- \
-  "${P[@]}" import-events "${C[@]}" --set "import-events.input=\"$F6\"" --set run-date=2026-10-06
+  import_file "$F6"
 drill q05c "check-inputs after the rerun" 0 "status=OK" -- "${P[@]}" check-inputs "${C[@]}" --set run-date=2026-10-05
 
 drill p11 "forget-users 5" 0 "status=OK" -- "${P[@]}" forget-users "${C[@]}" --set 'forget-users.user-ids=[5]'
