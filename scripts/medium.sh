@@ -12,6 +12,7 @@ CONF=(--config conf/sim-medium.conf "${ARGS[@]}")
 T=2026-10-14
 D=2026-10-21
 t0=$(date +%s)
+LOG=$(mktemp)
 step() { echo "=== [medium $(( $(date +%s) - t0 ))s] $*"; }
 step simulate;                scripts/pipeline.sh simulate "${CONF[@]}"
 step "build-training-data $T"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=14
@@ -19,8 +20,8 @@ step "train $T";              scripts/pipeline.sh train "${CONF[@]}" --set run-d
 step "infer-embeddings $T";   scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
 step "build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D
 if [[ $ABLATE -eq 1 ]]; then
-  step "ablate $D";           scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D
+  step "ablate $D";           scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D 2>&1 | tee "$LOG"
 else
-  step "evaluate $D";         scripts/pipeline.sh evaluate "${CONF[@]}" --set run-date=$D
+  step "evaluate $D";         scripts/pipeline.sh evaluate "${CONF[@]}" --set run-date=$D 2>&1 | tee "$LOG"
 fi
-step "done: out-medium/reports/$D/report.html"
+step "done: $(grep -o 'report: [^;]*/report.html' "$LOG" | tail -1 | sed 's/^report: //')"

@@ -26,7 +26,9 @@ step "evaluate $D";               scripts/pipeline.sh evaluate "${CONF[@]}" --se
 
 echo
 echo "quickstart finished in $(( $(date +%s) - t0 ))s"
-echo "report:  $ROOT/out/reports/$D/report.html"
-echo "metrics: $ROOT/out/reports/$D/metrics.json"
+# the report's directory follows storage.root (e.g. out/calibrated with conf/sim-calibrated.conf)
+DIR=$(grep -o 'report: [^;]*/report.html' out/evaluate.log | tail -1 | sed 's/^report: //; s|/report.html$||')
+echo "report:  $DIR/report.html"
+echo "metrics: $DIR/metrics.json"
 echo "headline: conversion recall (event hit rate, all surfaces) per model:"
 sed -n '/conversion recall (event hit rate/,/SUMMARY/p' out/evaluate.log | grep -E '^  [a-z_]+ ' || true
