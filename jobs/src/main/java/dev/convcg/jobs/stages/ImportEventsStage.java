@@ -144,17 +144,14 @@ public final class ImportEventsStage implements Stage {
         try {
             return read.call();
         } catch (Exception e) {
-            Throwable reason = null;
-            for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-                if (t instanceof org.apache.spark.SparkThrowable st && st.getCondition() != null
-                        && st.getCondition().startsWith("FAILED_READ_FILE")) {
-                    reason = t;
-                }
-                if (reason != null && t.getCause() == null) {
-                    reason = t;
-                }
+            boolean unreadable = false;
+            Throwable reason = e;
+            for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                unreadable |= t instanceof org.apache.spark.SparkThrowable st && st.getCondition() != null
+                        && st.getCondition().startsWith("FAILED_READ_FILE");
+                reason = t;
             }
-            if (reason == null) {
+            if (!unreadable) {
                 throw e;
             }
             throw new InvalidConfigException(KEY + "input = " + src.input() + " cannot be read as " + src.format()

@@ -122,8 +122,7 @@ class BaselinesTest {
                 SELECT * FROM VALUES (1L, 12L, 'HOME_FEED', 'CONVERSION'), (1L, 10L, 'HOME_FEED', 'CONVERSION'),
                   (1L, 15L, 'RELATED_PINS', 'CONVERSION'), (3L, 20L, 'HOME_FEED', 'CONVERSION')
                 AS t(user_id, pin_id, surface, task)""");
-        EvaluationSettings s = new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(),
-                settings.als(), 0, EvaluationSettings.defaults().intervals());
+        EvaluationSettings s = smallListSettings();
         Result r = OfflineEvaluation.evaluateHistory(rows, heldOut, s);
         assertEquals(0.25, r.get("conversion", "all", 3, EVENT_HIT_RATE).recall(), 1e-12, "only 1/12 is in its list");
         assertEquals(0.25, r.get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12);
@@ -155,10 +154,15 @@ class BaselinesTest {
 
         Dataset<Row> heldOut = spark.sql("""
                 SELECT * FROM VALUES (4L, 30L, 'HOME_FEED', 'CONVERSION') AS t(user_id, pin_id, surface, task)""");
-        EvaluationSettings s = new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(),
-                settings.als(), 0, EvaluationSettings.defaults().intervals());
+        EvaluationSettings s = smallListSettings();
         assertEquals(1.0, OfflineEvaluation.evaluateHistoryThenPopularity(rows, catalog, heldOut, s)
                 .get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12,
                 "popularity counts the conversions of users who are not evaluated");
+    }
+
+    /** The suite's settings with lists of 3 (the hand-made cases), headline K 3 and curve K 1. */
+    private static EvaluationSettings smallListSettings() {
+        return new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(), settings.als(), 0,
+                settings.intervals());
     }
 }
