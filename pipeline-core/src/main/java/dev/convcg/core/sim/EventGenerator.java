@@ -106,15 +106,11 @@ final class EventGenerator {
                     e.impression(impressionId, requestId, pin, surface, query, ts, pos, dsOfDay[d]);
 
                     double interestMatch = Rng.dot(user.interest(), w.pinTopic[pin]);
-                    double intentMatch = Rng.dot(user.intent(), w.pinTopic[pin]);
-                    double clickLogit = SURFACE_CLICK_BIAS[surface] + 2.5 * interestMatch + 1.6 * w.pinClickbait[pin]
-                            - 0.12 * pos + (surface == 2 ? 1.2 * intentMatch : 0);
-                    boolean clicked = r.nextDouble() < Rng.sigmoid(clickLogit);
+                    boolean clicked = r.nextDouble() < Rng.sigmoid(clickLogit(w, user, pin, surface, pos));
                     double conversionLogit = w.conversionLogit(user.intent(), pin);
                     if (clicked) {
                         long clickTs = ts + 1_000L + r.nextInt(29_000);
-                        double logDwell = Math.log(6_000) + 1.6 * intentMatch - 0.9 * w.pinClickbait[pin] + 0.9 * r.nextGaussian();
-                        long duration = Math.max(200L, Math.round(Math.exp(logDwell)));
+                        long duration = dwellMillis(meanLogDwell(w, user, pin), r.nextGaussian());
                         e.engagement(impressionId, pin, EngagementType.CLICK, clickTs, duration, dsOfDay[d]);
                         recentClickedCategory[recentCount++ % 4] = w.pinCategory[pin];
                         returnPins[returnCount % returnPins.length] = pin;
@@ -142,6 +138,24 @@ final class EventGenerator {
                 }
             }
         }
+    }
+
+    /** Click logit of {@code user} on {@code pin} shown at {@code position} of a request on {@code surface}. */
+    static double clickLogit(World w, World.UserLatent user, int pin, int surface, int position) {
+        double interestMatch = Rng.dot(user.interest(), w.pinTopic[pin]);
+        double intentMatch = Rng.dot(user.intent(), w.pinTopic[pin]);
+        return SURFACE_CLICK_BIAS[surface] + 2.5 * interestMatch + 1.6 * w.pinClickbait[pin]
+                - 0.12 * position + (surface == 2 ? 1.2 * intentMatch : 0);
+    }
+
+    /** Mean log dwell (milliseconds) of a click: longer with purchase intent, shorter on clickbait. */
+    static double meanLogDwell(World w, World.UserLatent user, int pin) {
+        return Math.log(6_000) + 1.6 * Rng.dot(user.intent(), w.pinTopic[pin]) - 0.9 * w.pinClickbait[pin];
+    }
+
+    /** Dwell of a click from its mean log dwell and a standard normal draw. */
+    static long dwellMillis(double meanLogDwell, double gaussian) {
+        return Math.max(200L, Math.round(Math.exp(meanLogDwell + 0.9 * gaussian)));
     }
 
     /** A pin the user clicked on a day before {@code day}, drawn from the remembered clicks; -1 when none. */

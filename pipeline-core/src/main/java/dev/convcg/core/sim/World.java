@@ -48,6 +48,8 @@ public final class World {
     final int[] catStart;
     /** Cumulative serving weight (popularity × clickbait boost) over byCategory order. */
     final double[] servingCumulative;
+    /** Serving weight of each pin, the policy's preference among the pins it may show. */
+    final double[] pinServingWeight;
 
     /** The world of these settings, built once per JVM. */
     public static World of(SimulationSettings s) {
@@ -121,10 +123,12 @@ public final class World {
             byCategory[fill[pinCategory[p]]++] = p;
         }
         servingCumulative = new double[n];
+        pinServingWeight = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
             int p = byCategory[i];
-            sum += popularity[p] * Math.exp(2.0 * pinClickbait[p]);
+            pinServingWeight[p] = popularity[p] * Math.exp(2.0 * pinClickbait[p]);
+            sum += pinServingWeight[p];
             servingCumulative[i] = sum;
         }
     }
