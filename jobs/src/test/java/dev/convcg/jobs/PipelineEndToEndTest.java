@@ -67,7 +67,25 @@ class PipelineEndToEndTest {
         assertEquals(Set.of("two_tower", "engagement_only", "popularity", "history", "history_popularity", "als",
                 "oracle"), models);
         assertEquals(store.latestVersion().orElseThrow(), report.get("model_version").asText());
-        assertTrue(Files.readString(root.resolve("reports").resolve(d).resolve("report.html")).contains("two_tower"));
+        String html = Files.readString(root.resolve("reports").resolve(d).resolve("report.html"));
+        assertTrue(html.contains("two_tower") && html.contains("Simulated online A/B"));
+        JsonNode ab = report.get("online_ab");
+        assertEquals(100, ab.get("k").asInt());
+        assertEquals("engagement_only", ab.get("reference").asText());
+        Set<String> arms = new HashSet<>();
+        long requests = -1;
+        for (JsonNode a : ab.get("arms")) {
+            arms.add(a.get("arm").asText());
+            if (requests < 0) {
+                requests = a.get("requests").asLong();
+            }
+            assertEquals(requests, a.get("requests").asLong(), "every arm replays the same requests: " + a);
+            assertTrue(a.get("impressions").asLong() > 0, a.toString());
+            JsonNode perImpression = a.get("rates").get("conversions_per_1000");
+            assertTrue(perImpression.get("ci_low").asDouble() <= perImpression.get("value").asDouble(), a.toString());
+        }
+        assertEquals(models, arms, "one arm per evaluated model");
+        assertTrue(ab.get("arms").get(0).get("rates").get("conversions_per_1000").has("lift_ci_low"));
 
         assertEquals(Main.EXIT_OK, Main.run("ablate", with(root, small, "run-date", d,
                 "evaluate.ablation.seeds", "[1]", "evaluate.ablation.only", "[default, no_reengagement]",

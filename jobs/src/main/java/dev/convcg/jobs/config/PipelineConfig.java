@@ -320,7 +320,7 @@ public record PipelineConfig(
                 iv.number("level"), iv.longValue("seed")));
         return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
                 s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als,
-                s.nonNegativeInt("max-users"), intervals));
+                s.nonNegativeInt("max-users"), intervals, s.section("online-ab").nonNegativeInt("k")));
     }
 
     /** Keys whose values never reach the logs (credentials passed through spark.conf, say). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
 import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.core.sim.OnlineReplay;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -22,6 +23,7 @@ import java.util.Set;
  * @param models       each model's figures, in the order they are shown
  * @param ablation     rows of the ablation table; empty when no ablation ran
  * @param dataQuality  data-quality summary of the training data, as given by the stage that built it
+ * @param onlineAb     the simulated online A/B (simulated data only)
  */
 public record EvaluationReport(
         LocalDate runDate,
@@ -31,7 +33,15 @@ public record EvaluationReport(
         List<Integer> headlineKs,
         List<ModelResult> models,
         List<AblationRow> ablation,
-        Optional<JsonNode> dataQuality) {
+        Optional<JsonNode> dataQuality,
+        Optional<OnlineAb> onlineAb) {
+
+    /** A report without an online A/B (real logs). */
+    public EvaluationReport(LocalDate runDate, String modelVersion, DataWindow window, long catalogPins,
+                            List<Integer> headlineKs, List<ModelResult> models, List<AblationRow> ablation,
+                            Optional<JsonNode> dataQuality) {
+        this(runDate, modelVersion, window, catalogPins, headlineKs, models, ablation, dataQuality, Optional.empty());
+    }
 
     public EvaluationReport {
         headlineKs = List.copyOf(headlineKs);
@@ -81,6 +91,12 @@ public record EvaluationReport(
             }
         }
     }
+
+    /**
+     * The simulated online A/B ({@link OnlineReplay}): each arm served from its model's top {@code k} candidates to
+     * the same {@code users}' logged requests; lifts are over {@code reference} (null: none).
+     */
+    public record OnlineAb(int k, long users, String reference, List<OnlineReplay.ArmResult> arms) {}
 
     /** One line of the ablation table: a variant's metric as mean ± standard deviation over {@code seeds} runs. */
     public record AblationRow(String variant, String metric, double mean, double std, int seeds) {}

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.core.sim.OnlineReplay;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,7 +15,9 @@ import java.util.Map;
  * records with exactly the fields {@code model, task, surface, k, recall, metric, users, events}, then
  * {@code coverage}, how many held-out users and events had no query embedding (counted as misses), then, where the
  * bootstrap ran, {@code intervals} (each figure of {@code metrics} with {@code ci_low, ci_high}) and
- * {@code comparisons} (a model's relative difference to a reference model with its paired interval).
+ * {@code comparisons} (a model's relative difference to a reference model with its paired interval), then, on
+ * simulated data, {@code online_ab} (the simulated online A/B: per arm its totals and rates, each rate with its
+ * interval and its paired lift over the reference arm).
  */
 public final class MetricsJson {
     public static final List<String> RECORD_FIELDS = List.of("model", "task", "surface", "k", "recall", "metric", "users", "events");
@@ -78,11 +81,54 @@ public final class MetricsJson {
         if (!comparisons.isEmpty()) {
             root.put("comparisons", comparisons);
         }
+        report.onlineAb().ifPresent(ab -> root.put("online_ab", onlineAb(ab)));
         try {
             return JSON.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render metrics.json", e);
         }
+    }
+
+    private static Map<String, Object> onlineAb(EvaluationReport.OnlineAb ab) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("k", ab.k());
+        out.put("users", ab.users());
+        out.put("reference", ab.reference());
+        List<Map<String, Object>> arms = new ArrayList<>();
+        for (OnlineReplay.ArmResult a : ab.arms()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("arm", a.arm());
+            row.put("requests", a.requests());
+            row.put("impressions", a.impressions());
+            row.put("clicks", a.clicks());
+            row.put("long_clicks", a.longClicks());
+            row.put("add_to_carts", a.addToCarts());
+            row.put("checkouts", a.checkouts());
+            row.put("conversions", a.conversions());
+            row.put("conversion_value", a.conversionValue());
+            row.put("advertisers_converted", a.advertisersConverted());
+            Map<String, Object> rates = new LinkedHashMap<>();
+            a.rates().forEach((name, f) -> {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("value", finite(f.value()));
+                if (f.interval() != null) {
+                    r.put("ci_low", finite(f.interval().low()));
+                    r.put("ci_high", finite(f.interval().high()));
+                }
+                if (!Double.isNaN(f.lift())) {
+                    r.put("lift", finite(f.lift()));
+                    if (f.liftInterval() != null) {
+                        r.put("lift_ci_low", finite(f.liftInterval().low()));
+                        r.put("lift_ci_high", finite(f.liftInterval().high()));
+                    }
+                }
+                rates.put(name, r);
+            });
+            row.put("rates", rates);
+            arms.add(row);
+        }
+        out.put("arms", arms);
+        return out;
     }
 
     private static Map<String, Object> key(String model, String task, String surface, int k, RecallMetrics.Metric metric) {

@@ -5,6 +5,7 @@ import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.eval.RecallMetrics.Metric;
 import dev.convcg.core.eval.RecallMetrics.Recall;
+import dev.convcg.core.sim.OnlineReplay;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -23,7 +24,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * Renders {@code report.html}: one self-contained page (inline CSS, charts as inline base64 PNG, no external
  * reference) with the run metadata, the headline table (recall with intervals, lifts with paired intervals), recall
  * tables at the headline Ks, recall@K curves per task and surface, the
- * coverage of query embeddings, and, when given, the ablation table and the training data's quality summary.
+ * coverage of query embeddings, on simulated data the online A/B, and, when given, the ablation table and the training data's quality summary.
  */
 public final class ReportHtml {
     static {
@@ -82,6 +83,7 @@ public final class ReportHtml {
             h.append("</table>\n");
         }
 
+        r.onlineAb().ifPresent(ab -> onlineAb(h, ab));
         h.append("<h2>Recall@K curves</h2>\n");
         for (Metric metric : Metric.values()) {
             for (String task : TASKS) {
@@ -174,6 +176,13 @@ public final class ReportHtml {
                     h.append("<th>exposure-free recall@").append(k).append("</th>");
                 }
             }
+            boolean online = task.equals("conversion") && r.onlineAb().isPresent();
+            if (online) {
+                h.append("<th>online A/B: conversions per 1,000 impressions</th>");
+                if (r.onlineAb().get().reference() != null) {
+                    h.append("<th>its lift over ").append(esc(r.onlineAb().get().reference())).append("</th>");
+                }
+            }
             h.append("</tr>\n");
             for (EvaluationReport.ModelResult m : r.models()) {
                 h.append("<tr><td class=l>").append(esc(m.model())).append("</td>");
@@ -200,10 +209,78 @@ public final class ReportHtml {
                                 .map(x -> fmt(x.recall())).orElse("")).append("</td>");
                     }
                 }
+                if (online) {
+                    OnlineReplay.Figure f = r.onlineAb().get().arms().stream().filter(a -> a.arm().equals(m.model()))
+                            .findFirst().map(a -> a.rates().get("conversions_per_1000")).orElse(null);
+                    h.append("<td>").append(f == null ? "" : rate(f)).append("</td>");
+                    if (r.onlineAb().get().reference() != null) {
+                        h.append(f == null ? "<td></td>" : liftCell(f));
+                    }
+                }
                 h.append("</tr>\n");
             }
             h.append("</table>\n");
         }
+    }
+
+    private static String rate(OnlineReplay.Figure f) {
+        return String.format(Locale.ROOT, "%.3f", f.value()) + (f.interval() == null ? "" : String.format(Locale.ROOT,
+                " <small>[%.3f, %.3f]</small>", f.interval().low(), f.interval().high()));
+    }
+
+    private static String liftCell(OnlineReplay.Figure f) {
+        if (Double.isNaN(f.lift())) {
+            return "<td></td>";
+        }
+        if (f.liftInterval() == null) {
+            return "<td>" + pct(f.lift()) + "</td>";
+        }
+        boolean sure = f.liftInterval().low() > 0 || f.liftInterval().high() < 0;
+        String text = pct(f.lift()) + " <small>[" + pct(f.liftInterval().low()) + ", " + pct(f.liftInterval().high())
+                + "]</small>";
+        return "<td>" + (sure ? "<b>" + text + "</b>" : text) + "</td>";
+    }
+
+    /** The simulated online A/B: every arm's totals, then each rate with its interval and lift. */
+    private static void onlineAb(StringBuilder h, EvaluationReport.OnlineAb ab) {
+        h.append("<h2>Simulated online A/B</h2>\n<p>The evaluation days' logged requests of ").append(ab.users())
+                .append(" users served again once per arm, each from its model's top ").append(ab.k())
+                .append(" candidates per (user, surface); the simulator's policy fills the slots and the users answer "
+                        + "through the world's click, dwell and conversion model, with common random numbers across arms. "
+                        + "Conversions: add-to-carts and checkouts when they happen; value: checkout value (RoAS proxy). "
+                        + "Long click: dwell over 30 s.")
+                .append(ab.reference() == null ? "" : " Lifts are over " + esc(ab.reference())
+                        + " with paired bootstrap intervals over users; bold: the interval excludes 0.")
+                .append("</p>\n<table><tr><th class=l>arm</th><th>requests</th><th>impressions</th><th>clicks</th>"
+                        + "<th>long clicks</th><th>add-to-carts</th><th>checkouts</th><th>conversion value</th>"
+                        + "<th>advertisers converting</th></tr>\n");
+        for (OnlineReplay.ArmResult a : ab.arms()) {
+            h.append("<tr><td class=l>").append(esc(a.arm())).append("</td><td>").append(a.requests()).append("</td><td>")
+                    .append(a.impressions()).append("</td><td>").append(a.clicks()).append("</td><td>")
+                    .append(a.longClicks()).append("</td><td>").append(a.addToCarts()).append("</td><td>")
+                    .append(a.checkouts()).append("</td><td>").append(String.format(Locale.ROOT, "%.0f", a.conversionValue()))
+                    .append("</td><td>").append(a.advertisersConverted()).append("</td></tr>\n");
+        }
+        h.append("</table>\n<table><tr><th class=l>arm</th>");
+        for (String rate : OnlineReplay.RATES) {
+            h.append("<th>").append(rate.replace('_', ' ')).append("</th>");
+            if (ab.reference() != null) {
+                h.append("<th>lift</th>");
+            }
+        }
+        h.append("</tr>\n");
+        for (OnlineReplay.ArmResult a : ab.arms()) {
+            h.append("<tr><td class=l>").append(esc(a.arm())).append("</td>");
+            for (String rate : OnlineReplay.RATES) {
+                OnlineReplay.Figure f = a.rates().get(rate);
+                h.append("<td>").append(rate(f)).append("</td>");
+                if (ab.reference() != null) {
+                    h.append(liftCell(f));
+                }
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</table>\n");
     }
 
     private static String liftCell(List<EvaluationReport.Comparison> comparisons, String model, String reference,

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import dev.convcg.core.eval.EvaluationSettings;
+import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
@@ -64,7 +65,7 @@ public final class AblateStage implements Stage {
             }
             variants.keySet().retainAll(only);
         }
-        EvaluateStage.Inputs in = EvaluateStage.inputs(ctx, s.window(t));
+        EvaluateStage.Inputs in = EvaluateStage.inputs(ctx, s.window(t), false);
         Path scratch = Path.of(base.storageRoot(), "ablation", d.toString()).toAbsolutePath();
         Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
         int total = variants.size() * seeds.size(), done = 0;
@@ -78,7 +79,8 @@ public final class AblateStage implements Stage {
                 new InferEmbeddingsStage().run(sub);
                 EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
                 String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
-                RecallMetrics.Result r = EvaluateStage.evaluateEmbeddings(sub, store, t, in, version);
+                RecallMetrics.Result r = EvaluateStage.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.TWO_TOWER,
+                        version);
                 Map<String, List<Double>> byMetric = values.computeIfAbsent(v.getKey(), k -> new LinkedHashMap<>());
                 StringBuilder line = new StringBuilder();
                 for (String[] m : metrics(s)) {

@@ -1,6 +1,8 @@
 package dev.convcg.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.slice;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +17,7 @@ import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.eval.Reengagement;
 import dev.convcg.core.eval.UserSample;
 import dev.convcg.core.schema.RawTables;
+import dev.convcg.core.sim.OnlineReplay;
 import dev.convcg.core.sim.Simulator;
 import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Stage;
@@ -30,11 +33,13 @@ import dev.convcg.model.config.ModelConfig;
 import java.io.IOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
@@ -62,7 +67,7 @@ public final class EvaluateStage implements Stage {
         LocalDate d = ctx.runDate();
         LocalDate t = d.minusDays(s.evalDays());
         DataWindow w = s.window(t);
-        Inputs in = inputs(ctx, w);
+        Inputs in = inputs(ctx, w, true);
         List<EvaluationReport.ModelResult> models = new ArrayList<>();
         String version = twoTower(ctx, in, t, models);
         if (s.baselines().contains(Baseline.ENGAGEMENT_ONLY)) {
@@ -71,32 +76,34 @@ public final class EvaluateStage implements Stage {
         }
         if (s.baselines().contains(Baseline.POPULARITY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.POPULARITY, ctx.step("popularity",
-                    () -> OfflineEvaluation.score(in.events, OfflineEvaluation.popularityLists(in.training, in.catalog,
-                            in.events, s), s, in.truth))));
+                    () -> in.score(OfflineEvaluation.POPULARITY, OfflineEvaluation.popularityLists(in.training,
+                            in.catalog, in.listUsers, s), s))));
         }
         if (s.baselines().contains(Baseline.HISTORY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY, ctx.step("history",
-                    () -> OfflineEvaluation.score(in.events, OfflineEvaluation.historyLists(in.training, in.events, s), s,
-                            in.truth))));
+                    () -> in.score(OfflineEvaluation.HISTORY, OfflineEvaluation.historyLists(in.training, in.listUsers,
+                            s), s))));
         }
         if (s.baselines().contains(Baseline.HISTORY_POPULARITY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.HISTORY_POPULARITY, ctx.step("history then popularity",
-                    () -> OfflineEvaluation.score(in.events, OfflineEvaluation.historyThenPopularityLists(in.training,
-                            in.catalog, in.events, s), s, in.truth))));
+                    () -> in.score(OfflineEvaluation.HISTORY_POPULARITY, OfflineEvaluation.historyThenPopularityLists(
+                            in.training, in.catalog, in.listUsers, s), s))));
         }
         if (s.baselines().contains(Baseline.ALS)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
                 Baselines.Embeddings als = Baselines.als(in.training, s.als());
-                return OfflineEvaluation.score(in.events, OfflineEvaluation.embeddingLists(als.users(), als.pins(),
-                        in.catalog, in.events, s, null), s, in.truth);
+                return in.score(OfflineEvaluation.ALS, OfflineEvaluation.embeddingLists(als.users(), als.pins(),
+                        in.catalog, in.listUsers, s, null), s);
             })));
         }
         if (s.baselines().contains(Baseline.ORACLE) && in.truth != null) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ORACLE, ctx.step("oracle",
-                    () -> OfflineEvaluation.score(in.events, in.truth, s, in.truth))));
+                    () -> in.score(OfflineEvaluation.ORACLE, in.truthLists, s))));
         }
+        Optional<EvaluationReport.OnlineAb> onlineAb = in.replay == null ? Optional.empty()
+                : Optional.of(ctx.step("online A/B", () -> onlineAb(ctx, in, models)));
         EvaluationReport report = new EvaluationReport(d, version, w, in.catalogPins, s.ks(), models,
-                ablation(ctx, d), dataQuality(ctx, d));
+                ablation(ctx, d), dataQuality(ctx, d), onlineAb);
         String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
         StringBuilder headline = new StringBuilder(String.format("%n  %-18s", "model"));
         for (int k : s.ks()) {
@@ -114,12 +121,14 @@ public final class EvaluateStage implements Stage {
         }
         LOG.info("report: {}/{}; conversion recall (event hit rate, all surfaces), {} held-out events over {} pins:{}",
                 dir, ReportFiles.REPORT_HTML, in.eventCount, in.catalogPins, headline);
+        onlineAb.ifPresent(ab -> LOG.info("simulated online A/B, top {} candidates, {} users, conversions per 1,000 "
+                + "impressions (lift over {}):{}", ab.k(), ab.users(), ab.reference(), abHeadline(ab)));
         in.release();
         return new StageReport().input("held_out_events", in.eventCount).output("models_evaluated", models.size());
     }
 
     /** Held-out events, training-window examples and the catalog of the evaluated day. */
-    static Inputs inputs(StageContext ctx, DataWindow w) {
+    static Inputs inputs(StageContext ctx, DataWindow w, boolean onlineAb) {
         Dataset<Row> examples = ctx.tables().readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
                 w.trainFrom().toString(), w.evalTo().toString());
         Dataset<Row> allEvents = examples.filter(col(RawTables.DS).between(w.evalFrom().toString(), w.evalTo().toString())
@@ -139,14 +148,25 @@ public final class EvaluateStage implements Stage {
         }
         Dataset<Row> catalog = ctx.tables().readDays(RawTables.PINS, w.trainTo().toString(), w.trainTo().toString())
                 .select("pin_id").distinct().cache();
-        Dataset<Row> truth = null;
+        Dataset<Row> listUsers = events.select("user_id", "surface");
+        Dataset<Row> truthLists = null, truth = null, replay = null;
         if (ctx.tables().exists(Simulator.TRUTH_USERS)) {
+            if (onlineAb && ctx.config().evaluate().onlineAbK() > 0) {
+                OnlineReplay.requireWorld(ctx.config().simulate(), ctx.tables().read(Simulator.TRUTH_PINS));
+                replay = UserSample.of(ctx.tables().readDays(RawTables.IMPRESSIONS, w.evalFrom().toString(),
+                        w.evalTo().toString()).filter(col("user_id").isNotNull()), ctx.config().evaluate().maxUsers())
+                        .cache();
+                listUsers = listUsers.union(replay.select("user_id", "surface")).distinct()
+                        .persist(StorageLevel.MEMORY_AND_DISK());
+            }
             Baselines.Embeddings o = Baselines.oracle(ctx.tables().read(Simulator.TRUTH_USERS),
                     ctx.tables().read(Simulator.TRUTH_PINS));
-            truth = OfflineEvaluation.embeddingLists(o.users(), o.pins(), catalog, events, ctx.config().evaluate(), null)
-                    .persist(StorageLevel.MEMORY_AND_DISK());
+            truthLists = OfflineEvaluation.embeddingLists(o.users(), o.pins(), catalog, listUsers, ctx.config().evaluate(),
+                    null).persist(StorageLevel.MEMORY_AND_DISK());
+            truth = truthLists.join(events.select("user_id").distinct(), new String[] {"user_id"}, "left_semi");
         }
-        return new Inputs(events, training, catalog, eventCount, catalog.count(), truth);
+        return new Inputs(events, training, catalog, eventCount, catalog.count(), truth, truthLists, listUsers, replay,
+                new LinkedHashMap<>(), ctx.config().evaluate().onlineAbK());
     }
 
     private static String twoTower(StageContext ctx, Inputs in, LocalDate t, List<EvaluationReport.ModelResult> out)
@@ -158,7 +178,8 @@ public final class EvaluateStage implements Stage {
                     + ": run train and infer-embeddings with --set run-date=" + t + " first");
         }
         out.add(new EvaluationReport.ModelResult(OfflineEvaluation.TWO_TOWER, ctx.step("two-tower " + manifest.get().modelVersion(),
-                () -> evaluateEmbeddings(ctx, store, t, in, manifest.get().modelVersion()))));
+                () -> evaluateEmbeddings(ctx, store, t, in, OfflineEvaluation.TWO_TOWER,
+                        manifest.get().modelVersion()))));
         return manifest.get().modelVersion();
     }
 
@@ -167,7 +188,7 @@ public final class EvaluateStage implements Stage {
      * top-K with the user's history pins rescored by the model's re-engagement bias when it learned one.
      */
     static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in,
-                                                   String modelVersion) {
+                                                   String model, String modelVersion) {
         Dataset<Row> users = store.readDay(EmbeddingStore.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
         Dataset<Row> pins = store.readDay(EmbeddingStore.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
         Dataset<Row> history = reengagementBias(ctx, modelVersion)
@@ -175,8 +196,7 @@ public final class EvaluateStage implements Stage {
                         t.toString(), t.toString()), b))
                 .orElse(null);
         EvaluationSettings s = ctx.config().evaluate();
-        return OfflineEvaluation.score(in.events, OfflineEvaluation.embeddingLists(users, pins, in.catalog, in.events, s,
-                history), s, in.truth);
+        return in.score(model, OfflineEvaluation.embeddingLists(users, pins, in.catalog, in.listUsers, s, history), s);
     }
 
     /** The served model's re-engagement biases, when it learned them (read from its artifact). */
@@ -207,7 +227,7 @@ public final class EvaluateStage implements Stage {
         new InferEmbeddingsStage().run(sub);
         EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
         String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
-        return evaluateEmbeddings(sub, store, t, in, version);
+        return evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.ENGAGEMENT_ONLY, version);
     }
 
     /**
@@ -257,21 +277,79 @@ public final class EvaluateStage implements Stage {
         }
     }
 
-    /** What every model is scored on. */
+    /**
+     * The simulated online A/B over every evaluated model's candidates ({@link OnlineReplay}), compared with
+     * engagement_only when it ran.
+     */
+    private static EvaluationReport.OnlineAb onlineAb(StageContext ctx, Inputs in, List<EvaluationReport.ModelResult> models) {
+        List<String> arms = models.stream().map(EvaluationReport.ModelResult::model).filter(in.armLists::containsKey).toList();
+        Dataset<Row> candidates = null;
+        for (String arm : arms) {
+            Dataset<Row> l = in.armLists.get(arm);
+            candidates = candidates == null ? l : candidates.unionByName(l);
+        }
+        List<Row> outcomes = OnlineReplay.replay(ctx.config().simulate(), in.replay, candidates, arms).collectAsList();
+        String reference = arms.contains(OfflineEvaluation.ENGAGEMENT_ONLY) ? OfflineEvaluation.ENGAGEMENT_ONLY : null;
+        List<OnlineReplay.ArmResult> table = OnlineReplay.summarize(outcomes, arms, reference,
+                ctx.config().evaluate().intervals());
+        return new EvaluationReport.OnlineAb(in.onlineAbK, table.isEmpty() ? 0 : table.get(0).users(), reference, table);
+    }
+
+    private static String abHeadline(EvaluationReport.OnlineAb ab) {
+        StringBuilder h = new StringBuilder();
+        for (OnlineReplay.ArmResult a : ab.arms()) {
+            OnlineReplay.Figure f = a.rates().get("conversions_per_1000");
+            h.append(String.format("%n  %-18s %8.3f%s  %d impressions%s", a.arm(), f.value(),
+                    f.interval() == null ? "" : String.format(" [%.3f, %.3f]", f.interval().low(), f.interval().high()),
+                    a.impressions(), f.liftInterval() == null ? "" : String.format("  %+.1f%% [%+.1f%%, %+.1f%%]",
+                            100 * f.lift(), 100 * f.liftInterval().low(), 100 * f.liftInterval().high())));
+        }
+        return h.toString();
+    }
+
     /**
      * What every model of one evaluation is judged on. {@code truth} is, on simulated data (truth tables present),
      * each evaluated user's top pins by true conversion propensity (the oracle's lists), for the exposure-free recall;
-     * null on real logs.
+     * null on real logs. {@code listUsers} are the (user, surface) pairs every model ranks for: the held-out events',
+     * and, when the online A/B runs, those of the replayed requests ({@code replay}, the evaluation days'
+     * impressions); {@code truthLists} are the oracle's lists for them, {@code armLists} each model's lists cut to
+     * the A/B's k, filled as the models are scored.
      */
     record Inputs(Dataset<Row> events, Dataset<Row> training, Dataset<Row> catalog, long eventCount, long catalogPins,
-                  Dataset<Row> truth) {
+                  Dataset<Row> truth, Dataset<Row> truthLists, Dataset<Row> listUsers, Dataset<Row> replay,
+                  Map<String, Dataset<Row>> armLists, int onlineAbK) {
+
+        /** Scores a model's lists ({@link OfflineEvaluation#score}) and keeps them, cut to k, as its A/B arm. */
+        RecallMetrics.Result score(String model, Dataset<Row> lists, EvaluationSettings s) {
+            if (replay == null) {
+                return OfflineEvaluation.score(events, lists, s, truth);
+            }
+            Dataset<Row> full = lists.persist(StorageLevel.MEMORY_AND_DISK());
+            Column surface = java.util.Arrays.asList(full.columns()).contains("surface")
+                    ? col("surface") : lit(null).cast("string").as("surface");
+            Dataset<Row> arm = full.select(lit(model).as(OnlineReplay.ARM), col("user_id"), surface,
+                    slice(col("pin_ids"), 1, onlineAbK).as("pin_ids")).persist(StorageLevel.MEMORY_AND_DISK());
+            arm.count();
+            armLists.put(model, arm);
+            try {
+                return OfflineEvaluation.score(events, full, s, truth);
+            } finally {
+                full.unpersist();
+            }
+        }
+
         void release() {
             events.unpersist();
             training.unpersist();
             catalog.unpersist();
-            if (truth != null) {
-                truth.unpersist();
+            listUsers.unpersist();
+            if (truthLists != null) {
+                truthLists.unpersist();
             }
+            if (replay != null) {
+                replay.unpersist();
+            }
+            armLists.values().forEach(Dataset::unpersist);
         }
     }
 }

@@ -21,6 +21,8 @@ import java.util.TreeSet;
  * @param maxUsers       most users evaluated: above it, a deterministic sample of about this many users (all their
  *                       held-out events) bounds the cost of the exact top-K; 0 evaluates every user
  * @param intervals      the bootstrap over users that gives every figure its interval
+ * @param onlineAbK      candidates per (user, surface) each arm of the simulated online A/B serves from (on simulated
+ *                       data only, {@code dev.convcg.core.sim.OnlineReplay}); 0: no online A/B
  */
 public record EvaluationSettings(
         int evalDays,
@@ -32,7 +34,8 @@ public record EvaluationSettings(
         Set<Baseline> baselines,
         AlsSettings als,
         int maxUsers,
-        Bootstrap.Settings intervals) implements Serializable {
+        Bootstrap.Settings intervals,
+        int onlineAbK) implements Serializable {
 
     /** Models evaluated without the project's own two-tower; names as in metrics.json. */
     public enum Baseline { POPULARITY, HISTORY, HISTORY_POPULARITY, ALS, ORACLE, ENGAGEMENT_ONLY }
@@ -79,6 +82,9 @@ public record EvaluationSettings(
         if (intervals == null) {
             throw new IllegalArgumentException("intervals: missing; give replicates, level, seed");
         }
+        if (onlineAbK < 0) {
+            throw new IllegalArgumentException("online-ab.k = " + onlineAbK + ": must be 0 (no online A/B) or a positive number");
+        }
         if (maxUsers < 0) {
             throw new IllegalArgumentException("max-users = " + maxUsers + ": must be 0 (every user) or a positive number");
         }
@@ -88,7 +94,7 @@ public record EvaluationSettings(
     public static EvaluationSettings defaults() {
         return new EvaluationSettings(7, 14, List.of(100, 1000), List.of(10, 20, 50, 100, 200, 500, 1000), 256, 4096,
                 Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0), 100_000,
-                new Bootstrap.Settings(500, 0.95, 7));
+                new Bootstrap.Settings(500, 0.95, 7), 100);
     }
 
     /** Every cut-off that is reported, ascending: the headline ks and the curve. */

@@ -103,6 +103,32 @@ public final class OnlineReplay {
                 }, Encoders.row(OUTCOME_SCHEMA));
     }
 
+    /**
+     * Fails unless {@code truthPins} (the truth table {@code simulate} wrote) comes from the world of {@code world}: the
+     * replay answers through that world, so evaluating with other simulate settings would judge the arms by another
+     * world's truth.
+     */
+    public static void requireWorld(SimulationSettings world, Dataset<Row> truthPins) {
+        World w = World.of(world);
+        long firstPin = World.PIN_ID_BASE;
+        List<Row> sample = truthPins.filter(col("pin_id").lt(firstPin + 16)).select("pin_id", "conversion_bias", "clickbait")
+                .collectAsList();
+        long pins = truthPins.count();
+        String problem = pins != world.pins() ? pins + " pins in truth_pins, " + world.pins() + " in the settings" : null;
+        for (Row r : sample) {
+            int p = (int) (r.getLong(0) - firstPin);
+            if (problem == null && (p >= world.pins() || r.getFloat(1) != w.pinConversionBias[p]
+                    || r.getFloat(2) != w.pinClickbait[p])) {
+                problem = "pin " + r.getLong(0) + " differs (conversion_bias " + r.getFloat(1) + " in truth_pins)";
+            }
+        }
+        if (problem != null) {
+            throw new IllegalStateException("the online A/B needs the world that wrote the logs, but convcg.simulate.* "
+                    + "describes another one: " + problem + ". Evaluate with the configuration simulate ran with, or set "
+                    + "convcg.evaluate.online-ab.k = 0");
+        }
+    }
+
     /** A rate of the A/B with its interval and, for an arm other than the reference, its paired lift. */
     public record Figure(double value, Bootstrap.Interval interval, double lift, Bootstrap.Interval liftInterval) {}
 

@@ -34,7 +34,7 @@ class BaselinesTest {
         sim = new Simulator(spark, S);
         EvaluationSettings d = EvaluationSettings.defaults();
         settings = new EvaluationSettings(2, 6, List.of(100), List.of(10, 50, 100), 256, 512, d.baselines(),
-                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0), 0, EvaluationSettings.defaults().intervals());
+                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0), 0, EvaluationSettings.defaults().intervals(), 100);
         EvaluationSettings.DataWindow w = settings.window(T);
         catalog = sim.table(RawTables.PINS).filter(col(RawTables.DS).equalTo(T.toString())).cache();
         Dataset<Row> positives = RawLogPositives.fromRawLogs(sim.table(RawTables.IMPRESSIONS),
@@ -163,6 +163,6 @@ class BaselinesTest {
     /** The suite's settings with lists of 3 (the hand-made cases), headline K 3 and curve K 1. */
     private static EvaluationSettings smallListSettings() {
         return new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(), settings.als(), 0,
-                settings.intervals());
+                settings.intervals(), settings.onlineAbK());
     }
 }

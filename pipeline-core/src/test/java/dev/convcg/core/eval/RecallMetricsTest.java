@@ -138,7 +138,7 @@ class RecallMetricsTest {
     private static EvaluationSettings settings(List<Integer> ks, int queryBlock, int itemBlock) {
         EvaluationSettings d = EvaluationSettings.defaults();
         return new EvaluationSettings(d.evalDays(), d.trainingDays(), ks, ks, queryBlock, itemBlock, d.baselines(), d.als(),
-                0, d.intervals());
+                0, d.intervals(), d.onlineAbK());
     }
 
     @Test

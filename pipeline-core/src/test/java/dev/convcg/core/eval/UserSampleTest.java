@@ -55,6 +55,6 @@ class UserSampleTest {
         assertEquals(n, UserSample.of(all, 0).count());
         assertEquals(n, UserSample.of(all, 20_000).count());
         assertThrows(IllegalArgumentException.class, () -> new EvaluationSettings(7, 14, List.of(100), List.of(100),
-                256, 4096, Set.of(), EvaluationSettings.defaults().als(), -1, EvaluationSettings.defaults().intervals()));
+                256, 4096, Set.of(), EvaluationSettings.defaults().als(), -1, EvaluationSettings.defaults().intervals(), 100));
     }
 }
