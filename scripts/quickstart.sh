@@ -26,7 +26,7 @@ step "evaluate $D";               scripts/pipeline.sh evaluate "${CONF[@]}" --se
 
 echo
 echo "quickstart finished in $(( $(date +%s) - t0 ))s"
-# the report's directory follows storage.root (e.g. out/calibrated with conf/sim-calibrated.conf)
+# the report's directory follows storage.root (e.g. out/dense with conf/sim-dense.conf)
 DIR=$(grep -o 'report: [^;]*/report.html' out/evaluate.log | tail -1 | sed 's/^report: //; s|/report.html$||')
 echo "report:  $DIR/report.html"
 echo "metrics: $DIR/metrics.json"

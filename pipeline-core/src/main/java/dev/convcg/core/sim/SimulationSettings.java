@@ -54,7 +54,11 @@ public record SimulationSettings(
                             double organicPerDay, double viewThroughPenalty) implements Serializable {
         /** Pins a user's return visits draw from. */
         public static final int RETURN_MEMORY = 20;
-        /** The world before calibration (conf/sim-dense.conf): 0.24 conversion reports per click, no return visits. */
+        /**
+         * The world before calibration (conf/sim-dense.conf): 0.24 conversion reports per click, no return visits. The
+         * tests' small worlds keep it (enough conversions to test mechanics on); reference.conf's defaults are the
+         * calibrated world.
+         */
         public static final Behaviour DENSE = new Behaviour(0.0, 0.9, 0.0, 0.04, 3.0);
 
         public Behaviour {

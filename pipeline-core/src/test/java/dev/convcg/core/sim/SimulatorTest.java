@@ -176,7 +176,7 @@ class SimulatorTest {
     }
 
     /**
-     * The calibrated behaviour (conf/sim-calibrated.conf) gives conversion reports per click between the two real
+     * The calibrated behaviour (reference.conf's simulate defaults) gives conversion reports per click between the two real
      * logs' ratios (Tmall 0.041, Taobao 0.082; docs/simulator.md), a quarter of the dense world's, and return
      * visits: more clicked pins are clicked again on a later day.
      */
