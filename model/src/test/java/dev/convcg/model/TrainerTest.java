@@ -249,6 +249,35 @@ class TrainerTest {
         }
     }
 
+    /**
+     * With a pin bias c every served user embedding is a unit vector ending in c, through training,
+     * the artifact and the encoder, so a pin's last coordinate is a bias shared by every user.
+     */
+    @Test
+    void pinBiasGivesUnitUserEmbeddingsEndingInTheConstant(@TempDir Path tmp) throws Exception {
+        TrainingBatch batch = DATA.batch(9, 0);
+        Path dir = tmp.resolve("artifact");
+        try (TwoTowerTrainer t = new TwoTowerTrainer(TestSchemas.smallModel().withPinBias(0.5),
+                TestSchemas.small(), TestSchemas.fastTrainer())) {
+            double first = t.trainStep(batch).total(), last = first;
+            for (int i = 0; i < 30; i++) {
+                last = t.trainStep(batch).total();
+            }
+            assertTrue(last < first, "trains with a pin bias: " + first + " -> " + last);
+            t.saveArtifact(dir, "2026-12-07-" + t.configHash());
+        }
+        try (TwoTowerEncoder enc = TwoTowerEncoder.load(dir)) {
+            assertEquals(0.5, enc.artifact().model().pinBias(), 0.0);
+            float[][] users = enc.encodeUsers(batch.user());
+            float[][] pins = enc.encodePins(batch.pin());
+            for (float[] u : users) {
+                assertEquals(0.5f, u[u.length - 1], 1e-6f);
+                assertEquals(1.0, TwoTowerEncoder.score(u, u), 1e-5);
+            }
+            assertEquals(1.0, TwoTowerEncoder.score(pins[0], pins[0]), 1e-5);
+        }
+    }
+
     @Test
     void validationLossIsReportedPerEpoch() {
         try (TwoTowerTrainer t = trainer(TestSchemas.fastTrainer().withEpochs(2))) {

@@ -180,7 +180,8 @@ public record PipelineConfig(
                 new ModelConfig.HardNegativeConfig(hard.bool("enabled"), hard.nonNegativeInt("max-count")),
                 new ModelConfig.AdvertiserLossConfig(adv.bool("enabled"), (float) adv.number("weight")),
                 s.bool("use-example-weights"),
-                new ModelConfig.ReengagementConfig(reengagement.bool("enabled"), reengagement.strings("sequences"))));
+                new ModelConfig.ReengagementConfig(reengagement.bool("enabled"), reengagement.strings("sequences")),
+                s.number("pin-bias")));
     }
 
     private static TrainSettings train(Settings s, String modelStore) {

@@ -123,6 +123,6 @@ public record ModelArtifact(
     private static ModelConfig revalidate(ModelConfig c) {
         return new ModelConfig(c.embeddingDim(), c.tower(), c.temperature(), c.heads(),
                 c.logQCorrection(), c.hardNegatives(), c.advertiserLoss(), c.useExampleWeights(),
-                c.reengagement());
+                c.reengagement(), c.pinBias());
     }
 }

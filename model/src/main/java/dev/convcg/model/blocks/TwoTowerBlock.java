@@ -27,7 +27,7 @@ import java.util.List;
  * per-task heads and the learned temperature.
  *
  * <p>{@code u_k = normalize(H^u_k h_u)}, {@code p_k = normalize(H^p_k h_p)} where {@code H_k} is a
- * linear (E, E) head; k = 0 is the conversion head (served) and, in MULTI_HEAD mode only, k = 1 is
+ * linear (E, E) head (with a pin bias, u_k's last coordinate is a constant, {@link #encodeUsers}); k = 0 is the conversion head (served) and, in MULTI_HEAD mode only, k = 1 is
  * the engagement head. {@code τ = clamp(t, τ_min, τ_max)} with t a learned scalar.
  *
  * <p>forward input: the user tower tensors followed by the pin tower tensors (see {@link
@@ -178,9 +178,23 @@ public final class TwoTowerBlock extends AbstractBlock {
         return beta.mul(mask);
     }
 
-    /** L2-normalised user embeddings, one (B, E) array per head (head 0 = served). */
+    /**
+     * L2-normalised user embeddings, one (B, E) array per head (head 0 = served). With a pin bias c
+     * ({@link ModelConfig#pinBias}) the last coordinate is c and the others are the normalised rest
+     * scaled by {@code sqrt(1 - c²)}, so every user weighs the pin's last coordinate alike.
+     */
     public NDList encodeUsers(ParameterStore ps, NDList userInputs, boolean training) {
-        return heads(ps, userHeads, user.forward(ps, userInputs, training).head(), training);
+        NDList out = heads(ps, userHeads, user.forward(ps, userInputs, training).head(), training);
+        double c = config.pinBias();
+        if (c == 0) {
+            return out;
+        }
+        NDList biased = new NDList(out.size());
+        for (NDArray u : out) {
+            NDArray direction = u.get(":, :-1").normalize(2, 1, 1e-12).mul((float) Math.sqrt(1 - c * c));
+            biased.add(direction.concat(u.get(":, -1:").zerosLike().add((float) c), 1));
+        }
+        return biased;
     }
 
     /** L2-normalised pin embeddings, one (B, E) array per head (head 0 = served). */

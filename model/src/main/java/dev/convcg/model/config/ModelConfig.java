@@ -18,6 +18,10 @@ import java.util.List;
  *     duration reweighting); off means every row weighs 1; default on
  * @param reengagement learned bias for pins in the user's own history sequences; default off here,
  *     on in the pipeline (reference.conf)
+ * @param pinBias c in [0, 1): every user embedding ends in the constant c (its other coordinates
+ *     scaled to keep unit norm), so a pin's last coordinate p_E adds {@code c · p_E} to every
+ *     user's score, a learned per-pin bias (global conversion propensity, popularity) that a dot
+ *     product of unit vectors cannot otherwise express; 0 (default) turns it off
  */
 public record ModelConfig(
         int embeddingDim,
@@ -28,7 +32,8 @@ public record ModelConfig(
         HardNegativeConfig hardNegatives,
         AdvertiserLossConfig advertiserLoss,
         boolean useExampleWeights,
-        ReengagementConfig reengagement) {
+        ReengagementConfig reengagement,
+        double pinBias) {
 
     public ModelConfig {
         if (reengagement == null) {
@@ -40,6 +45,15 @@ public record ModelConfig(
         Checks.notNull("model.heads", heads);
         Checks.notNull("model.hardNegatives", hardNegatives);
         Checks.notNull("model.advertiserLoss", advertiserLoss);
+        Checks.require(pinBias >= 0 && pinBias < 1, "model.pin-bias", pinBias, "a number in [0, 1)");
+    }
+
+    /** The settings without a pin bias (as before the pin bias existed). */
+    public ModelConfig(int embeddingDim, TowerConfig tower, TemperatureConfig temperature, HeadConfig heads,
+                       boolean logQCorrection, HardNegativeConfig hardNegatives, AdvertiserLossConfig advertiserLoss,
+                       boolean useExampleWeights, ReengagementConfig reengagement) {
+        this(embeddingDim, tower, temperature, heads, logQCorrection, hardNegatives, advertiserLoss,
+                useExampleWeights, reengagement, 0.0);
     }
 
     public static ModelConfig defaults() {
@@ -57,47 +71,52 @@ public record ModelConfig(
 
     public ModelConfig withTower(TowerConfig t) {
         return new ModelConfig(embeddingDim, t, temperature, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement);
+                advertiserLoss, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withEmbeddingDim(int e) {
         return new ModelConfig(e, tower, temperature, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement);
+                advertiserLoss, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withTemperature(TemperatureConfig t) {
         return new ModelConfig(embeddingDim, tower, t, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement);
+                advertiserLoss, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withHeads(HeadConfig h) {
         return new ModelConfig(embeddingDim, tower, temperature, h, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement);
+                advertiserLoss, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withLogQCorrection(boolean on) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, on, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement);
+                advertiserLoss, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withHardNegatives(HardNegativeConfig h) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection, h,
-                advertiserLoss, useExampleWeights, reengagement);
+                advertiserLoss, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withAdvertiserLoss(AdvertiserLossConfig a) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, a, useExampleWeights, reengagement);
+                hardNegatives, a, useExampleWeights, reengagement, pinBias);
     }
 
     public ModelConfig withUseExampleWeights(boolean on) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, advertiserLoss, on, reengagement);
+                hardNegatives, advertiserLoss, on, reengagement, pinBias);
     }
 
     public ModelConfig withReengagement(ReengagementConfig r) {
         return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, advertiserLoss, useExampleWeights, r);
+                hardNegatives, advertiserLoss, useExampleWeights, r, pinBias);
+    }
+
+    public ModelConfig withPinBias(double c) {
+        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
+                hardNegatives, advertiserLoss, useExampleWeights, reengagement, c);
     }
 
     /** How the cross network and the MLP are combined inside a tower. */
