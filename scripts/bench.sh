@@ -7,6 +7,7 @@
 #   scripts/bench.sh model [SECONDS] [BATCH] [H] [THREADS] [SPARSE]   training examples/s vs libtorch matmul FLOP/s
 #   scripts/bench.sh nightly [N1,N2,...] [PLOT.png]   the nightly chain per stage at N impressions/day (1M,3M,10M)
 #   scripts/bench.sh import [EVENTS]             import-events of a generated 1M-event CSV vs a bare read+write
+#   scripts/bench.sh online-ab [CONFIG]          the simulated online A/B of the medium world (5 arms) vs its input floor
 #
 # Record results in docs/benchmarks.md with the machine and the date.
 set -euo pipefail
@@ -20,7 +21,8 @@ case "$which" in
   model) main=dev.convcg.model.bench.TrainingBenchmark ;;
   nightly) main=dev.convcg.jobs.bench.NightlyScaleBenchmark ;;
   import) main=dev.convcg.jobs.bench.ImportBenchmark ;;
-  *) sed -n '2,11p' "$0"; exit 2 ;;
+  online-ab) main=dev.convcg.jobs.bench.OnlineAbBenchmark ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac
 source "$ROOT/scripts/lib/java.sh"
 convcg_java "$main" "$@"
