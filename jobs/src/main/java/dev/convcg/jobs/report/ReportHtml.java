@@ -39,7 +39,7 @@ public final class ReportHtml {
     public static String render(EvaluationReport r) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>convcg evaluation ")
-                .append(r.runDate()).append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
+                .append(r.runDate()).append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1700px}"
                         + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                         + "th{background:#f3f3f3}td.l,th.l{text-align:left}img{margin:4px}</style></head><body>\n");
         h.append("<h1>Offline evaluation, run ").append(r.runDate()).append("</h1>\n<p>Model version <b>")
@@ -49,6 +49,7 @@ public final class ReportHtml {
                 .append(" pins (a random model scores K / ").append(r.catalogPins()).append(").</p>\n");
 
         headline(h, r);
+        r.onlineAb().ifPresent(ab -> onlineAb(h, ab));
         h.append("<h2>Recall at the headline cut-offs</h2>\n<p>Event hit rate: share of held-out events whose pin is in "
                 + "the top K of the event's (user, surface). User recall: per user, share of their distinct positives in "
                 + "the top K, averaged over users.</p>\n");
@@ -83,7 +84,6 @@ public final class ReportHtml {
             h.append("</table>\n");
         }
 
-        r.onlineAb().ifPresent(ab -> onlineAb(h, ab));
         h.append("<h2>Recall@K curves</h2>\n");
         for (Metric metric : Metric.values()) {
             for (String task : TASKS) {
