@@ -8,6 +8,7 @@ import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.sim.OnlineReplay;
 import dev.convcg.core.sim.SimulationSettings;
 import dev.convcg.core.sim.Simulator;
+import dev.convcg.core.sim.World;
 import dev.convcg.jobs.SparkSessions;
 import dev.convcg.jobs.config.PipelineConfig;
 import java.io.File;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -84,10 +86,10 @@ public final class OnlineAbBenchmark {
     }
 
     /** {@code k} distinct pins per row, uniformly drawn from the catalog, fixed by (user, surface, arm). */
-    private static org.apache.spark.sql.Column randomPins(SimulationSettings world, int k, int arm) {
-        org.apache.spark.sql.Column seed = xxhash64(col("user_id"), col("surface"), lit(arm));
-        org.apache.spark.sql.Column draws = transform(sequence(lit(1), lit(2 * k)), i ->
-                pmod(xxhash64(seed, i), lit((long) world.pins())).plus(lit(dev.convcg.core.sim.World.PIN_ID_BASE)));
+    private static Column randomPins(SimulationSettings world, int k, int arm) {
+        Column seed = xxhash64(col("user_id"), col("surface"), lit(arm));
+        Column draws = transform(sequence(lit(1), lit(2 * k)), i ->
+                pmod(xxhash64(seed, i), lit((long) world.pins())).plus(lit(World.PIN_ID_BASE)));
         return slice(array_distinct(draws), 1, k);
     }
 

@@ -33,6 +33,7 @@ import dev.convcg.model.config.ModelConfig;
 import java.io.IOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -325,7 +326,7 @@ public final class EvaluateStage implements Stage {
                 return OfflineEvaluation.score(events, lists, s, truth);
             }
             Dataset<Row> full = lists.persist(StorageLevel.MEMORY_AND_DISK());
-            Column surface = java.util.Arrays.asList(full.columns()).contains("surface")
+            Column surface = Arrays.asList(full.columns()).contains("surface")
                     ? col("surface") : lit(null).cast("string").as("surface");
             Dataset<Row> arm = full.select(lit(model).as(OnlineReplay.ARM), col("user_id"), surface,
                     slice(col("pin_ids"), 1, onlineAbK).as("pin_ids")).persist(StorageLevel.MEMORY_AND_DISK());

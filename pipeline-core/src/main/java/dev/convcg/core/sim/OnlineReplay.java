@@ -5,7 +5,6 @@ import static org.apache.spark.sql.types.DataTypes.*;
 
 import dev.convcg.core.eval.Bootstrap;
 import dev.convcg.core.schema.Surface;
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -375,7 +374,7 @@ public final class OnlineReplay {
         }
     }
 
-    private static final class Tally implements Serializable {
+    private static final class Tally {
         long requests, impressions, clicks, longClicks, addToCarts, checkouts;
         double value;
         final TreeSet<Long> advertisers = new TreeSet<>();
