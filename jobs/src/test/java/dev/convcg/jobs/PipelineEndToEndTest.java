@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convcg.core.testing.SparkTest;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.model.artifact.TwoTowerEncoder;
+import dev.convcg.model.calibration.ReengagementCalibration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -52,6 +54,16 @@ class PipelineEndToEndTest {
         Map<String, Number> phases = (Map<String, Number>) metrics.get("step_phase_ms");
         assertEquals(dev.convcg.model.train.TwoTowerTrainer.PHASES, List.copyOf(phases.keySet()), "step time by phase");
         assertTrue(phases.get("forward").doubleValue() > 0 && phases.get("loss+backward").doubleValue() > 0, phases.toString());
+        Map<String, Object> calibration = (Map<String, Object>) metrics.get("reengagement_calibration");
+        assertNotNull(calibration, "the re-engagement biases are refitted after training: " + metrics.keySet());
+        assertTrue(((Number) calibration.get("rows")).intValue() > 0, calibration.toString());
+        assertTrue(((Number) calibration.get("cross_entropy_calibrated")).doubleValue()
+                <= ((Number) calibration.get("cross_entropy_learned")).doubleValue() + 1e-9, calibration.toString());
+        Path artifact = store.artifactDir(store.latestVersion().orElseThrow());
+        float[] served = ReengagementCalibration.read(artifact).orElseThrow().bias();
+        try (TwoTowerEncoder encoder = TwoTowerEncoder.load(artifact)) {
+            assertArrayEquals(served, encoder.reengagementBias(), "serving reads the refitted biases");
+        }
 
         assertEquals(Main.EXIT_OK, Main.run("infer-embeddings", atT, spark));
         assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", d), spark));

@@ -53,7 +53,19 @@ public record PipelineConfig(
                                 int earlyStoppingPatience, double earlyStoppingMinDelta, boolean restoreBest,
                                 int sampledRecallK,
                                 int sampledConversions, int sampledCandidates, boolean durationWeights,
-                                List<String> eventTypes, String modelStore) {}
+                                List<String> eventTypes, String modelStore,
+                                ReengagementCalibrationSettings reengagementCalibration) {}
+
+    /**
+     * The refit of the re-engagement biases on the held-out positives over the full catalog after training
+     * (train.reengagement-calibration; {@code ReengagementCalibration}).
+     *
+     * @param enabled off: serve the biases training learned
+     * @param maxRows held-out positives sampled for the refit
+     * @param ridge   pull towards the learned biases (logit units², per unit of row weight)
+     * @param recallK K of the before/after recall the refit logs
+     */
+    public record ReengagementCalibrationSettings(boolean enabled, int maxRows, double ridge, int recallK) {}
 
     /**
      * The file the importer reads, how, and how its days enter the raw tables.
@@ -207,7 +219,13 @@ public record PipelineConfig(
         }
         return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
                 stop.number("min-delta"), stop.bool("restore-best"), recall.positiveInt("k"), recall.positiveInt("conversions"),
-                recall.positiveInt("candidates"), s.bool("duration-weights"), eventTypes(s), modelStore);
+                recall.positiveInt("candidates"), s.bool("duration-weights"), eventTypes(s), modelStore,
+                reengagementCalibration(s.section("reengagement-calibration")));
+    }
+
+    private static ReengagementCalibrationSettings reengagementCalibration(Settings s) {
+        return new ReengagementCalibrationSettings(s.bool("enabled"), s.positiveInt("max-rows"),
+                s.nonNegative("ridge"), s.positiveInt("recall-k"));
     }
 
     private static List<String> eventTypes(Settings s) {

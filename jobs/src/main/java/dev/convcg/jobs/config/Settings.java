@@ -66,6 +66,14 @@ public final class Settings {
         return read(k, config::getDouble, "a number");
     }
 
+    public double nonNegative(String k) {
+        double v = number(k);
+        if (!(v >= 0)) {
+            throw invalid(k, v, "a number >= 0");
+        }
+        return v;
+    }
+
     public double fraction(String k) {
         double v = number(k);
         if (!(v >= 0 && v <= 1)) {

@@ -12,18 +12,23 @@ import dev.convcg.jobs.config.PipelineConfig.TrainSettings;
 import dev.convcg.jobs.train.EpochStream;
 import dev.convcg.jobs.train.ModelInputs;
 import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.jobs.train.ReengagementCalibrator;
 import dev.convcg.jobs.train.TrainSpec;
 import dev.convcg.jobs.train.TrainTask;
+import dev.convcg.model.calibration.ReengagementCalibration;
 import dev.convcg.model.config.ConfigHash;
 import dev.convcg.model.config.TrainerConfig;
 import dev.convcg.model.features.FeatureKind;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
+import com.google.gson.Gson;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
@@ -101,18 +106,43 @@ public final class TrainStage implements Stage {
                 ts.durationWeights()).persist(StorageLevel.MEMORY_AND_DISK_SER());
         long streamed = ctx.step("shuffle " + trainer.epochs() + " epoch(s) of examples", sorted::count);
         LOG.info("{} rows streamed to the training task ({} epoch(s) of training and validation rows)", streamed, trainer.epochs());
-        String result = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> sorted.coalesce(1)
+        String trained = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> sorted.coalesce(1)
                 .mapPartitions((MapPartitionsFunction<Row, String>) rows -> TrainTask.run(spec, rows), Encoders.STRING())
                 .collectAsList().get(0));
         sorted.unpersist();
+        Optional<ReengagementCalibration.Result> calibration = ts.reengagementCalibration().enabled()
+                ? ctx.step("calibrate the re-engagement biases on the full catalog", () -> ReengagementCalibrator.run(
+                        ctx, examples, trainThrough, staging, ts.durationWeights(), trainer.seed()))
+                : Optional.empty();
+        String result = calibration.map(r -> withCalibration(trained, r)).orElse(trained);
 
         String lineage = parent.map(ModelStore.TrainingRecord::lineageId).orElse(version);
         store.publish(staging, new ModelStore.TrainingRecord(version, runDate.toString(), from.toString(),
                 trainThrough.toString(), runDate.toString(), parentVersion, lineage, configHash,
-                new com.google.gson.Gson().fromJson(result, Object.class)));
+                new Gson().fromJson(result, Object.class)));
         store.deleteCheckpoints(version);
         LOG.info("published model {} at {}; LATEST -> {}; metrics {}", version, store.artifactDir(version), version, result);
         return new StageReport().input(TRAINING_EXAMPLES, trainPositives + validationPositives).output("model:" + version, 1);
+    }
+
+    /** The trainer's metrics JSON with the calibration's summary added as {@code reengagement_calibration}. */
+    static String withCalibration(String metrics, ReengagementCalibration.Result r) {
+        Gson gson = new Gson();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = gson.fromJson(metrics, Map.class);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("rows", r.rows());
+        c.put("catalog", r.catalog());
+        c.put("history_share", r.historyShare());
+        c.put("cross_entropy_learned", r.lossLearned());
+        c.put("cross_entropy_calibrated", r.lossCalibrated());
+        c.put("recall_k", r.recallK());
+        c.put("recall_learned", r.recallLearned());
+        c.put("recall_calibrated", r.recallCalibrated());
+        c.put("bias_learned", r.learnedBias());
+        c.put("bias_calibrated", r.bias());
+        m.put("reengagement_calibration", c);
+        return gson.toJson(m);
     }
 
     /**
@@ -127,9 +157,7 @@ public final class TrainStage implements Stage {
                 .withColumn("_part", when(col("ds").gt(trainThrough.toString()), EpochStream.VALIDATION).otherwise(EpochStream.TRAIN))
                 .withColumn("_label_pin_id", col("pin_id"))
                 .withColumn("_label_advertiser_id", col("advertiser_id"))
-                .withColumn("_weight", durationWeights
-                        ? coalesce(col("weight").cast("float"), lit(1f))
-                        : when(col("event_type").equalTo("CLICK"), lit(1f)).otherwise(coalesce(col("weight").cast("float"), lit(1f))))
+                .withColumn("_weight", ModelInputs.exampleWeight(durationWeights))
                 .withColumn("_sampling_prob", when(col("task").equalTo(ExampleLabeler.NEGATIVE),
                                 when(col("event_type").equalTo(ExampleLabeler.SAMPLED), col("pin_sampling_prob").cast("double"))
                                         .otherwise(lit(0.0)))

@@ -25,6 +25,16 @@ import org.apache.spark.sql.types.StructType;
 public final class ModelInputs {
     private ModelInputs() {}
 
+    /**
+     * An example's weight in the loss: its training-data weight, or 1 for clicks when click-duration weights are off
+     * (train.duration-weights; conversion and save weights stay).
+     */
+    public static Column exampleWeight(boolean durationWeights) {
+        return durationWeights
+                ? coalesce(col("weight").cast("float"), lit(1f))
+                : when(col("event_type").equalTo("CLICK"), lit(1f)).otherwise(coalesce(col("weight").cast("float"), lit(1f)));
+    }
+
     /** Model-ready columns, named after the features of {@code specs}, in spec order. */
     public static List<Column> columns(StructType source, List<FeatureSpec> specs) {
         List<Column> out = new ArrayList<>();

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.convcg.model.blocks.TwoTowerBlock;
+import dev.convcg.model.calibration.ReengagementCalibration;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureTensors;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ public final class TwoTowerEncoder implements AutoCloseable {
     private final TwoTowerBlock block;
     private final ParameterStore store;
     private final float temperature;
+    private final float[] learnedReengagementBias;
     private final float[] reengagementBias;
     private final Device device;
 
@@ -45,10 +47,13 @@ public final class TwoTowerEncoder implements AutoCloseable {
         }
         if (artifact.model().reengagement().enabled()) {
             try (NDManager m = manager.newSubManager()) {
-                reengagementBias = block.reengagementBias(store, m, false).toFloatArray();
+                learnedReengagementBias = block.reengagementBias(store, m, false).toFloatArray();
             }
+            reengagementBias = ReengagementCalibration.read(dir).map(ReengagementCalibration.Result::bias)
+                    .orElse(learnedReengagementBias);
         } else {
-            reengagementBias = new float[0];
+            learnedReengagementBias = new float[0];
+            reengagementBias = learnedReengagementBias;
         }
     }
 
@@ -96,12 +101,19 @@ public final class TwoTowerEncoder implements AutoCloseable {
     }
 
     /**
-     * The learned re-engagement biases in score (cosine) units, {@code ReengagementConfig.SLOTS} per
+     * The served re-engagement biases in score (cosine) units, {@code ReengagementConfig.SLOTS} per
      * sequence of {@code artifact().model().reengagement().sequences()}; empty when off. A history
-     * pin's serving score is {@code u·p + Σ_s bias[s·SLOTS + bucketOf(position)]}.
+     * pin's serving score is {@code u·p + Σ_s bias[s·SLOTS + bucketOf(position)]}. These are the
+     * biases refitted on the full catalog after training ({@link ReengagementCalibration}) when the
+     * artifact holds them, else the ones training learned.
      */
     public float[] reengagementBias() {
         return reengagementBias.clone();
+    }
+
+    /** The re-engagement biases as training learned them (before any refit); empty when off. */
+    public float[] learnedReengagementBias() {
+        return learnedReengagementBias.clone();
     }
 
     /** Served user embeddings, row-major {@code float[B * dim]}. */
