@@ -10,13 +10,28 @@ Airflow Variables (Admin -> Variables):
   convcg_config      the HOCON config for this environment                   (default <home>/conf/cluster.conf)
   convcg_spark_submit  spark-submit to launch stages with; empty runs them on the worker's local Spark
 Connections: none; Spark and storage settings come from the config and from spark-submit's own defaults.
-Written for Airflow 2.x (BashOperator, BashSensor, task SLAs).
+Runs on Airflow 3 (BashOperator and BashSensor from the standard provider, DAG from airflow.sdk) and on Airflow 2.x
+(their 2.x paths). Task SLAs exist only up to 2.x (3.0 removed them), so evaluate's 8-hour SLA is set on 2.x only.
+`train` trains and `infer-embeddings` publishes both the conversion model and the click-trained engagement retriever
+(engagement-retriever.enabled); `evaluate` only reads published embeddings.
 """
 from datetime import datetime, timedelta
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
-from airflow.sensors.bash import BashSensor
+from airflow import __version__ as AIRFLOW_VERSION
+
+try:  # Airflow 3: the standard provider
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.sensors.bash import BashSensor
+except ImportError:  # Airflow 2.x
+    from airflow.operators.bash import BashOperator
+    from airflow.sensors.bash import BashSensor
+try:  # Airflow 3
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2.x
+    from airflow import DAG
+
+# Task SLAs: Airflow 2.x only.
+EVALUATE_SLA = {"sla": timedelta(hours=8)} if AIRFLOW_VERSION.startswith("2.") else {}
 
 HOME = "{{ var.value.get('convcg_home', '/opt/convcg') }}"
 CONFIG = "{{ var.value.get('convcg_config', var.value.get('convcg_home', '/opt/convcg') ~ '/conf/cluster.conf') }}"
@@ -82,7 +97,7 @@ with DAG(
         bash_command=pipeline("evaluate", "--set", "skip-complete=true"),
         env=ENV,
         append_env=True,
-        sla=timedelta(hours=8),
+        **EVALUATE_SLA,
     )
 
     wait_for_logs >> build_training_data >> train >> infer_embeddings >> evaluate

@@ -37,7 +37,7 @@ class PipelineEndToEndTest {
             "evaluate.eval-days", "2", "evaluate.training-days", "6", "evaluate.ks", "[10, 100]",
             "evaluate.curve-ks", "[10, 50, 100]", "evaluate.als.iterations", "3",
             // a few hundred conversions: 4 malformed ones are already 1%, so the guard gets a small-sample margin
-            "training-data.quarantine-threshold", "0.05"};
+            "training-data.quarantine-threshold", "0.05", "engagement-retriever.enabled", "true"};
         String t = "2026-10-06", d = "2026-10-08";
         assertEquals(Main.EXIT_OK, Main.run("simulate", TestConfigs.tiny(root, small), spark));
         assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", t,

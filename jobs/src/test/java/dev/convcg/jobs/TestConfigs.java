@@ -26,6 +26,8 @@ public final class TestConfigs {
         sets.put("simulate.topic-dim", "8");
         sets.put("simulate.impressions-per-user-day", "10");
         sets.put("simulate.partitions", "2");
+        // Stage tests train one model; the end-to-end test turns the engagement retriever back on.
+        sets.put("engagement-retriever.enabled", "false");
         for (int i = 0; i + 1 < keyValues.length; i += 2) {
             sets.put(keyValues[i], keyValues[i + 1]);
         }

@@ -1,8 +1,10 @@
 package dev.convcg.jobs.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import dev.convcg.core.eval.Bootstrap;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.ingest.ImportSettings;
@@ -40,7 +42,37 @@ public record PipelineConfig(
         EvaluationSettings evaluate,
         EmbeddingSettings.InferEmbeddings inferEmbeddings,
         EmbeddingSettings.ForgetUsers forgetUsers,
+        boolean engagementRetriever,
         Config source) {
+
+    /** Suffix of the engagement retriever's model store and embedding root (beside the conversion model's). */
+    public static final String ENGAGEMENT_RETRIEVER_SUFFIX = "-engagement-only";
+
+    /**
+     * The configuration of the click-trained engagement retriever that {@code train} and {@code infer-embeddings}
+     * build and publish beside the conversion model when {@code engagement-retriever.enabled} (the retriever a team
+     * already has, and the {@code engagement_only} row of every report): the same data, architecture and schedule,
+     * trained on clicks only (and the served or sampled negatives), one head, no example weights, no advertiser loss,
+     * no re-engagement bias; its own model store and embedding root, with this file's suffix. The one place these
+     * overrides are made.
+     */
+    public PipelineConfig engagementRetrieverConfig() {
+        Map<String, Object> o = Map.of(
+                "convcg.engagement-retriever.enabled", false,
+                "convcg.train.model-store", train.modelStore() + ENGAGEMENT_RETRIEVER_SUFFIX,
+                "convcg.train.event-types", List.of("CLICK", "IMPRESSION", "SAMPLED"),
+                "convcg.model.heads.mode", "UNIFIED",
+                "convcg.model.use-example-weights", false,
+                "convcg.model.advertiser-loss.enabled", false,
+                "convcg.model.reengagement.enabled", false,
+                "convcg.infer-embeddings.output-root", inferEmbeddings.outputRoot() + ENGAGEMENT_RETRIEVER_SUFFIX,
+                "convcg.infer-embeddings.model-version", "");
+        Config overrides = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : o.entrySet()) {
+            overrides = overrides.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return bind(overrides.withFallback(source));
+    }
 
     /** Where Spark runs and with what extra settings. An empty master means "as given by spark-submit". */
     public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
@@ -102,7 +134,8 @@ public record PipelineConfig(
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
                 evaluate(root.section("evaluate")),
                 EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
-                EmbeddingSettings.forgetUsers(root.section("forget-users")), config);
+                EmbeddingSettings.forgetUsers(root.section("forget-users")),
+                root.section("engagement-retriever").bool("enabled"), config);
     }
 
     /**
@@ -351,7 +384,7 @@ public record PipelineConfig(
         Config shown = source.getConfig(ConfigLoader.ROOT);
         for (Map.Entry<String, ConfigValue> e : shown.entrySet()) {
             if (SECRET.matcher(e.getKey()).matches()) {
-                shown = shown.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef("***"));
+                shown = shown.withValue(e.getKey(), ConfigValueFactory.fromAnyRef("***"));
             }
         }
         return shown.root().render(

@@ -125,6 +125,7 @@ public final class AblateStage implements Stage {
         }
         Map<String, Object> run = Map.of(
                 "convcg.train.seed", seed,
+                "convcg.engagement-retriever.enabled", false,
                 "convcg.train.warm-start", false,
                 "convcg.train.model-store", dir.resolve("models").toString(),
                 "convcg.infer-embeddings.output-root", dir.resolve("embeddings").toString(),

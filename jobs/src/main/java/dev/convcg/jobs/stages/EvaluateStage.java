@@ -6,8 +6,6 @@ import static org.apache.spark.sql.functions.slice;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 import dev.convcg.core.eval.Baselines;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.EvaluationSettings.Baseline;
@@ -55,7 +53,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EvaluateStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(EvaluateStage.class);
-    static final String ENGAGEMENT_ONLY_SUFFIX = "-engagement-only";
 
     @Override
     public String name() {
@@ -73,7 +70,7 @@ public final class EvaluateStage implements Stage {
         String version = twoTower(ctx, in, t, models);
         if (s.baselines().contains(Baseline.ENGAGEMENT_ONLY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ENGAGEMENT_ONLY,
-                    ctx.step("engagement-only two-tower", () -> engagementOnly(ctx, in, t))));
+                    ctx.step("engagement retriever", () -> engagementOnly(ctx, in, t))));
         }
         if (s.baselines().contains(Baseline.POPULARITY)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.POPULARITY, ctx.step("popularity",
@@ -218,40 +215,18 @@ public final class EvaluateStage implements Stage {
     }
 
     /**
-     * Trains the engagement-only two-tower for day T with the same stages and architecture (its own model store and
-     * embedding root), embeds the day's users and pins with it, and evaluates those embeddings.
+     * Recall of the engagement retriever's embeddings that {@code train} and {@code infer-embeddings} published for
+     * day T (engagement-retriever.enabled); evaluate never trains.
      */
-    private static RecallMetrics.Result engagementOnly(StageContext ctx, Inputs in, LocalDate t) throws Exception {
-        PipelineConfig c = engagementOnlyConfig(ctx.config());
-        StageContext sub = new StageContext(ctx.spark(), c, ctx.tables(), t);
-        new TrainStage().run(sub);
-        new InferEmbeddingsStage().run(sub);
+    private static RecallMetrics.Result engagementOnly(StageContext ctx, Inputs in, LocalDate t) {
+        PipelineConfig c = ctx.config().engagementRetrieverConfig();
         EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
-        String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
+        String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow(() -> new IllegalStateException(
+                "no published engagement-retriever embeddings for " + t + " under " + store.root() + ": run train and "
+                        + "infer-embeddings with engagement-retriever.enabled = true and --set run-date=" + t
+                        + " first, or drop engagement_only from evaluate.baselines")).modelVersion();
+        StageContext sub = new StageContext(ctx.spark(), c, ctx.tables(), t);
         return evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.ENGAGEMENT_ONLY, version);
-    }
-
-    /**
-     * The configuration of the engagement-only baseline: clicks only, one head, no weights, no advertiser loss, no
-     * re-engagement bias (the click-trained two-tower a team already has).
-     */
-    static PipelineConfig engagementOnlyConfig(PipelineConfig c) {
-        Map<String, Object> o = Map.of(
-                "convcg.train.model-store", c.train().modelStore() + ENGAGEMENT_ONLY_SUFFIX,
-                "convcg.train.event-types", List.of("CLICK", "IMPRESSION", "SAMPLED"),
-                "convcg.train.warm-start", false,
-                "convcg.model.heads.mode", "UNIFIED",
-                "convcg.model.use-example-weights", false,
-                "convcg.model.advertiser-loss.enabled", false,
-                "convcg.model.reengagement.enabled", false,
-                "convcg.infer-embeddings.output-root", c.inferEmbeddings().outputRoot() + ENGAGEMENT_ONLY_SUFFIX,
-                "convcg.infer-embeddings.model-version", "",
-                "convcg.infer-embeddings.reset", true);
-        com.typesafe.config.Config overrides = ConfigFactory.empty();
-        for (Map.Entry<String, Object> e : o.entrySet()) {
-            overrides = overrides.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
-        }
-        return PipelineConfig.bind(overrides.withFallback(c.source()));
     }
 
     /** The ablation table the {@code ablate} command wrote for this run date, if any. */

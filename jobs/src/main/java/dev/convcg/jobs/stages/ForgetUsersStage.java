@@ -8,6 +8,7 @@ import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.EmbeddingSettings.ForgetUsers;
 import dev.convcg.jobs.config.InvalidConfigException;
+import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.EmbeddingStore;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
@@ -83,7 +84,21 @@ public final class ForgetUsersStage implements Stage {
             LOG.info("{}: removed {} rows", table, removed);
             report.output(table, removed);
         }
-        EmbeddingStore out = new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot());
+        List<String> roots = new ArrayList<>(List.of(ctx.config().inferEmbeddings().outputRoot()));
+        if (ctx.config().engagementRetriever()) {
+            roots.add(ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot());
+        }
+        for (String root : roots) {
+            long removed = forgetEmbeddings(ctx, new EmbeddingStore(ctx.spark(), root), forgotten);
+            report.output(root.equals(roots.get(0)) ? EmbeddingStore.USER_EMBEDDINGS
+                    : PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX.substring(1) + ":" + EmbeddingStore.USER_EMBEDDINGS,
+                    removed);
+        }
+        return report;
+    }
+
+    /** Rewrites every published user_embeddings day of {@code out} that holds a forgotten user; rows removed. */
+    private static long forgetEmbeddings(StageContext ctx, EmbeddingStore out, Column forgotten) throws Exception {
         long removedEmbeddings = 0;
         for (LocalDate d : out.publishedDays(EmbeddingStore.USER_EMBEDDINGS)) {
             Dataset<Row> day = out.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
@@ -92,16 +107,15 @@ public final class ForgetUsersStage implements Stage {
                 continue;
             }
             EmbeddingStore.Manifest m = out.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow();
-            ctx.step("rewrite user_embeddings ds=" + d, () -> out.publish(EmbeddingStore.USER_EMBEDDINGS, d,
-                    day.filter(not(forgotten)), new EmbeddingStore.Manifest(m.table(), m.ds(), m.modelVersion(),
-                            m.lineageId(), m.smoothing(), 0, 0, null,
+            ctx.step("rewrite user_embeddings ds=" + d + " under " + out.root(), () -> out.publish(
+                    EmbeddingStore.USER_EMBEDDINGS, d, day.filter(not(forgotten)), new EmbeddingStore.Manifest(m.table(),
+                            m.ds(), m.modelVersion(), m.lineageId(), m.smoothing(), 0, 0, null,
                             m.note() + "; forget-users removed " + n + " rows")));
-            LOG.info("user_embeddings ds={}: removed {} rows", d, n);
+            LOG.info("user_embeddings ds={} under {}: removed {} rows", d, out.root(), n);
             removedEmbeddings += n;
         }
         out.removeScratch(EmbeddingStore.USER_EMBEDDINGS);
-        report.output(EmbeddingStore.USER_EMBEDDINGS, removedEmbeddings);
-        return report;
+        return removedEmbeddings;
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.convcg.core.schema.RawTables;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
+import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.config.EmbeddingSettings.InferEmbeddings;
 import dev.convcg.jobs.embeddings.EmbeddingInference;
 import dev.convcg.jobs.io.EmbeddingStore;
@@ -46,8 +47,24 @@ public final class InferEmbeddingsStage implements Stage {
     /** What to smooth a table against. */
     private record History(LineageRule.Decision decision, Optional<LocalDate> previousDay, long previousRows) {}
 
+    /**
+     * Publishes the conversion model's embeddings and, when {@code engagement-retriever.enabled}, the engagement
+     * retriever's beside them (its own model store and embedding root, {@link PipelineConfig#engagementRetrieverConfig}).
+     */
     @Override
     public StageReport run(StageContext ctx) throws Exception {
+        StageReport report = publishModel(ctx);
+        if (ctx.config().engagementRetriever()) {
+            StageContext sub = new StageContext(ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(),
+                    ctx.runDate());
+            StageReport engagement = ctx.step("engagement retriever's embeddings", () -> publishModel(sub));
+            engagement.outputs().forEach((table, rows) -> report.output(PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX
+                    .substring(1) + ":" + table, rows));
+        }
+        return report;
+    }
+
+    private static StageReport publishModel(StageContext ctx) throws Exception {
         InferEmbeddings s = ctx.config().inferEmbeddings();
         LocalDate ds = ctx.runDate();
         ModelStore models = new ModelStore(Path.of(ctx.config().train().modelStore()));

@@ -55,8 +55,24 @@ public final class TrainStage implements Stage {
         return "train";
     }
 
+    /**
+     * Trains and publishes the conversion model and, when {@code engagement-retriever.enabled}, the click-trained
+     * engagement retriever after it (its own model store and lineage, {@link PipelineConfig#engagementRetrieverConfig}).
+     */
     @Override
     public StageReport run(StageContext ctx) throws Exception {
+        StageReport report = trainModel(ctx);
+        if (ctx.config().engagementRetriever()) {
+            StageContext sub = new StageContext(ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(),
+                    ctx.runDate());
+            StageReport engagement = ctx.step("train the engagement retriever", () -> trainModel(sub));
+            engagement.outputs().forEach((name, n) -> report.output(PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX
+                    .substring(1) + ":" + name, n));
+        }
+        return report;
+    }
+
+    private static StageReport trainModel(StageContext ctx) throws Exception {
         PipelineConfig c = ctx.config();
         TrainSettings ts = c.train();
         LocalDate runDate = ctx.runDate();

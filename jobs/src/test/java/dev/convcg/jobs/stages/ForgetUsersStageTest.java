@@ -45,7 +45,7 @@ class ForgetUsersStageTest {
         Path idsFile = root.resolve("forget.txt");
         Files.writeString(idsFile, "# erasure requests\n12\n\n");
         PipelineConfig c = TestConfigs.tiny(root.resolve("store"), "forget-users.user-ids", "[10]",
-                "forget-users.user-ids-file", "\"" + idsFile + "\"");
+                "forget-users.user-ids-file", "\"" + idsFile + "\"", "engagement-retriever.enabled", "true");
         DeltaTables tables = new DeltaTables(spark, c.storageRoot());
         for (LocalDate d : List.of(D1, D2)) {
             EmbeddingFixtures.append(spark, tables.path(InferEmbeddingsStage.USER_FEATURES),
@@ -56,9 +56,13 @@ class ForgetUsersStageTest {
                 concat(lit("ex"), col("id").cast("string")).as("example_id"), col("id").mod(6).plus(10).as("user_id"),
                 col("id").as("pin_id"), lit(D1.toString()).as("ds")), "ds");
         EmbeddingStore out = new EmbeddingStore(spark, c.inferEmbeddings().outputRoot());
-        for (LocalDate d : List.of(D1, D2)) {
-            out.publish(EmbeddingStore.USER_EMBEDDINGS, d, embeddings(spark, d),
-                    new EmbeddingStore.Manifest(null, null, "A", "A", "NONE", 0, 0, null, "infer-embeddings"));
+        EmbeddingStore engagement = new EmbeddingStore(spark,
+                c.engagementRetrieverConfig().inferEmbeddings().outputRoot());
+        for (EmbeddingStore store : List.of(out, engagement)) {
+            for (LocalDate d : List.of(D1, D2)) {
+                store.publish(EmbeddingStore.USER_EMBEDDINGS, d, embeddings(spark, d),
+                        new EmbeddingStore.Manifest(null, null, "A", "A", "NONE", 0, 0, null, "infer-embeddings"));
+            }
         }
 
         assertEquals(Main.EXIT_OK, Main.run("forget-users", c, spark));
@@ -71,12 +75,14 @@ class ForgetUsersStageTest {
         }
         assertEquals(40, tables.read("training_examples").count(), "other users' examples stay");
         assertEquals(2, tables.read(InferEmbeddingsStage.USER_FEATURES).count(), "user 11 on two days");
-        for (LocalDate d : List.of(D1, D2)) {
-            Dataset<Row> day = out.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
-            assertEquals(4, day.count());
-            assertEquals(0, day.join(forgotten, "user_id").count());
-            assertTrue(out.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow().note()
-                    .contains("forget-users removed 2 rows"));
+        for (EmbeddingStore store : List.of(out, engagement)) {
+            for (LocalDate d : List.of(D1, D2)) {
+                Dataset<Row> day = store.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
+                assertEquals(4, day.count(), store.root());
+                assertEquals(0, day.join(forgotten, "user_id").count(), store.root());
+                assertTrue(store.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow().note()
+                        .contains("forget-users removed 2 rows"), store.root());
+            }
         }
         assertEquals(0, spark.read().parquet(out.tablePath(EmbeddingStore.USER_EMBEDDINGS)).join(forgotten, "user_id")
                 .count(), "no staging or trash copy left");
