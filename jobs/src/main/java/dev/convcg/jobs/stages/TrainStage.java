@@ -15,6 +15,7 @@ import dev.convcg.jobs.train.ModelStore;
 import dev.convcg.jobs.train.ReengagementCalibrator;
 import dev.convcg.jobs.train.TrainSpec;
 import dev.convcg.jobs.train.TrainTask;
+import dev.convcg.model.artifact.ModelArtifact;
 import dev.convcg.model.calibration.ReengagementCalibration;
 import dev.convcg.model.config.ConfigHash;
 import dev.convcg.model.config.TrainerConfig;
@@ -90,10 +91,6 @@ public final class TrainStage implements Stage {
                     + ts.validationDays() + " validation day(s); lower train.validation-days or run a later day");
         }
         String parentVersion = parent.map(ModelStore.TrainingRecord::versionId).orElse(null);
-        String configHash = ConfigHash.of(c.model(), schema);
-        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion
-                + ts.eventTypes() + ts.durationWeights()).substring(0, 10);
-
         Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString())
                 .filter(col("event_type").isin(ts.eventTypes().toArray()));
         Row counts = examples.agg(
@@ -106,7 +103,11 @@ public final class TrainStage implements Stage {
             throw new IllegalStateException("no training examples in " + from + ".." + trainThrough + " of "
                     + ctx.tables().path(TRAINING_EXAMPLES) + ": run build-training-data for those days first");
         }
-        requireTableSizes(examples, schema, c.maxHashBuckets());
+        schema = sizeTablesToData(examples, schema, c.maxHashBuckets(), c.hashBucketsLimit(),
+                parent.map(p -> ModelArtifact.read(store.artifactDir(p.versionId())).features()));
+        String configHash = ConfigHash.of(c.model(), schema);
+        String version = runDate + "-" + sha(configHash + TrainSpec.json(ts.trainer()) + from + parentVersion
+                + ts.eventTypes() + ts.durationWeights()).substring(0, 10);
         LOG.info("training {} on {}..{} ({} positives), validating on {}..{} ({} positives), {} hard negatives{}",
                 version, from, trainThrough, trainPositives, trainThrough.plusDays(1), runDate, validationPositives,
                 counts.isNullAt(2) ? 0 : counts.getLong(2), parent.map(p -> ", warm start from " + p.versionId()).orElse(""));
@@ -190,41 +191,66 @@ public final class TrainStage implements Stage {
     }
 
     /**
-     * The default feature schema with the content-embedding width of the data, and hashed-id tables capped at
-     * {@code maxBuckets} rows (a small world needs no 2^17-row tables).
+     * The schema with its hashed-id tables (user_id, pin_id, advertiser_id) sized to the window's data. Logs each
+     * table's rows, the window's distinct ids and the expected share of them that share a row with another id
+     * ({@code 1 − e^(−n/m)} for n ids in m rows). A table whose configured size leaves more than
+     * {@value #MAX_ID_COLLISION_SHARE} of its ids sharing a row (a model that cannot tell most pins apart) grows to the
+     * power of two at which at most 10% share, with every feature that reads it; above {@code limit} rows the stage
+     * refuses to run. A warm start keeps the parent's sizes, which its parameters have.
      */
-    /**
-     * Logs, for each hashed id table the data's ids land in (user_id, pin_id, advertiser_id), the window's distinct ids
-     * and the expected share of them that share a row with another id ({@code 1 − e^(−n/m)} for n ids in m rows), and
-     * fails when that share is above {@value #MAX_ID_COLLISION_SHARE}: a table far smaller than the catalog trains
-     * a model that cannot tell most pins apart, which is a configuration error, not a result.
-     */
-    static void requireTableSizes(Dataset<Row> examples, FeatureSchema schema, int maxHashBuckets) {
+    static FeatureSchema sizeTablesToData(Dataset<Row> examples, FeatureSchema schema, int maxHashBuckets, int limit,
+                                          Optional<FeatureSchema> parent) {
         List<String> ids = List.of("user_id", "pin_id", "advertiser_id");
         Row n = examples.agg(approx_count_distinct(ids.get(0)), approx_count_distinct(ids.get(1)),
                 approx_count_distinct(ids.get(2))).first();
+        Map<String, Integer> sizes = new LinkedHashMap<>();
         for (int i = 0; i < ids.size(); i++) {
             String name = ids.get(i);
             FeatureSpec table = schema.tables().get(name);
             long distinct = n.getLong(i);
-            if (table == null || distinct == 0) {
+            if (table == null || distinct == 0 || !table.hashed()) {
                 continue;
             }
-            double shared = 1 - Math.exp(-(double) distinct / table.buckets());
-            LOG.info("{} table: {} rows for about {} distinct ids in the window; about {}% of them share a row", name,
-                    table.buckets(), distinct, String.format(Locale.ROOT, "%.1f", 100 * shared));
-            if (shared > MAX_ID_COLLISION_SHARE) {
+            int rows = parent.map(p -> p.tables().get(name)).map(FeatureSpec::buckets).orElse(table.buckets());
+            double shared = 1 - Math.exp(-(double) distinct / rows);
+            if (shared > MAX_ID_COLLISION_SHARE && parent.isEmpty()) {
                 long needed = Long.highestOneBit((long) Math.ceil(-distinct / Math.log(1 - 0.1))) * 2;
-                throw new InvalidConfigException(String.format(Locale.ROOT, "convcg.model.max-hash-buckets = %d is too "
-                        + "small for the data: the %s table has %d rows for about %d distinct ids, so about %.0f%% of "
-                        + "them share a row (at most %.0f%% allowed); set model.max-hash-buckets to at least %d (10%%)",
-                        maxHashBuckets, name, table.buckets(), distinct, 100 * shared, 100 * MAX_ID_COLLISION_SHARE,
-                        needed));
+                if (needed > limit) {
+                    throw new InvalidConfigException(String.format(Locale.ROOT, "convcg.model.hash-buckets-limit = %d "
+                            + "is too small for the data: the %s table needs %d rows for about %d distinct ids (at most "
+                            + "10%% of them sharing a row); raise model.hash-buckets-limit to at least %d", limit, name,
+                            needed, distinct, needed));
+                }
+                LOG.warn("{} table: model.max-hash-buckets = {} gives {} rows for about {} distinct ids in the window, "
+                        + "so about {}% of them would share a row; the table takes {} rows (the data's size, at most "
+                        + "10% sharing)", name, maxHashBuckets, rows, distinct,
+                        String.format(Locale.ROOT, "%.1f", 100 * shared), needed);
+                rows = (int) needed;
+                shared = 1 - Math.exp(-(double) distinct / rows);
+            } else if (shared > MAX_ID_COLLISION_SHARE) {
+                LOG.warn("{} table: the warm-start parent's {} rows leave about {}% of the window's {} distinct ids "
+                        + "sharing a row; train cold (train.warm-start = false) to size it to the data", name, rows,
+                        String.format(Locale.ROOT, "%.1f", 100 * shared), distinct);
+            }
+            LOG.info("{} table: {} rows for about {} distinct ids in the window; about {}% of them share a row", name,
+                    rows, distinct, String.format(Locale.ROOT, "%.1f", 100 * shared));
+            if (rows != table.buckets()) {
+                sizes.put(name, rows);
             }
         }
+        return sizes.isEmpty() ? schema : new FeatureSchema(resized(schema.user(), sizes), resized(schema.pin(), sizes));
     }
 
-    /** Most share of a table's ids that may share a row with another id before the train stage refuses to run. */
+    /** The specs with the tables in {@code sizes} (owners and the features sharing them) at their new row counts. */
+    private static List<FeatureSpec> resized(List<FeatureSpec> specs, Map<String, Integer> sizes) {
+        return specs.stream().map(s -> {
+            Integer rows = sizes.get(s.sharedTable() != null ? s.sharedTable() : s.name());
+            return rows == null ? s : new FeatureSpec(s.name(), s.kind(), rows, s.dim(), s.seed(), s.hashed(),
+                    s.maxLength(), s.pooling(), s.sharedTable(), s.log1p());
+        }).toList();
+    }
+
+    /** Most share of a table's ids that may share a row with another id before the table grows to the data. */
     static final double MAX_ID_COLLISION_SHARE = 0.5;
 
     /**

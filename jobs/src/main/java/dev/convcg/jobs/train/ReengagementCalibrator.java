@@ -65,6 +65,12 @@ public final class ReengagementCalibrator {
         if (!re.enabled()) {
             return Optional.empty();
         }
+        if (!ctx.tables().exists(TrainingDataSchemas.PIN_FEATURES_TABLE)) {
+            LOG.warn("re-engagement calibration skipped: no {} table at {} to take the catalog from; the model serves "
+                    + "the biases training learned", TrainingDataSchemas.PIN_FEATURES_TABLE,
+                    ctx.tables().path(TrainingDataSchemas.PIN_FEATURES_TABLE));
+            return Optional.empty();
+        }
         Dataset<Row> held = examples
                 .filter(col(RawTables.DS).gt(trainThrough.toString()).and(col("task").notEqual(ExampleLabeler.NEGATIVE)))
                 .withColumn("_w", model.useExampleWeights() ? ModelInputs.exampleWeight(durationWeights) : lit(1f))

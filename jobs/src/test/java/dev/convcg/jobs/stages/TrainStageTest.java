@@ -134,8 +134,29 @@ class TrainStageTest {
     }
 
     @Test
-    void refusesIdTablesFarSmallerThanTheData(SparkSession spark, @TempDir Path root) {
-        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16");
+    void idTablesFarSmallerThanTheDataGrowToIt(SparkSession spark, @TempDir Path root) {
+        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16",
+                "train.epochs", "1");
+        writeExamples(spark, c, 4);
+        long pins = spark.read().format("delta").load(new DeltaTables(spark, c.storageRoot())
+                .path(TrainStage.TRAINING_EXAMPLES)).select("pin_id").distinct().count();
+        assertEquals(Main.EXIT_OK, Main.run("train", c, spark));
+        ModelStore store = new ModelStore(Path.of(c.train().modelStore()));
+        FeatureSchema trained = ModelArtifact.read(store.artifactDir(store.latestVersion().orElseThrow())).features();
+        int rows = trained.tables().get("pin_id").buckets();
+        assertTrue(1 - Math.exp(-(double) pins / rows) <= 0.1 + 0.02, rows + " rows for " + pins + " pins");
+        assertEquals(1, Integer.bitCount(rows), "a power of two");
+        for (FeatureSpec s : trained.user()) {
+            if ("pin_id".equals(s.sharedTable())) {
+                assertEquals(rows, s.buckets(), s.name() + " reads the grown table");
+            }
+        }
+    }
+
+    @Test
+    void refusesIdTablesTheLimitCannotHold(SparkSession spark, @TempDir Path root) {
+        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16",
+                "model.hash-buckets-limit", "32");
         writeExamples(spark, c, 4);
         assertEquals(Main.EXIT_USAGE, Main.run("train", c, spark), "a configuration error: exit 2");
         assertTrue(new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
