@@ -112,13 +112,37 @@ public final class Settings {
         return config;
     }
 
-    /** Builds a settings record, turning its validation error into one naming this section. */
+    /**
+     * Builds a settings record, turning its validation error into one naming the HOCON key the user wrote. A record
+     * labels a field {@code record.fieldName} or {@code record.nested.fieldName} (e.g. {@code trainer.learningRate});
+     * the label after its first segment, in kebab case, is the key in this section ({@code learning-rate}) when the
+     * section has it, else the label is kept under this section.
+     */
     public <T> T bind(java.util.function.Supplier<T> constructor) {
         try {
             return constructor.get();
         } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException(path + "." + e.getMessage(), e);
+            throw new InvalidConfigException(keyed(e.getMessage()), e);
         }
+    }
+
+    /**
+     * The validation message with its leading field label replaced by the section's key for it: the label, then its
+     * suffixes after each leading segment, in kebab case, the first this section has; else the label under the section.
+     */
+    String keyed(String message) {
+        int end = message.indexOf(' ');
+        String label = end < 0 ? message : message.substring(0, end);
+        String kebab = label.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+        for (String candidate = kebab; ; candidate = candidate.substring(candidate.indexOf('.') + 1)) {
+            if (config.hasPathOrNull(candidate)) {
+                return key(candidate) + message.substring(label.length());
+            }
+            if (candidate.indexOf('.') < 0) {
+                break;
+            }
+        }
+        return path + "." + message;
     }
 
     private <T> T read(String k, Function<String, T> getter, String allowed) {

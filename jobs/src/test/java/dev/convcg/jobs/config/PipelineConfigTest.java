@@ -154,6 +154,33 @@ class PipelineConfigTest {
         assertMessage(Map.of("import-events.event-values.pv", "[CLICK]"), "convcg.import-events.event-values.pv = [CLICK]: a CLICK needs an IMPRESSION");
     }
 
+    /** Values a settings record refuses name the HOCON key the user wrote, not the record's field. */
+    @Test
+    void recordValidationNamesTheHoconKey() {
+        assertExact(Map.of("train.learning-rate", "-1"),
+                "convcg.train.learning-rate = -1.0 is invalid; allowed: a finite number > 0");
+        assertExact(Map.of("train.batch-size", "0"), "convcg.train.batch-size = 0: expected a positive integer");
+        assertExact(Map.of("train.schedule.decay-steps", "0"),
+                "convcg.train.schedule.decay-steps = 0: expected a positive integer");
+        assertExact(Map.of("train.schedule.min-lr-fraction", "2"),
+                "convcg.train.schedule.min-lr-fraction = 2.0: expected a number in [0, 1]");
+        assertExact(Map.of("model.advertiser-loss.weight", "-0.5"),
+                "convcg.model.advertiser-loss.weight = -0.5 is invalid; allowed: a finite number >= 0");
+        assertExact(Map.of("model.heads.engagement-weight", "-1"),
+                "convcg.model.heads.engagement-weight = -1.0 is invalid; allowed: a finite number >= 0");
+        assertExact(Map.of("model.tower.cross-layers", "-1"),
+                "convcg.model.tower.cross-layers = -1: expected an integer >= 0");
+        assertExact(Map.of("training-data.click-weight.max", "0.1"),
+                "convcg.training-data.click-weight.max = 0.1: must be >= click-weight.min (0.25)");
+        assertExact(Map.of("training-data.hard-negatives.cap-per-user-day", "-1"),
+                "convcg.training-data.hard-negatives.cap-per-user-day = -1: expected an integer >= 0");
+    }
+
+    private static void assertExact(Map<String, String> sets, String expected) {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> PipelineConfig.load(null, sets));
+        assertEquals(expected, e.getMessage());
+    }
+
     @Test
     void unknownKeysAreRefused() {
         assertMessage(Map.of("simulate.userz", "5"), "--set: unknown key(s) [convcg.simulate.userz]");

@@ -126,11 +126,11 @@ public record TrainingDataSettings(
         positive("click-through-window-days", clickThroughWindowDays);
         positive("view-through-window-days", viewThroughWindowDays);
         positive("lookback-days", lookbackDays);
-        positive("click-duration-t-max-ms", clickDurationTMaxMs);
+        positive("click-weight.t-max-ms", clickDurationTMaxMs);
         positive("history-length", historyLength);
         positive("feature-window-days", featureWindowDays);
         if (hardNegativeCapPerUserDay < 0) {
-            throw new IllegalArgumentException("hard-negative-cap-per-user-day = " + hardNegativeCapPerUserDay
+            throw new IllegalArgumentException("hard-negatives.cap-per-user-day = " + hardNegativeCapPerUserDay
                     + ": must be >= 0");
         }
         if (conversionWeights == null) {
@@ -147,19 +147,19 @@ public record TrainingDataSettings(
         }
         conversionWeights = Map.copyOf(new EnumMap<>(conversionWeights));
         if (clickWeightShape == null) {
-            throw new IllegalArgumentException("click-weight-shape is missing: one of "
+            throw new IllegalArgumentException("click-weight.shape is missing: one of "
                     + Arrays.toString(ClickWeightShape.values()));
         }
-        finite("click-weight-intercept", clickWeightIntercept);
-        finite("click-weight-slope", clickWeightSlope);
-        positiveWeight("click-weight-min", clickWeightMin);
-        positiveWeight("click-weight-max", clickWeightMax);
+        finite("click-weight.intercept", clickWeightIntercept);
+        finite("click-weight.slope", clickWeightSlope);
+        positiveWeight("click-weight.min", clickWeightMin);
+        positiveWeight("click-weight.max", clickWeightMax);
         if (clickWeightMax < clickWeightMin) {
-            throw new IllegalArgumentException("click-weight-max = " + clickWeightMax
-                    + ": must be >= click-weight-min (" + clickWeightMin + ")");
+            throw new IllegalArgumentException("click-weight.max = " + clickWeightMax
+                    + ": must be >= click-weight.min (" + clickWeightMin + ")");
         }
         positiveWeight("save-weight", saveWeight);
-        unit("hard-negative-rate", hardNegativeRate);
+        unit("hard-negatives.rate", hardNegativeRate);
         openUnit("ctr-prior-mean", ctrPriorMean);
         openUnit("cvr-prior-mean", cvrPriorMean);
         positiveWeight("prior-strength", priorStrength);
