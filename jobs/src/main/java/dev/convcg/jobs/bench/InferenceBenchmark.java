@@ -53,7 +53,7 @@ public final class InferenceBenchmark {
         sets.put("infer-embeddings.partitions", String.valueOf(partitions));
         PipelineConfig config = PipelineConfig.load(null, sets);
         int contentDim = config.contentEmbeddingDim();
-        ModelConfig model = ModelConfig.defaults();
+        ModelConfig model = config.model();
         FeatureSchema schema = TrainStage.schema(config);
         Path artifact = root.resolve("model");
         Engine.getInstance().setRandomSeed(7);
