@@ -367,7 +367,7 @@ public record PipelineConfig(
         Settings a = s.section("als");
         EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(a.positiveInt("rank"),
                 a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
-                a.number("conversion-weight")));
+                a.number("conversion-weight"), a.positiveInt("refit-every-days")));
         Settings iv = s.section("intervals");
         Bootstrap.Settings intervals = s.bind(() -> new Bootstrap.Settings(iv.nonNegativeInt("replicates"),
                 iv.number("level"), iv.longValue("seed")));

@@ -22,6 +22,7 @@ import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.report.EvaluationReport;
 import dev.convcg.jobs.report.ReportFiles;
@@ -89,7 +90,7 @@ public final class EvaluateStage implements Stage {
         }
         if (s.baselines().contains(Baseline.ALS)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
-                Baselines.Embeddings als = Baselines.als(in.training, s.als());
+                Baselines.Embeddings als = alsFactors(ctx, in.training, w);
                 return in.score(OfflineEvaluation.ALS, OfflineEvaluation.embeddingLists(als.users(), als.pins(),
                         in.catalog, in.listUsers, s, null), s);
             })));
@@ -212,6 +213,26 @@ public final class EvaluateStage implements Stage {
                     java.util.Arrays.toString(b.bias()), b.sequences());
             return Optional.of(b);
         }
+    }
+
+    /**
+     * The ALS factors for the window: a stored fit of the same settings whose window ends fewer than
+     * {@code evaluate.als.refit-every-days} before this one's, else a fresh fit on the window, stored.
+     */
+    static Baselines.Embeddings alsFactors(StageContext ctx, Dataset<Row> training, DataWindow w) {
+        EvaluationSettings.AlsSettings a = ctx.config().evaluate().als();
+        AlsFactorStore store = new AlsFactorStore(ctx.spark(), ctx.config().storageRoot());
+        Optional<AlsFactorStore.Stored> stored = store.reusable(a, w.trainTo());
+        if (stored.isPresent()) {
+            AlsFactorStore.Fit f = stored.get().fit();
+            LOG.info("ALS: reusing the fit of {}..{} ({} users, {} pins; evaluate.als.refit-every-days = {})",
+                    f.trainFrom(), f.trainTo(), f.users(), f.pins(), a.refitEveryDays());
+            return stored.get().read(ctx.spark());
+        }
+        AlsFactorStore.Stored fresh = store.store(a, w.trainFrom(), w.trainTo(), Baselines.als(training, a));
+        LOG.info("ALS: fitted on {}..{} ({} users, {} pins), stored at {}", w.trainFrom(), w.trainTo(),
+                fresh.fit().users(), fresh.fit().pins(), fresh.path());
+        return fresh.read(ctx.spark());
     }
 
     /**

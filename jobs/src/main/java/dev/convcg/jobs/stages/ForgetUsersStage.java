@@ -9,6 +9,7 @@ import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.EmbeddingSettings.ForgetUsers;
 import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
@@ -88,6 +89,10 @@ public final class ForgetUsersStage implements Stage {
         if (ctx.config().engagementRetriever()) {
             roots.add(ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot());
         }
+        int alsFits = new AlsFactorStore(ctx.spark(), ctx.config().storageRoot()).deleteAll();
+        LOG.info("{}: removed {} stored ALS fit(s) (users' factors; the next evaluate refits)", AlsFactorStore.DIRECTORY,
+                alsFits);
+        report.output(AlsFactorStore.DIRECTORY, alsFits);
         for (String root : roots) {
             long removed = forgetEmbeddings(ctx, new EmbeddingStore(ctx.spark(), root), forgotten);
             report.output(root.equals(roots.get(0)) ? EmbeddingStore.USER_EMBEDDINGS

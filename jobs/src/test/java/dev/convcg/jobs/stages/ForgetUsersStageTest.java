@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.embeddings.EmbeddingColumns;
+import dev.convcg.core.eval.Baselines;
 import dev.convcg.core.schema.Quarantine;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.testing.SparkTest;
@@ -11,6 +12,7 @@ import dev.convcg.jobs.Main;
 import dev.convcg.jobs.TestConfigs;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.embeddings.EmbeddingFixtures;
+import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.EmbeddingStore;
 import java.nio.file.Files;
@@ -65,7 +67,13 @@ class ForgetUsersStageTest {
             }
         }
 
+        AlsFactorStore als = new AlsFactorStore(spark, c.storageRoot());
+        als.store(c.evaluate().als(), D1, D2, new Baselines.Embeddings(embeddings(spark, D2).select("user_id",
+                EmbeddingColumns.EMBEDDING), spark.range(3).select(col("id").as("pin_id"),
+                array(lit(1f), lit(0f)).as(EmbeddingColumns.EMBEDDING))));
+
         assertEquals(Main.EXIT_OK, Main.run("forget-users", c, spark));
+        assertTrue(als.days().isEmpty(), "stored ALS fits hold users' factors: removed");
 
         Dataset<Row> forgotten = spark.range(1).select(explode(array(lit(10L), lit(12L))).as("user_id"));
         for (String t : List.of("training_examples", InferEmbeddingsStage.USER_FEATURES)) {

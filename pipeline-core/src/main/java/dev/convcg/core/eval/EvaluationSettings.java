@@ -50,11 +50,15 @@ public record EvaluationSettings(
      * @param iterations       alternating least-squares sweeps
      * @param seed             initialisation seed
      * @param conversionWeight preference added per conversion (an engagement adds 1)
+     * @param refitEveryDays   a stored fit whose training window ends fewer than this many days before the evaluated
+     *                         day's is reused (1: refit every day)
      */
-    public record AlsSettings(int rank, double regParam, double alpha, int iterations, long seed, double conversionWeight)
+    public record AlsSettings(int rank, double regParam, double alpha, int iterations, long seed, double conversionWeight,
+                              int refitEveryDays)
             implements Serializable {
         public AlsSettings {
             positive("als.rank", rank);
+            positive("als.refit-every-days", refitEveryDays);
             positive("als.iterations", iterations);
             if (!(regParam >= 0)) {
                 throw new IllegalArgumentException("als.reg-param = " + regParam + ": must be a number >= 0");
@@ -93,7 +97,7 @@ public record EvaluationSettings(
     /** Defaults of reference.conf, for tests and tools. */
     public static EvaluationSettings defaults() {
         return new EvaluationSettings(7, 14, List.of(100, 1000), List.of(10, 20, 50, 100, 200, 500, 1000), 256, 4096,
-                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0), 100_000,
+                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0, 1), 100_000,
                 new Bootstrap.Settings(500, 0.95, 7), 100);
     }
 

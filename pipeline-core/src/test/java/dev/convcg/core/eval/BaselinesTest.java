@@ -34,7 +34,7 @@ class BaselinesTest {
         sim = new Simulator(spark, S);
         EvaluationSettings d = EvaluationSettings.defaults();
         settings = new EvaluationSettings(2, 6, List.of(100), List.of(10, 50, 100), 256, 512, d.baselines(),
-                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0), 0, EvaluationSettings.defaults().intervals(), 100);
+                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0, 1), 0, EvaluationSettings.defaults().intervals(), 100);
         EvaluationSettings.DataWindow w = settings.window(T);
         catalog = sim.table(RawTables.PINS).filter(col(RawTables.DS).equalTo(T.toString())).cache();
         Dataset<Row> positives = RawLogPositives.fromRawLogs(sim.table(RawTables.IMPRESSIONS),
