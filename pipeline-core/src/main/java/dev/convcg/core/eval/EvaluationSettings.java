@@ -97,7 +97,7 @@ public record EvaluationSettings(
     /** Defaults of reference.conf, for tests and tools. */
     public static EvaluationSettings defaults() {
         return new EvaluationSettings(7, 14, List.of(100, 1000), List.of(10, 20, 50, 100, 200, 500, 1000), 256, 4096,
-                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0, 1), 100_000,
+                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0, 7), 100_000,
                 new Bootstrap.Settings(500, 0.95, 7), 100);
     }
 
