@@ -53,15 +53,7 @@ public final class InferEmbeddingsStage implements Stage {
      */
     @Override
     public StageReport run(StageContext ctx) throws Exception {
-        StageReport report = publishModel(ctx);
-        if (ctx.config().engagementRetriever()) {
-            StageContext sub = new StageContext(ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(),
-                    ctx.runDate());
-            StageReport engagement = ctx.step("engagement retriever's embeddings", () -> publishModel(sub));
-            engagement.outputs().forEach((table, rows) -> report.output(PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX
-                    .substring(1) + ":" + table, rows));
-        }
-        return report;
+        return Retrievers.both(ctx, "engagement retriever's embeddings", InferEmbeddingsStage::publishModel);
     }
 
     private static StageReport publishModel(StageContext ctx) throws Exception {

@@ -62,15 +62,7 @@ public final class TrainStage implements Stage {
      */
     @Override
     public StageReport run(StageContext ctx) throws Exception {
-        StageReport report = trainModel(ctx);
-        if (ctx.config().engagementRetriever()) {
-            StageContext sub = new StageContext(ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(),
-                    ctx.runDate());
-            StageReport engagement = ctx.step("train the engagement retriever", () -> trainModel(sub));
-            engagement.outputs().forEach((name, n) -> report.output(PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX
-                    .substring(1) + ":" + name, n));
-        }
-        return report;
+        return Retrievers.both(ctx, "train the engagement retriever", TrainStage::trainModel);
     }
 
     private static StageReport trainModel(StageContext ctx) throws Exception {
