@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -124,13 +126,13 @@ public final class AlsFactorStore {
     }
 
     /** Every stored fit, oldest first (for tests and operators). */
-    public java.util.List<LocalDate> days() {
+    public List<LocalDate> days() {
         try {
             FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
             if (!fs.exists(root)) {
-                return java.util.List.of();
+                return List.of();
             }
-            return java.util.Arrays.stream(fs.listStatus(root)).map(d -> d.getPath().getName())
+            return Arrays.stream(fs.listStatus(root)).map(d -> d.getPath().getName())
                     .filter(n -> n.startsWith("ds=")).map(n -> LocalDate.parse(n.substring(3)))
                     .sorted(Comparator.naturalOrder()).toList();
         } catch (IOException e) {

@@ -11,12 +11,13 @@ import dev.convcg.jobs.config.PipelineConfig.ReengagementCalibrationSettings;
 import dev.convcg.jobs.embeddings.EmbeddingInference;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.calibration.ReengagementCalibration;
-import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.ModelConfig.ReengagementConfig;
+import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.data.Task;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,7 +108,7 @@ public final class ReengagementCalibrator {
                             + "(%.1f%% of them in the user's history): cross-entropy %.4f -> %.4f, recall@%d %.4f -> %.4f, "
                             + "bias %s -> %s (score units, %s), %d Newton steps", r.rows(), day, r.catalog(),
                     100 * r.historyShare(), r.lossLearned(), r.lossCalibrated(), r.recallK(), r.recallLearned(),
-                    r.recallCalibrated(), java.util.Arrays.toString(r.learnedBias()), java.util.Arrays.toString(r.bias()),
+                    r.recallCalibrated(), Arrays.toString(r.learnedBias()), Arrays.toString(r.bias()),
                     re.sequences(), r.iterations()));
             return Optional.of(r);
         } finally {

@@ -14,6 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.stream.IntStream;
 
 /**
  * Refits a trained model's re-engagement biases on held-out positives against the whole catalog, with the towers
@@ -316,7 +317,7 @@ public final class ReengagementCalibration {
 
     /** The Newton direction {@code −H⁻¹ g} on the free slots (slot 0 of each sequence stays 0). */
     private static double[] newtonStep(double[] grad, double[][] hess, int slotsPerSequence, NDManager manager) {
-        int[] free = java.util.stream.IntStream.range(0, grad.length).filter(k -> k % slotsPerSequence != 0).toArray();
+        int[] free = IntStream.range(0, grad.length).filter(k -> k % slotsPerSequence != 0).toArray();
         int f = free.length;
         float[] h = new float[f * f];
         for (int a = 0; a < f; a++) {
