@@ -8,7 +8,6 @@ import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.EmbeddingSettings.ForgetUsers;
 import dev.convcg.jobs.config.InvalidConfigException;
-import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
 import io.delta.tables.DeltaTable;
@@ -85,19 +84,16 @@ public final class ForgetUsersStage implements Stage {
             LOG.info("{}: removed {} rows", table, removed);
             report.output(table, removed);
         }
-        List<String> roots = new ArrayList<>(List.of(ctx.config().inferEmbeddings().outputRoot()));
-        if (ctx.config().engagementRetriever()) {
-            roots.add(ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot());
-        }
         int alsFits = new AlsFactorStore(ctx.spark(), ctx.config().storageRoot()).deleteAll();
         LOG.info("{}: removed {} stored ALS fit(s) (users' factors; the next evaluate refits)", AlsFactorStore.DIRECTORY,
                 alsFits);
         report.output(AlsFactorStore.DIRECTORY, alsFits);
-        for (String root : roots) {
-            long removed = forgetEmbeddings(ctx, new EmbeddingStore(ctx.spark(), root), forgotten);
-            report.output(root.equals(roots.get(0)) ? EmbeddingStore.USER_EMBEDDINGS
-                    : PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX.substring(1) + ":" + EmbeddingStore.USER_EMBEDDINGS,
-                    removed);
+        report.output(EmbeddingStore.USER_EMBEDDINGS, forgetEmbeddings(ctx,
+                new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot()), forgotten));
+        if (ctx.config().engagementRetriever()) {
+            String root = ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot();
+            report.output(Retrievers.ENGAGEMENT_REPORT_PREFIX + EmbeddingStore.USER_EMBEDDINGS,
+                    forgetEmbeddings(ctx, new EmbeddingStore(ctx.spark(), root), forgotten));
         }
         return report;
     }

@@ -15,6 +15,9 @@ final class Retrievers {
         StageReport run(StageContext ctx) throws Exception;
     }
 
+    /** Prefix of the engagement retriever's outputs in a stage report. */
+    static final String ENGAGEMENT_REPORT_PREFIX = PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX.substring(1) + ":";
+
     private Retrievers() {}
 
     /**
@@ -27,8 +30,7 @@ final class Retrievers {
             StageContext sub = new StageContext(ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(),
                     ctx.runDate());
             StageReport engagement = ctx.step(engagementStep, () -> work.run(sub));
-            String prefix = PipelineConfig.ENGAGEMENT_RETRIEVER_SUFFIX.substring(1) + ":";
-            engagement.outputs().forEach((name, rows) -> report.output(prefix + name, rows));
+            engagement.outputs().forEach((name, rows) -> report.output(ENGAGEMENT_REPORT_PREFIX + name, rows));
         }
         return report;
     }

@@ -54,14 +54,11 @@ public final class ReengagementCalibrator {
     public static Optional<ReengagementCalibration.Result> run(StageContext ctx, Dataset<Row> examples,
             LocalDate trainThrough, Path artifactDir, boolean durationWeights, int seed) {
         ReengagementCalibrationSettings s = ctx.config().train().reengagementCalibration();
-        ModelConfig model;
-        float temperature;
-        float[] learned;
-        try (TwoTowerEncoder encoder = TwoTowerEncoder.load(artifactDir)) {
-            model = encoder.artifact().model();
-            temperature = encoder.temperature();
-            learned = encoder.learnedReengagementBias();
-        }
+        // The per-JVM encoder the partition encoders reuse in local mode: the artifact is loaded once.
+        TwoTowerEncoder encoder = TwoTowerEncoder.shared(artifactDir);
+        ModelConfig model = encoder.artifact().model();
+        float temperature = encoder.temperature();
+        float[] learned = encoder.learnedReengagementBias();
         ReengagementConfig re = model.reengagement();
         if (!re.enabled()) {
             return Optional.empty();
