@@ -48,7 +48,7 @@ public final class OfflineEvaluation {
 
     /**
      * Lists of an embedding model: the exact top {@code s.maxK()} of the catalog's pins for the queries of the users
-     * with held-out events, with the user's history pins rescored by a re-engagement bias when given.
+     * with held-out events, with the re-engagement bias added to the user's history pins when given.
      *
      * @param queries       (user_id, [surface], embedding): per (user, surface) for a context-aware tower; without a
      *                      surface column one vector serves every surface
@@ -61,8 +61,7 @@ public final class OfflineEvaluation {
                                               Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
         Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
         Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
-        Dataset<Row> lists = TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize());
-        return history == null ? lists : Reengagement.rescore(lists, evaluatedQueries, activePins, history, s.maxK());
+        return TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize(), history);
     }
 
     /** Lists of the popularity baseline (one list for everybody). */

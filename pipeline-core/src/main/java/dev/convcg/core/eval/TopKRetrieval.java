@@ -30,6 +30,10 @@ import org.apache.spark.sql.types.StructType;
  * partial top-K per (query, item block), the catalog is broadcast once and the partial top-Ks are merged in place:
  * at 150k queries, 25 item blocks and K = 1000 the shuffle would be about 45 GB, while the broadcast is the catalog
  * itself (100k pins × 64 floats = 26 MB). The catalog must therefore fit in an executor's memory.
+ *
+ * <p>A per-(user, pin) bonus (the re-engagement bias of the user's history pins, {@link Reengagement}) is added to
+ * the pin's score inside the same scan, before the top-K sees it, so the lists are the exact top-K of the biased
+ * score whatever the bonus's sign, with no second pass over the lists.
  */
 public final class TopKRetrieval {
     public static final String USER_ID = "user_id";
@@ -38,6 +42,10 @@ public final class TopKRetrieval {
     public static final String EMBEDDING = "embedding";
     public static final String PIN_IDS = "pin_ids";
     public static final String SCORES = "scores";
+    /** Score added to a (user, pin), in score units: the bonus input of the biased top-K. */
+    public static final String BONUS = "bonus";
+    private static final String BONUS_PINS = "_bonus_pins";
+    private static final String BONUSES = "_bonuses";
 
     private TopKRetrieval() {}
 
@@ -52,6 +60,18 @@ public final class TopKRetrieval {
      *         length min(k, catalog size), best first
      */
     public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize, int itemBlockSize) {
+        return topK(queries, items, k, queryBlockSize, itemBlockSize, null);
+    }
+
+    /**
+     * The top {@code k} pins of every query by {@code u·p + bonus(user, pin)}, best first.
+     *
+     * @param bonuses (user_id, pin_id, bonus float): added to the score of that pin in every query of that user; pins
+     *                outside the catalog are ignored; null: no bonus
+     * @see #topK(Dataset, Dataset, int, int, int)
+     */
+    public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize,
+                                    int itemBlockSize, Dataset<Row> bonuses) {
         if (k <= 0 || queryBlockSize <= 0 || itemBlockSize <= 0) {
             throw new IllegalArgumentException("k, query and item block sizes must be positive: k = " + k
                     + ", query-block-size = " + queryBlockSize + ", item-block-size = " + itemBlockSize);
@@ -65,14 +85,27 @@ public final class TopKRetrieval {
         }
         schema = schema.add(PIN_IDS, createArrayType(LongType, false), false)
                 .add(SCORES, createArrayType(FloatType, false), false);
-        Column[] in = bySurface
-                ? new Column[] {col(USER_ID), col(SURFACE), col(EMBEDDING)}
-                : new Column[] {col(USER_ID), col(EMBEDDING)};
+        List<Column> in = new ArrayList<>(List.of(col(USER_ID)));
+        if (bySurface) {
+            in.add(col(SURFACE));
+        }
+        in.add(col(EMBEDDING));
+        Dataset<Row> scored = queries.filter(col(EMBEDDING).isNotNull());
+        boolean withBonus = bonuses != null;
+        if (withBonus) {
+            Dataset<Row> perUser = bonuses.groupBy(USER_ID)
+                    .agg(collect_list(PIN_ID).as(BONUS_PINS), collect_list(col(BONUS).cast("float")).as(BONUSES));
+            scored = scored.join(perUser, new String[] {USER_ID}, "left");
+            in.add(col(BONUS_PINS));
+            in.add(col(BONUSES));
+        }
         int kept = Math.min(k, Math.max(1, catalog.size()));
-        return queries.select(in).filter(col(EMBEDDING).isNotNull()).mapPartitions(
-                (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(rows, shared.value(), kept, queryBlockSize, bySurface),
+        return scored.select(in.toArray(Column[]::new)).mapPartitions(
+                (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(rows, shared.value(), kept, queryBlockSize,
+                        bySurface, withBonus),
                 Encoders.row(schema));
     }
+
 
     /** Expands per-user embeddings (user_id, embedding) to one query per surface (user_id, surface, embedding). */
     public static Dataset<Row> forAllSurfaces(Dataset<Row> userEmbeddings) {
@@ -87,17 +120,47 @@ public final class TopKRetrieval {
      */
     static final class Catalog implements Serializable {
         final int dim;
+        final int blockSize;
         final long[][] ids;
         final float[][] vectors;
+        /** Every pin id, ascending, and its position {@code block · blockSize + offset}: the bonus lookup. */
+        private final long[] sortedIds;
+        private final int[] sortedPositions;
 
-        private Catalog(int dim, long[][] ids, float[][] vectors) {
+        private Catalog(int dim, int blockSize, long[][] ids, float[][] vectors) {
             this.dim = dim;
+            this.blockSize = blockSize;
             this.ids = ids;
             this.vectors = vectors;
+            int n = Arrays.stream(ids).mapToInt(b -> b.length).sum();
+            long[] packed = new long[n];
+            int[] positions = new int[n];
+            int at = 0;
+            for (int b = 0; b < ids.length; b++) {
+                for (int j = 0; j < ids[b].length; j++) {
+                    packed[at] = ids[b][j];
+                    positions[at++] = b * blockSize + j;
+                }
+            }
+            Integer[] order = new Integer[n];
+            Arrays.setAll(order, i -> i);
+            Arrays.sort(order, (x, y) -> Long.compare(packed[x], packed[y]));
+            this.sortedIds = new long[n];
+            this.sortedPositions = new int[n];
+            for (int i = 0; i < n; i++) {
+                sortedIds[i] = packed[order[i]];
+                sortedPositions[i] = positions[order[i]];
+            }
         }
 
         int size() {
-            return Arrays.stream(ids).mapToInt(b -> b.length).sum();
+            return sortedIds.length;
+        }
+
+        /** The pin's position {@code block · blockSize + offset}, or −1 when it is not in the catalog. */
+        int position(long pinId) {
+            int i = Arrays.binarySearch(sortedIds, pinId);
+            return i < 0 ? -1 : sortedPositions[i];
         }
 
         static Catalog of(Dataset<Row> items, int blockSize) {
@@ -120,7 +183,7 @@ public final class TopKRetrieval {
                     copy(r.getList(1), vectors[b], j * dim, dim, "pin " + r.getLong(0));
                 }
             }
-            return new Catalog(dim, ids, vectors);
+            return new Catalog(dim, blockSize, ids, vectors);
         }
     }
 
@@ -142,15 +205,17 @@ public final class TopKRetrieval {
         private final int k;
         private final int blockSize;
         private final boolean bySurface;
+        private final boolean withBonus;
         private final List<Row> out = new ArrayList<>();
         private int next;
 
-        BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface) {
+        BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface, boolean withBonus) {
             this.rows = rows;
             this.catalog = catalog;
             this.k = k;
             this.blockSize = blockSize;
             this.bySurface = bySurface;
+            this.withBonus = withBonus;
         }
 
         @Override
@@ -182,9 +247,11 @@ public final class TopKRetrieval {
             int m = block.size(), d = catalog.dim, e = bySurface ? 2 : 1;
             float[] q = new float[m * d];
             BoundedTopK[] best = new BoundedTopK[m];
+            Bonus[] bonus = new Bonus[m];
             for (int i = 0; i < m; i++) {
                 copy(block.get(i).getList(e), q, i * d, d, "query of user " + block.get(i).getLong(0));
                 best[i] = new BoundedTopK(k);
+                bonus[i] = withBonus ? Bonus.of(block.get(i), e + 1, catalog) : Bonus.NONE;
             }
             float[] scores = new float[0];
             BLAS blas = BLAS.getInstance();
@@ -196,7 +263,9 @@ public final class TopKRetrieval {
                 }
                 // Column-major: items (d × n)ᵀ times queries (d × m) = scores (n × m); query i's scores are contiguous.
                 blas.sgemm("T", "N", n, m, d, 1.0f, catalog.vectors[b], d, q, d, 0.0f, scores, n);
+                int from = b * catalog.blockSize;
                 for (int i = 0; i < m; i++) {
+                    bonus[i].addTo(scores, i * n, from, from + n);
                     best[i].offerAll(scores, i * n, ids, n);
                 }
             }
@@ -215,6 +284,43 @@ public final class TopKRetrieval {
                 out.add(bySurface
                         ? RowFactory.create(r.getLong(0), r.getString(1), boxedPins, boxedScores)
                         : RowFactory.create(r.getLong(0), boxedPins, boxedScores));
+            }
+        }
+    }
+
+    /** One query's bonuses as catalog positions, ascending, applied block by block. */
+    private record Bonus(int[] positions, float[] values) {
+        static final Bonus NONE = new Bonus(new int[0], new float[0]);
+
+        static Bonus of(Row query, int pinsColumn, Catalog catalog) {
+            if (query.isNullAt(pinsColumn)) {
+                return NONE;
+            }
+            List<Long> pins = query.getList(pinsColumn);
+            List<Float> values = query.getList(pinsColumn + 1);
+            long[] packed = new long[pins.size()];
+            int n = 0;
+            for (int j = 0; j < pins.size(); j++) {
+                int position = catalog.position(pins.get(j));
+                if (position >= 0) {
+                    packed[n++] = ((long) position << 32) | j;
+                }
+            }
+            Arrays.sort(packed, 0, n);
+            int[] positions = new int[n];
+            float[] v = new float[n];
+            for (int j = 0; j < n; j++) {
+                positions[j] = (int) (packed[j] >>> 32);
+                v[j] = values.get((int) packed[j]);
+            }
+            return new Bonus(positions, v);
+        }
+
+        /** Adds the bonuses of catalog positions {@code [from, to)} to {@code scores[offset + position − from]}. */
+        void addTo(float[] scores, int offset, int from, int to) {
+            int j = Arrays.binarySearch(positions, from);
+            for (j = j < 0 ? -j - 1 : j; j < positions.length && positions[j] < to; j++) {
+                scores[offset + positions[j] - from] += values[j];
             }
         }
     }

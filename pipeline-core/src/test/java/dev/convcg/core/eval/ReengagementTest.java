@@ -12,7 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Serving the re-engagement bias: bias per history pin, and the merge into the embedding top-K. */
+/** Serving the re-engagement bias: the bias per history pin, and the biased top-K it gives. */
 @ExtendWith(SparkTest.class)
 class ReengagementTest {
     /** Two sequences, slots [0, b1, b2, b3, b4] each; edges {1, 3, 7}. */
@@ -39,17 +39,7 @@ class ReengagementTest {
     }
 
     @Test
-    void mergeRescoresHistoryPinsAndAddsMissingOnes() {
-        Reengagement.Ranked r = Reengagement.merge(List.of(1L, 2L, 3L), List.of(0.9f, 0.8f, 0.7f),
-                List.of(3L, 4L), List.of(1.5f, 0.85f), 3);
-        assertEquals(List.of(3L, 1L, 4L), r.pins());
-        assertEquals(List.of(1.5f, 0.9f, 0.85f), r.scores());
-        Reengagement.Ranked ties = Reengagement.merge(List.of(5L), List.of(1f), List.of(2L), List.of(1f), 5);
-        assertEquals(List.of(2L, 5L), ties.pins(), "equal scores: smaller pin id first");
-    }
-
-    @Test
-    void rescoreMergesPerQueryUsingTheQueryEmbedding(SparkSession spark) {
+    void historyPinsOutrankTheEmbeddingTopKByTheirBias(SparkSession spark) {
         Dataset<Row> queries = spark.sql("""
                 SELECT * FROM VALUES (1L, 'HOME_FEED', array(CAST(1 AS FLOAT), CAST(0 AS FLOAT))),
                   (1L, 'SEARCH', array(CAST(0 AS FLOAT), CAST(1 AS FLOAT)))
@@ -59,10 +49,11 @@ class ReengagementTest {
                   (11L, array(CAST(0 AS FLOAT), CAST(1 AS FLOAT))),
                   (12L, array(CAST(0.5 AS FLOAT), CAST(0.5 AS FLOAT)))
                 AS t(pin_id, embedding)""");
-        Dataset<Row> topK = TopKRetrieval.topK(queries, pins, 2, 8, 8);
-        Dataset<Row> history = spark.sql("SELECT 1L AS user_id, 12L AS pin_id, CAST(0.6 AS FLOAT) AS bonus");
+        Dataset<Row> features = spark.sql("SELECT 1L AS user_id, array(12L) AS engaged, array() AS converted");
+        Reengagement.Bias b = new Reengagement.Bias(List.of("engaged", "converted"),
+                new float[] {0, 0.6f, 0, 0, 0, 0, 0, 0, 0, 0}, 5, new int[] {1, 3, 7});
         Map<String, List<Long>> lists = new TreeMap<>();
-        for (Row r : Reengagement.rescore(topK, queries, pins, history, 2).collectAsList()) {
+        for (Row r : TopKRetrieval.topK(queries, pins, 2, 8, 8, Reengagement.candidates(features, b)).collectAsList()) {
             lists.put(r.getString(1), r.getList(2));
         }
         // HOME_FEED: 10 scores 1.0, 12 scores 0.5 + 0.6 = 1.1; SEARCH: 11 scores 1.0, 12 scores 1.1.

@@ -14,6 +14,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -65,6 +66,61 @@ class TopKRetrievalTest {
                     for (int i = 0; i < scores.size(); i++) {
                         assertEquals(dot(query.get(u), pins.get(expected.get(u).get(i))), scores.get(i), 0f);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * With per-(user, pin) bonuses (positive, negative, on pins outside the catalog, for users without a query), every
+     * list is the exact top-K of u·p + bonus: a negative bonus demotes, a positive one promotes from beyond K.
+     */
+    @Test
+    void bonusesGiveTheExactTopKOfTheBiasedScoreForAnyBlockSizes(SparkSession spark) {
+        SplittableRandom r = new SplittableRandom(5);
+        int dim = 4;
+        Map<Long, float[]> pins = new HashMap<>();
+        List<Row> items = new ArrayList<>();
+        for (long id = 0; id < 41; id++) {
+            float[] v = ternary(r, dim);
+            pins.put(id, v);
+            items.add(RowFactory.create(id, boxed(v)));
+        }
+        List<Row> queries = new ArrayList<>();
+        Map<Long, float[]> query = new HashMap<>();
+        Map<Long, Map<Long, Float>> bonus = new HashMap<>();
+        List<Row> bonusRows = new ArrayList<>();
+        for (long u = 0; u < 23; u++) {
+            float[] v = ternary(r, dim);
+            query.put(u, v);
+            queries.add(RowFactory.create(u, "HOME_FEED", boxed(v)));
+            Map<Long, Float> mine = new HashMap<>();
+            for (int h = 0; h < 4; h++) {
+                long pin = r.nextInt(45);                  // 41 .. 44 are not in the catalog
+                float b = (r.nextInt(9) - 3) * 0.5f;         // -1.5 .. 2.5, exact in float
+                if (mine.putIfAbsent(pin, b) == null) {
+                    bonusRows.add(RowFactory.create(u, pin, b));
+                }
+            }
+            bonus.put(u, mine);
+        }
+        bonusRows.add(RowFactory.create(999L, 3L, 5f));     // a user without a query
+        Dataset<Row> q = frame(spark, SURFACE_QUERIES, queries).repartition(2).cache();
+        Dataset<Row> it = frame(spark, ITEMS, items);
+        Dataset<Row> bonuses = spark.createDataFrame(bonusRows, new StructType()
+                .add("user_id", "long").add("pin_id", "long").add("bonus", "float"));
+        for (int k : new int[] {1, 5, 30}) {
+            for (int[] b : new int[][] {{1, 1}, {4, 7}, {64, 64}}) {
+                List<Row> got = TopKRetrieval.topK(q, it, k, b[0], b[1], bonuses).collectAsList();
+                assertEquals(23, got.size());
+                for (Row row : got) {
+                    long u = row.getLong(0);
+                    Map<Long, Float> mine = bonus.get(u);
+                    List<Long> expected = pins.keySet().stream()
+                            .sorted(Comparator.<Long>comparingDouble(p -> -(dot(query.get(u), pins.get(p))
+                                    + mine.getOrDefault(p, 0f))).thenComparing(Comparator.naturalOrder()))
+                            .limit(k).toList();
+                    assertEquals(expected, longs(row, 2), "user " + u + " k " + k + " blocks " + b[0] + "x" + b[1]);
                 }
             }
         }
