@@ -4,7 +4,7 @@
 #   scripts/bench.sh simulator [IMPRESSIONS]     simulate stage at 10M impressions (default)
 #   scripts/bench.sh inference [PINS] [BATCH] [PARTITIONS]   pins embedded/s at 1M pins vs the matmul-bound rate
 #   scripts/bench.sh training-data [IMPRESSIONS] build-training-data on one day (10M) vs a bare read+write
-#   scripts/bench.sh model [SECONDS] [BATCH] [H] [THREADS] [SPARSE]   training examples/s vs libtorch matmul FLOP/s
+#   scripts/bench.sh model [SECONDS] [BATCH] [H] [THREADS] [key=value]...   training examples/s of the shipped model vs libtorch matmul
 #   scripts/bench.sh nightly [N1,N2,...] [PLOT.png]   the nightly chain per stage at N impressions/day (1M,3M,10M)
 #   scripts/bench.sh import [EVENTS]             import-events of a generated 1M-event CSV vs a bare read+write
 #   scripts/bench.sh online-ab [CONFIG]          the simulated online A/B of the medium world (5 arms) vs its input floor
@@ -18,7 +18,7 @@ case "$which" in
   simulator) main=dev.convcg.jobs.bench.SimulatorBenchmark ;;
   inference) main=dev.convcg.jobs.bench.InferenceBenchmark ;;
   training-data) main=dev.convcg.jobs.bench.TrainingDataBenchmark ;;
-  model) main=dev.convcg.model.bench.TrainingBenchmark ;;
+  model) main=dev.convcg.jobs.bench.ModelTrainingBenchmark ;;
   nightly) main=dev.convcg.jobs.bench.NightlyScaleBenchmark ;;
   import) main=dev.convcg.jobs.bench.ImportBenchmark ;;
   online-ab) main=dev.convcg.jobs.bench.OnlineAbBenchmark ;;

@@ -27,10 +27,10 @@ import java.util.Locale;
  * step is 3× the forward GEMM FLOPs. Element-wise ops, embedding gathers/scatters and the Adam
  * update are not counted: they are the overhead the ratio exposes.
  *
- * <p>Usage: {@code TrainingBenchmark [seconds=60] [batch=2048] [hardNegatives=64] [threads=0]
- * [sparse=true] [reengagement=false]}; {@code sparse} is {@code TrainerConfig.sparseEmbeddingUpdates},
- * {@code reengagement} turns on the re-engagement bias over the two pin sequences. It also prints
- * the mean time per step phase ({@code TwoTowerTrainer.PHASES}).
+ * <p>The program is {@code dev.convcg.jobs.bench.ModelTrainingBenchmark} ({@code scripts/bench.sh model}), which
+ * binds the shipped configuration (reference.conf) and calls {@link #run}; this class has no configuration of its
+ * own, so the benchmark measures the model the pipeline trains. {@link #run} also prints the mean time per step
+ * phase ({@code TwoTowerTrainer.PHASES}).
  */
 public final class TrainingBenchmark {
     private TrainingBenchmark() {}
@@ -42,20 +42,14 @@ public final class TrainingBenchmark {
         }
     }
 
-    public static void main(String[] args) {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 60;
-        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
-        int hard = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
-        boolean sparse = args.length <= 4 || Boolean.parseBoolean(args[4]);
-        boolean reengagement = args.length > 5 && Boolean.parseBoolean(args[5]);
-        ModelConfig model = ModelConfig.defaults().withReengagement(reengagement
-                ? new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins", "user_converted_pins"))
-                : ModelConfig.ReengagementConfig.off());
-        FeatureSchema schema = FeatureSchema.defaults();
-        TrainerConfig cfg = TrainerConfig.defaults().withBatchSize(batch)
-                .withIntraOpThreads(threads).withLogEveryNSteps(1_000_000)
-                .withSparseEmbeddingUpdates(sparse);
+    /**
+     * Trains {@code model} on synthetic batches for {@code seconds} after 3 warm-up steps and prints its throughput,
+     * its GEMM FLOP/s and their ratio to libtorch's matmul on the same shapes.
+     *
+     * @param hard hard negatives per batch (at most {@code model.hardNegatives().maxCount()})
+     */
+    public static void run(ModelConfig model, FeatureSchema schema, TrainerConfig cfg, double seconds, int hard) {
+        int batch = cfg.batchSize();
         int h = Math.min(hard, model.hardNegatives().maxCount());
         List<Gemm> gemms = forwardGemms(model, schema, batch, h);
         double stepFlops = 3 * gemms.stream().mapToDouble(Gemm::flops).sum();
