@@ -237,14 +237,14 @@ public record PipelineConfig(
         TrainerConfig.ScheduleConfig schedule = sched.bind(() -> new TrainerConfig.ScheduleConfig(
                 sched.enumValue("kind", TrainerConfig.ScheduleKind.class), sched.nonNegativeInt("warmup-steps"),
                 sched.positiveInt("decay-steps"), (float) sched.fraction("min-lr-fraction"),
-                TrainerConfig.ScheduleConfig.defaults().stepEvery(), TrainerConfig.ScheduleConfig.defaults().stepFactor()));
+                sched.positiveInt("step-every"), (float) sched.fraction("step-factor")));
         TrainerConfig trainer = s.bind(() -> new TrainerConfig(
                 s.enumValue("optimizer", TrainerConfig.Optimizer.class), (float) s.number("learning-rate"),
                 (float) s.number("weight-decay"), schedule, (float) s.number("grad-clip-norm"),
                 (int) s.longValue("seed"), s.positiveInt("batch-size"), s.positiveInt("epochs"),
                 s.nonNegativeInt("checkpoint-every-steps"), "", s.positiveInt("keep-checkpoints"), true,
                 s.string("devices"), s.bool("fallback-to-cpu"), s.nonNegativeInt("intra-op-threads"),
-                TrainerConfig.defaults().logEveryNSteps()));
+                s.positiveInt("log-every-n-steps")));
         int window = s.positiveInt("window-days");
         int validation = s.nonNegativeInt("validation-days");
         if (validation >= window) {
