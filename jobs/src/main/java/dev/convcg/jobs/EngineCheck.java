@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Prints which libtorch DJL loaded and which GPUs it sees, then runs a small matmul on each device: the check to run
@@ -21,7 +22,7 @@ public final class EngineCheck {
         for (int i = -1; i < engine.getGpuCount(); i++) {
             Device d = i < 0 ? Device.cpu() : Device.gpu(i);
             try (NDManager m = NDManager.newBaseManager(d)) {
-                NDArray a = m.ones(new ai.djl.ndarray.types.Shape(256, 256));
+                NDArray a = m.ones(new Shape(256, 256));
                 float v = a.matMul(a).sum().getFloat();
                 System.out.println(d + ": 256x256 ones matmul sum = " + v + (v == 256f * 256 * 256 ? " (ok)" : " (WRONG)"));
             } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.convcg.jobs;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import java.time.LocalDate;
+import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +17,7 @@ public record StageContext(SparkSession spark, PipelineConfig config, DeltaTable
      * description, so the Spark UI shows "train 3 epoch(s) (2026-10-11)" rather than a call site; a nested step
      * names its jobs while it runs and gives the name back after.
      */
-    public <T> T step(String name, java.util.concurrent.Callable<T> step) throws Exception {
+    public <T> T step(String name, Callable<T> step) throws Exception {
         long t0 = System.nanoTime();
         String outer = spark.sparkContext().getLocalProperty(JOB_DESCRIPTION);
         spark.sparkContext().setJobDescription(name + " (" + runDate + ")");

@@ -9,6 +9,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.train.ModelStore;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.calibration.ReengagementCalibration;
+import dev.convcg.model.train.TwoTowerTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -52,7 +53,7 @@ class PipelineEndToEndTest {
         assertTrue(last < first, "validation loss falls on simulated data: " + first + " -> " + last);
         assertTrue(((Number) metrics.get("input_wait_share")).doubleValue() < 1.0);
         Map<String, Number> phases = (Map<String, Number>) metrics.get("step_phase_ms");
-        assertEquals(dev.convcg.model.train.TwoTowerTrainer.PHASES, List.copyOf(phases.keySet()), "step time by phase");
+        assertEquals(TwoTowerTrainer.PHASES, List.copyOf(phases.keySet()), "step time by phase");
         assertTrue(phases.get("forward").doubleValue() > 0 && phases.get("loss+backward").doubleValue() > 0, phases.toString());
         Map<String, Object> calibration = (Map<String, Object>) metrics.get("reengagement_calibration");
         assertNotNull(calibration, "the re-engagement biases are refitted after training: " + metrics.keySet());

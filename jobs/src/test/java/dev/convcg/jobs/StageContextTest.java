@@ -7,6 +7,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.spark.scheduler.SparkListener;
@@ -52,7 +53,7 @@ class StageContextTest {
 
     /** The descriptions with consecutive repeats collapsed. */
     private static List<String> runs(List<String> descriptions) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (String d : descriptions) {
             if (out.isEmpty() || !out.get(out.size() - 1).equals(d)) {
                 out.add(d);

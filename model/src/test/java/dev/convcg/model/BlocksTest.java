@@ -23,6 +23,7 @@ import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSpec;
 import dev.convcg.model.features.FeatureTensors;
 import dev.convcg.model.train.TwoTowerTrainer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -258,7 +259,7 @@ class BlocksTest {
     }
 
     private static double[] concat(double[] a, double[] b) {
-        double[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        double[] r = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }

@@ -19,6 +19,7 @@ import dev.convcg.model.data.Task;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.loss.TwoTowerLoss;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LossTest {
@@ -266,7 +267,7 @@ class LossTest {
     @Test
     void reengagementBiasIsAddedWhereTheColumnPinIsInTheRowsSequence() {
         ModelConfig cfg = plain(false).withReengagement(
-                new ModelConfig.ReengagementConfig(true, java.util.List.of("user_engaged_pins")));
+                new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins")));
         FeatureBatch users = FeatureBatch.builder(2)
                 .sequence("user_engaged_pins", new long[] {2, 9, 1, 0, 0, 0}, 3, new int[] {3, 0})
                 .build();

@@ -25,9 +25,11 @@ import dev.convcg.model.train.TwoTowerTrainer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -233,7 +235,7 @@ class SparseAdamTest {
             float[] before = tables.get("user_id").getArray().toFloatArray();
             t.trainStep(batch);
             float[] after = tables.get("user_id").getArray().toFloatArray();
-            java.util.Set<Long> read = new java.util.HashSet<>();
+            Set<Long> read = new HashSet<>();
             long[] rows = touched.rowsWithPadding("user_id");
             for (int i = 1; i < rows.length; i++) {
                 read.add(rows[i]);

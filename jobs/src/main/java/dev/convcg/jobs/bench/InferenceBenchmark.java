@@ -16,6 +16,7 @@ import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.model.train.Devices;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +90,7 @@ public final class InferenceBenchmark {
         // are scaled by the tasks running at once (one per core): on a shared, loaded machine a single multi-threaded
         // libtorch op oversubscribes the cores and measures the contention, not the model.
         int threads = Math.max(1, config.inferEmbeddings().intraOpThreads());
-        dev.convcg.model.train.Devices.setIntraOpThreads(threads);
+        Devices.setIntraOpThreads(threads);
         TwoTowerEncoder enc = TwoTowerEncoder.shared(artifact);
         FeatureBatch b = syntheticPins(batch, contentDim);
         for (int i = 0; i < 5; i++) {

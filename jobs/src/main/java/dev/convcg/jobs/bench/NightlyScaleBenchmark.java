@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,6 +43,7 @@ import org.apache.spark.sql.SparkSession;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -335,8 +337,8 @@ public final class NightlyScaleBenchmark {
         float[] q = new float[m * d];
         float[] c = new float[n * d];
         float[] out = new float[m * n];
-        java.util.Arrays.fill(q, 0.5f);
-        java.util.Arrays.fill(c, 0.25f);
+        Arrays.fill(q, 0.5f);
+        Arrays.fill(c, 0.25f);
         for (int i = 0; i < 5; i++) {
             blas.sgemm("T", "N", n, m, d, 1f, c, d, q, d, 0f, out, n);
         }
@@ -479,7 +481,7 @@ public final class NightlyScaleBenchmark {
         XYChart chart = new XYChartBuilder().width(800).height(500).title("Nightly stage wall time vs daily impressions")
                 .xAxisTitle("impressions per day (millions)").yAxisTitle("wall time (s)").build();
         chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true).setLegendPosition(
-                org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
+                Styler.LegendPosition.InsideNW);
         double[] x = results.stream().mapToDouble(r -> r.impressionsPerDay() / 1e6).toArray();
         Map<String, double[]> series = new LinkedHashMap<>();
         for (int i = 0; i < results.size(); i++) {

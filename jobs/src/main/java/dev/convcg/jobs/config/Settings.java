@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Typed reads of one config section. Every failure, from the config library or from a settings record's own
@@ -118,7 +119,7 @@ public final class Settings {
      * the label after its first segment, in kebab case, is the key in this section ({@code learning-rate}) when the
      * section has it, else the label is kept under this section.
      */
-    public <T> T bind(java.util.function.Supplier<T> constructor) {
+    public <T> T bind(Supplier<T> constructor) {
         try {
             return constructor.get();
         } catch (IllegalArgumentException e) {

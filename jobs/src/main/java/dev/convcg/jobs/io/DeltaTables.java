@@ -5,6 +5,15 @@ import static org.apache.spark.sql.functions.col;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.jobs.config.InvalidConfigException;
 import io.delta.tables.DeltaTable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.stream.Collectors;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -45,11 +54,11 @@ public final class DeltaTables {
         }
         Dataset<Row> rows = spark.read().format("delta").load(path(table));
         if (RawTables.ALL.contains(table)) {
-            java.util.List<String> drift = RawTables.contractViolations(table, rows.schema());
+            List<String> drift = RawTables.contractViolations(table, rows.schema());
             if (!drift.isEmpty()) {
                 throw new InvalidConfigException("raw table '" + table + "' at " + path(table) + " breaks its contract "
                         + "(docs/data-model.md): " + String.join("; ", drift) + "; its columns are "
-                        + java.util.List.of(rows.columns()));
+                        + List.of(rows.columns()));
             }
         }
         return rows;
@@ -79,7 +88,7 @@ public final class DeltaTables {
      * Replaces exactly the listed day partitions in one transaction, whatever lies between them; rows on other days
      * are refused by Delta's replaceWhere constraint check rather than written.
      */
-    public void replaceDayList(String table, Dataset<Row> rows, java.util.Collection<String> days) {
+    public void replaceDayList(String table, Dataset<Row> rows, Collection<String> days) {
         if (days.isEmpty()) {
             throw new IllegalArgumentException("no day to replace in table '" + table + "'");
         }
@@ -88,7 +97,7 @@ public final class DeltaTables {
                 throw new IllegalArgumentException("day '" + d + "' of table '" + table + "' is not yyyy-MM-dd");
             }
             return "'" + d + "'";
-        }).collect(java.util.stream.Collectors.joining(", "));
+        }).collect(Collectors.joining(", "));
         replaceWhere(table, rows, RawTables.DS + " IN (" + list + ")", RawTables.DS);
     }
 
@@ -101,19 +110,19 @@ public final class DeltaTables {
      * Rows written by the table's latest commit, from Delta's operation metrics (no scan); empty when the commit has
      * no such metric (metrics turned off). Meant for the writer that just committed.
      */
-    public java.util.OptionalLong rowsWrittenByLastCommit(String table) {
+    public OptionalLong rowsWrittenByLastCommit(String table) {
         Row last = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics").first();
-        java.util.Map<String, String> metrics = last.isNullAt(0) ? java.util.Map.of() : last.getJavaMap(0);
+        Map<String, String> metrics = last.isNullAt(0) ? Map.of() : last.getJavaMap(0);
         String rows = metrics.get("numOutputRows");
-        return rows == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(Long.parseLong(rows));
+        return rows == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(rows));
     }
 
     /** The table's latest Delta version; empty when the table does not exist. */
-    public java.util.OptionalLong version(String table) {
+    public OptionalLong version(String table) {
         if (!exists(table)) {
-            return java.util.OptionalLong.empty();
+            return OptionalLong.empty();
         }
-        return java.util.OptionalLong.of(DeltaTable.forPath(spark, path(table)).history(1).select("version").first()
+        return OptionalLong.of(DeltaTable.forPath(spark, path(table)).history(1).select("version").first()
                 .getLong(0));
     }
 
@@ -124,11 +133,11 @@ public final class DeltaTables {
 
     /** Deletes a table's directory, as if it had never been written. */
     public void drop(String table) {
-        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path(table));
+        Path p = new Path(path(table));
         try {
             p.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(p, true);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot delete table '" + table + "' at " + p, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete table '" + table + "' at " + p, e);
         }
     }
 
@@ -140,8 +149,8 @@ public final class DeltaTables {
         if (!exists(table)) {
             return;
         }
-        java.util.List<String> have = java.util.List.of(read(table).columns());
-        if (java.util.Arrays.stream(like.columns()).allMatch(have::contains)) {
+        List<String> have = List.of(read(table).columns());
+        if (Arrays.stream(like.columns()).allMatch(have::contains)) {
             return;
         }
         like.limit(0).write().format("delta").mode(SaveMode.Append).option("mergeSchema", "true")

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -160,7 +161,7 @@ public final class EmbeddingStore {
                     sum(when(col(EmbeddingColumns.CARRIED_OVER), 1).otherwise(0))).first();
             Manifest done = new Manifest(table, ds.toString(), manifest.modelVersion(), manifest.lineageId(),
                     manifest.smoothing(), counts.getLong(0), counts.isNullAt(1) ? 0 : counts.getLong(1),
-                    java.time.Instant.now().toString(), manifest.note());
+                    Instant.now().toString(), manifest.note());
             Path trash = null;
             if (fs.exists(target)) {
                 trash = new Path(tablePath(table) + "/" + TRASH + "/ds=" + ds + "-" + UUID.randomUUID());

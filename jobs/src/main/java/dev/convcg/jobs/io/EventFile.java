@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.hadoop.fs.FileStatus;
@@ -122,11 +124,11 @@ public final class EventFile {
                 while (it.hasNext()) {
                     LocatedFileStatus f = it.next();
                     String relative = f.getPath().toUri().getPath().substring(fs.getFileStatus(path).getPath().toUri().getPath().length());
-                    if (java.util.Arrays.stream(relative.split("/")).noneMatch(n -> n.startsWith("_") || n.startsWith("."))) {
+                    if (Arrays.stream(relative.split("/")).noneMatch(n -> n.startsWith("_") || n.startsWith("."))) {
                         files.add(f);
                     }
                 }
-                files.sort(java.util.Comparator.comparing(f -> f.getPath().toString()));
+                files.sort(Comparator.comparing(f -> f.getPath().toString()));
             }
             if (files.stream().allMatch(f -> f.getLen() == 0)) {
                 throw new InvalidConfigException("convcg.import-events.input = " + input + " is empty");

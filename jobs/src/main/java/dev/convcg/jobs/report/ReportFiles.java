@@ -3,6 +3,7 @@ package dev.convcg.jobs.report;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -18,7 +19,7 @@ public final class ReportFiles {
     private ReportFiles() {}
 
     /** Directory of a run's reports. */
-    public static String directory(String storageRoot, java.time.LocalDate runDate) {
+    public static String directory(String storageRoot, LocalDate runDate) {
         return storageRoot.replaceAll("/+$", "") + "/reports/" + runDate;
     }
 

@@ -6,6 +6,7 @@ import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.eval.RecallMetrics.Metric;
 import dev.convcg.core.eval.RecallMetrics.Recall;
 import dev.convcg.core.sim.OnlineReplay;
+import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -305,7 +306,7 @@ public final class ReportHtml {
         XYChart chart = new XYChartBuilder().width(560).height(360)
                 .title(task + " / " + surface + ": " + metric.label().replace('_', ' ') + "@K").xAxisTitle("K")
                 .yAxisTitle(metric.label().replace('_', ' ')).build();
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisMin(0.0).setYAxisMax(1.0).setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisMin(0.0).setYAxisMax(1.0).setChartBackgroundColor(Color.WHITE);
         boolean any = false;
         for (EvaluationReport.ModelResult m : r.models()) {
             List<Recall> points = m.result().recalls().stream().filter(x -> x.task().equals(task)

@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -144,7 +145,7 @@ public final class ForgetUsersStage implements Stage {
 
     /** One id per line; blank lines and '#' comments skipped; anything else fails naming the line. */
     static List<Long> readIds(StageContext ctx, String file) {
-        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file);
+        Path p = new Path(file);
         List<Long> ids = new ArrayList<>();
         try {
             FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());

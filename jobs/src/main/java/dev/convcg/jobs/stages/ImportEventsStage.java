@@ -16,6 +16,8 @@ import dev.convcg.jobs.io.WriteJournal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
@@ -140,14 +142,14 @@ public final class ImportEventsStage implements Stage {
      * Runs a step that reads the input; a file Spark cannot read as the configured format (a truncated or corrupt
      * gzip stream, a CSV file read as Parquet) becomes one line naming the key, the file and the reader's reason.
      */
-    private static <T> T readable(ImportSource src, java.util.concurrent.Callable<T> read) throws Exception {
+    private static <T> T readable(ImportSource src, Callable<T> read) throws Exception {
         try {
             return read.call();
         } catch (Exception e) {
             boolean unreadable = false;
             Throwable reason = e;
             for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                unreadable |= t instanceof org.apache.spark.SparkThrowable st && st.getCondition() != null
+                unreadable |= t instanceof SparkThrowable st && st.getCondition() != null
                         && st.getCondition().startsWith("FAILED_READ_FILE");
                 reason = t;
             }

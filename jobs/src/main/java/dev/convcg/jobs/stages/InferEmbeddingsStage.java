@@ -22,7 +22,9 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,10 +132,10 @@ public final class InferEmbeddingsStage implements Stage {
 
     /** Each user once per configured surface, at the configured hour, with no query: the user tower's context. */
     static Dataset<Row> withUserContext(StageContext ctx, Dataset<Row> users, InferEmbeddings s) {
-        List<Row> surfaces = s.userSurfaces().stream().map(x -> org.apache.spark.sql.RowFactory.create(x.name()))
+        List<Row> surfaces = s.userSurfaces().stream().map(x -> RowFactory.create(x.name()))
                 .toList();
         Dataset<Row> context = ctx.spark().createDataFrame(surfaces,
-                new org.apache.spark.sql.types.StructType().add("surface", DataTypes.StringType, false));
+                new StructType().add("surface", DataTypes.StringType, false));
         return users.crossJoin(context)
                 .withColumn("hour_of_day", lit(s.userHourOfDay()))
                 .withColumn("query_tokens", array().cast("array<string>"));

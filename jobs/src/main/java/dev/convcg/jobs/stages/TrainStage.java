@@ -3,6 +3,7 @@ package dev.convcg.jobs.stages;
 import static org.apache.spark.sql.functions.*;
 
 import dev.convcg.core.training.ExampleLabeler;
+import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
@@ -23,9 +24,13 @@ import dev.convcg.model.features.FeatureKind;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
 import com.google.gson.Gson;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * global shuffle by a hash of (example id, epoch, seed), so a resumed run replays the same batches.
  */
 public final class TrainStage implements Stage {
-    public static final String TRAINING_EXAMPLES = dev.convcg.core.training.TrainingDataSchemas.TRAINING_EXAMPLES_TABLE;
+    public static final String TRAINING_EXAMPLES = TrainingDataSchemas.TRAINING_EXAMPLES_TABLE;
     private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
 
     @Override
@@ -309,9 +314,9 @@ public final class TrainStage implements Stage {
 
     private static String sha(String s) {
         try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(d);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

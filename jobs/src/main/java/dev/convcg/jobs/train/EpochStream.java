@@ -5,6 +5,7 @@ import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.train.EpochSource;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import org.apache.spark.sql.Row;
@@ -182,12 +183,12 @@ public final class EpochStream {
                 }
                 int h = negatives.rows();
                 FeatureBatch hard = h == 0 ? null : negatives.build();
-                return new TrainingBatch(users.build(), pins.build(), java.util.Arrays.copyOf(pinIds, n),
-                        java.util.Arrays.copyOf(advertiserIds, n), java.util.Arrays.copyOf(tasks, n),
-                        java.util.Arrays.copyOf(weights, n), java.util.Arrays.copyOf(samplingProb, n), hard,
-                        h == 0 ? null : java.util.Arrays.copyOf(negativePinIds, h),
-                        h == 0 ? null : java.util.Arrays.copyOf(negativeAdvertiserIds, h),
-                        h == 0 ? null : java.util.Arrays.copyOf(negativeSamplingProb, h));
+                return new TrainingBatch(users.build(), pins.build(), Arrays.copyOf(pinIds, n),
+                        Arrays.copyOf(advertiserIds, n), Arrays.copyOf(tasks, n),
+                        Arrays.copyOf(weights, n), Arrays.copyOf(samplingProb, n), hard,
+                        h == 0 ? null : Arrays.copyOf(negativePinIds, h),
+                        h == 0 ? null : Arrays.copyOf(negativeAdvertiserIds, h),
+                        h == 0 ? null : Arrays.copyOf(negativeSamplingProb, h));
             }
         };
     }

@@ -2,6 +2,7 @@ package dev.convcg.jobs.train;
 
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSpec;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Row;
 
@@ -83,13 +84,13 @@ public final class FeatureBatchAssembler {
                     for (int k = 0; k < len; k++) {
                         sequences[i][base + k] = seq.get(k);
                     }
-                    java.util.Arrays.fill(sequences[i], base + len, base + s.maxLength(), 0L);
+                    Arrays.fill(sequences[i], base + len, base + s.maxLength(), 0L);
                     lengths[i][r] = len;
                 }
                 case VECTOR -> {
                     int base = r * s.dim();
                     if (row.isNullAt(c)) {
-                        java.util.Arrays.fill(vectors[i], base, base + s.dim(), 0f);
+                        Arrays.fill(vectors[i], base, base + s.dim(), 0f);
                         presence[i][r] = false;
                     } else {
                         List<Float> v = row.getList(c);
@@ -114,12 +115,12 @@ public final class FeatureBatchAssembler {
         for (int i = 0; i < specs.size(); i++) {
             FeatureSpec s = specs.get(i);
             switch (s.kind()) {
-                case ID -> b.id(s.name(), java.util.Arrays.copyOf(ids[i], n));
-                case NUMERIC -> b.numeric(s.name(), java.util.Arrays.copyOf(numerics[i], n));
-                case ID_SEQUENCE -> b.sequence(s.name(), java.util.Arrays.copyOf(sequences[i], n * s.maxLength()),
-                        s.maxLength(), java.util.Arrays.copyOf(lengths[i], n));
-                case VECTOR -> b.vector(s.name(), java.util.Arrays.copyOf(vectors[i], n * s.dim()), s.dim(),
-                        java.util.Arrays.copyOf(presence[i], n));
+                case ID -> b.id(s.name(), Arrays.copyOf(ids[i], n));
+                case NUMERIC -> b.numeric(s.name(), Arrays.copyOf(numerics[i], n));
+                case ID_SEQUENCE -> b.sequence(s.name(), Arrays.copyOf(sequences[i], n * s.maxLength()),
+                        s.maxLength(), Arrays.copyOf(lengths[i], n));
+                case VECTOR -> b.vector(s.name(), Arrays.copyOf(vectors[i], n * s.dim()), s.dim(),
+                        Arrays.copyOf(presence[i], n));
             }
         }
         rows = 0;

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
+import java.util.Comparator;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -58,7 +59,7 @@ public final class ModelStore {
             return;
         }
         try (var walk = Files.walk(p)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

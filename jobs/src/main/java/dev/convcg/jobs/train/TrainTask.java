@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
@@ -162,7 +163,7 @@ public final class TrainTask {
 
     private static boolean hasCheckpoint(TrainerConfig config) {
         Path dir = Path.of(config.checkpointDir());
-        try (var s = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+        try (var s = Files.exists(dir) ? Files.list(dir) : Stream.<Path>empty()) {
             return s.findAny().isPresent();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

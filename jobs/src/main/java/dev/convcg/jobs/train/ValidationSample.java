@@ -4,6 +4,7 @@ import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.data.Task;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.spark.sql.Row;
@@ -61,7 +62,7 @@ public final class ValidationSample {
         if (!complete && users.rows() > 0) {
             int n = users.rows();
             userBatch = users.build();
-            candidatePins = java.util.Arrays.copyOf(candidatePins, candidates.rows());
+            candidatePins = Arrays.copyOf(candidatePins, candidates.rows());
             candidateBatch = candidates.build();
             sampledConversions = n;
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.convcg.core.eval.EvaluationSettings;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class EvaluationConfigTest {
@@ -14,7 +15,7 @@ class EvaluationConfigTest {
         EvaluationSettings s = PipelineConfig.load(null, Map.of("evaluate.ks", "[50]", "evaluate.baselines", "[als]")).evaluate();
         assertEquals(List.of(50), s.ks());
         assertEquals(1000, s.maxK());
-        assertEquals(java.util.Set.of(EvaluationSettings.Baseline.ALS), s.baselines());
+        assertEquals(Set.of(EvaluationSettings.Baseline.ALS), s.baselines());
     }
 
     @Test

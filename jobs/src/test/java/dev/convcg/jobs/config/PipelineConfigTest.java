@@ -6,9 +6,11 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.convcg.core.ingest.ImportSettings;
+import dev.convcg.core.training.TrainingDataSettings;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +65,7 @@ class PipelineConfigTest {
                 set.importSettings().eventValues(), "--set replaces the default map");
 
         PipelineConfig tmall = PipelineConfig.load(new File("../conf/import-tmall.conf"), Map.of());
-        assertEquals(java.util.Set.of("0", "1", "2", "3"), tmall.importSettings().eventValues().keySet(),
+        assertEquals(Set.of("0", "1", "2", "3"), tmall.importSettings().eventValues().keySet(),
                 "a preset that includes reference.conf replaces its map");
         assertEquals(ImportSettings.WithinDayOrder.FUNNEL, tmall.importSettings().withinDayOrder());
         assertEquals(2013, tmall.importSettings().defaultYear());
@@ -71,13 +73,13 @@ class PipelineConfigTest {
 
         PipelineConfig overTmall = PipelineConfig.load(new File("../conf/import-tmall.conf"),
                 Map.of("import-events.event-values", "{ \"0\" = [IMPRESSION, CLICK], \"1\" = [CHECKOUT] }"));
-        assertEquals(java.util.Set.of("0", "1"), overTmall.importSettings().eventValues().keySet(), "--set beats the preset");
+        assertEquals(Set.of("0", "1"), overTmall.importSettings().eventValues().keySet(), "--set beats the preset");
 
         File mine = dir.resolve("mine.conf").toFile();
         Files.writeString(mine.toPath(), "include \"" + new File("../conf/import-tmall.conf").getAbsolutePath() + "\"\n"
                 + "convcg.storage.root = \"/data\"\n");
         PipelineConfig included = PipelineConfig.load(mine, Map.of());
-        assertEquals(java.util.Set.of("0", "1", "2", "3"), included.importSettings().eventValues().keySet(),
+        assertEquals(Set.of("0", "1", "2", "3"), included.importSettings().eventValues().keySet(),
                 "a preset included by another file keeps its own map");
         assertEquals("/data", included.storageRoot());
 
@@ -109,9 +111,9 @@ class PipelineConfigTest {
     void sameDayRepeatsCollapseUnlessSetToKeep() {
         PipelineConfig tmall = PipelineConfig.load(new File("../conf/real-tmall.conf"), Map.of());
         assertEquals(List.of("user_id"), tmall.excludedFeatures());
-        assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.COLLAPSE,
+        assertEquals(TrainingDataSettings.SameDayRepeats.COLLAPSE,
                 tmall.trainingData().sameDayRepeats());
-        assertEquals(dev.convcg.core.training.TrainingDataSettings.SameDayRepeats.KEEP, PipelineConfig.load(null,
+        assertEquals(TrainingDataSettings.SameDayRepeats.KEEP, PipelineConfig.load(null,
                 Map.of("training-data.same-day-repeats", "KEEP")).trainingData().sameDayRepeats());
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> PipelineConfig.load(null, Map.of("training-data.same-day-repeats", "DROP")));

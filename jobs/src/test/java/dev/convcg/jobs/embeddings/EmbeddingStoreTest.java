@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.convcg.core.embeddings.EmbeddingColumns;
 import dev.convcg.core.testing.SparkTest;
 import dev.convcg.jobs.io.EmbeddingStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -70,8 +72,8 @@ class EmbeddingStoreTest {
         assertEquals(80, spark.read().parquet(store.tablePath(T)).count(), "staging and trash are invisible");
         try (var s = Files.list(Path.of(store.tablePath(T), "_staging"))) {
             assertEquals(0, s.count(), "failed attempts leave no staging data behind");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.convcg.jobs.ops;
 
+import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.testing.SparkTest;
@@ -30,7 +31,7 @@ class CompareOutputsTest {
     void sameRowsInAnotherLayoutMatchAndAChangedOrDuplicatedRowDoesNot(SparkSession spark, @TempDir Path a,
                                                                         @TempDir Path b) {
         write(rows(spark, 50, 1), a, "t");
-        write(rows(spark, 50, 3).orderBy(org.apache.spark.sql.functions.col("id").desc()), b, "t");
+        write(rows(spark, 50, 3).orderBy(col("id").desc()), b, "t");
         List<Result> same = CompareOutputs.compareTables(spark, a, b);
         assertEquals(1, same.size());
         assertTrue(same.get(0).match(), same.toString());

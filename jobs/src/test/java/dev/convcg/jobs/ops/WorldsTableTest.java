@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +15,7 @@ class WorldsTableTest {
         double[][] byWorld = {{0.20, 0.10}, {0.30, 0.12}, {0.25, 0.15}};
         for (int w = 0; w < 3; w++) {
             Path dir = Files.createDirectories(out.resolve("world-" + (42 + w)).resolve("reports").resolve("2026-10-14"));
-            Files.writeString(dir.resolve("ablation.json"), String.format(java.util.Locale.ROOT,
+            Files.writeString(dir.resolve("ablation.json"), String.format(Locale.ROOT,
                     "[{\"variant\":\"default\",\"metric\":\"conversion recall@100\",\"mean\":%s,\"std\":0,\"seeds\":3},"
                             + "{\"variant\":\"multi_head\",\"metric\":\"conversion recall@100\",\"mean\":%s,\"std\":0,\"seeds\":3}]",
                     byWorld[w][0], byWorld[w][1]));

@@ -8,11 +8,13 @@ import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.eval.RecallMetrics.Metric;
 import dev.convcg.core.testing.SparkTest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -152,9 +154,9 @@ class ReportTest {
         Matcher charts = Pattern.compile("<img alt=\"[^\"]+\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(page);
         int n = 0;
         while (charts.find()) {
-            byte[] png = java.util.Base64.getDecoder().decode(charts.group(1));
+            byte[] png = Base64.getDecoder().decode(charts.group(1));
             assertEquals((byte) 0x89, png[0]);
-            assertEquals("PNG", new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("PNG", new String(png, 1, 3, StandardCharsets.US_ASCII));
             n++;
         }
         assertEquals(2 * 4 + 2, n, "hit-rate curves per task x surface, user-recall curves per task");

@@ -1,6 +1,7 @@
 package dev.convcg.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -22,9 +23,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -159,7 +162,7 @@ class ImportEventsStageTest {
         assertEquals(2, t.read(RawTables.IMPRESSIONS).count(), "a rerun replaces the imported days");
 
         t.replaceWhere(Quarantine.TABLE, Quarantine.of(t.read(RawTables.PINS).limit(1).withColumn("_r",
-                        org.apache.spark.sql.functions.lit("UNKNOWN_PIN")), RawTables.PINS, "_r", "build-training-data",
+                        lit("UNKNOWN_PIN")), RawTables.PINS, "_r", "build-training-data",
                 "2017-11-28"), "stage = 'build-training-data' AND run_ds = '2017-11-28'", "stage", "run_ds");
         assertEquals(6, t.read(Quarantine.TABLE).count(), "other stages still write their quarantine rows");
     }
@@ -267,10 +270,10 @@ class ImportEventsStageTest {
     @Test
     void aTruncatedGzipAndACsvReadAsParquetAreOneLineErrorsWithTheReadersReason(SparkSession spark, @TempDir Path root)
             throws Exception {
-        Path whole = csv(root, "whole.csv.gz", java.util.stream.IntStream.range(0, 2_000)
+        Path whole = csv(root, "whole.csv.gz", IntStream.range(0, 2_000)
                 .mapToObj(i -> i + ",100,7,pv," + (1511658000 + i)).toArray(String[]::new));
         byte[] bytes = Files.readAllBytes(whole);
-        Path truncated = Files.write(root.resolve("truncated.csv.gz"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Path truncated = Files.write(root.resolve("truncated.csv.gz"), Arrays.copyOf(bytes, bytes.length / 2));
         assertError(spark, root, "convcg.import-events.input = " + truncated.toAbsolutePath() + " cannot be read as csv "
                 + "(convcg.import-events.format): EOFException: Unexpected end of input stream", truncated, "false");
         assertEquals(Main.EXIT_USAGE, Main.run("import-events", TestConfigs.tiny(root, "import-events.input",

@@ -19,9 +19,11 @@ import dev.convcg.model.features.FeatureBatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -105,7 +107,7 @@ class InferEmbeddingsStageTest {
             assertEquals(D1.toString(), r.getAs(EMBEDDING_DATE));
             assertFalse((Boolean) r.getAs(CARRIED_OVER));
         }
-        assertFalse(java.util.Arrays.equals(vec(u1.get("10/HOME_FEED"), EMBEDDING), vec(u1.get("10/SEARCH"), EMBEDDING)),
+        assertFalse(Arrays.equals(vec(u1.get("10/HOME_FEED"), EMBEDDING), vec(u1.get("10/SEARCH"), EMBEDDING)),
                 "the surface is part of the user tower's context");
         // The stage's embedding of pin 2 is what the encoder gives for the same features.
         try (TwoTowerEncoder enc = TwoTowerEncoder.load(models.artifactDir("A"))) {
@@ -166,7 +168,7 @@ class InferEmbeddingsStageTest {
         assertEquals(Main.EXIT_OK, Main.run("infer-embeddings",
                 config(root, "run-date", D3.toString(), "infer-embeddings.reset", "true"), spark));
         Map<String, Row> p3 = rows(out, EmbeddingStore.PIN_EMBEDDINGS, D3);
-        assertEquals(java.util.Set.of("1", "5"), p3.keySet(), "no carry-over across lineages");
+        assertEquals(Set.of("1", "5"), p3.keySet(), "no carry-over across lineages");
         for (Row r : p3.values()) {
             assertEquals(RESET, r.getAs(SMOOTHING));
             assertEquals("C", r.getAs(LINEAGE_ID));

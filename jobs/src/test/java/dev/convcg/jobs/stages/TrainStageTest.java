@@ -13,6 +13,7 @@ import dev.convcg.jobs.train.TrainingExamplesFixture;
 import dev.convcg.model.artifact.ModelArtifact;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -170,7 +171,7 @@ class TrainStageTest {
         assertTrue(new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
     }
 
-    private static boolean hasCheckpoint(Path runs) throws java.io.IOException {
+    private static boolean hasCheckpoint(Path runs) throws IOException {
         if (!Files.exists(runs)) {
             return false;
         }

@@ -5,14 +5,18 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.testing.SparkTest;
+import dev.convcg.jobs.InputsMissingException;
 import dev.convcg.jobs.Main;
+import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.TestConfigs;
+import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.WriteJournal;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -133,8 +137,8 @@ class WholeDaysTest {
         t.replaceDayList(RawTables.IMPRESSIONS, t.readDays(RawTables.IMPRESSIONS, DAY, DAY)
                 .withColumn("impression_id", concat(lit("other-"), col("impression_id"))), List.of(DAY));
         assertEquals(Main.EXIT_INPUTS_MISSING, Main.run("check-inputs", check, spark));
-        Exception e = assertThrows(dev.convcg.jobs.InputsMissingException.class, () -> new CheckInputsStage().run(
-                new dev.convcg.jobs.StageContext(spark, check, t, java.time.LocalDate.parse(DAY))));
+        Exception e = assertThrows(InputsMissingException.class, () -> new CheckInputsStage().run(
+                new StageContext(spark, check, t, LocalDate.parse(DAY))));
         assertEquals("inputs for 2017-11-26 disagree (the day looks half-written: reimport it): 200 of 200 engagements "
                 + "rows of 2017-11-26: impression_id not in impressions 2017-11-25..2017-11-26", e.getMessage());
     }
@@ -150,7 +154,7 @@ class WholeDaysTest {
         for (String stage : List.of("check-inputs", "build-training-data", "nightly")) {
             assertEquals(Main.EXIT_USAGE, Main.run(stage, day, spark), stage);
         }
-        Exception e = assertThrows(dev.convcg.jobs.config.InvalidConfigException.class,
+        Exception e = assertThrows(InvalidConfigException.class,
                 () -> t.read(RawTables.ENGAGEMENTS));
         assertTrue(e.getMessage().startsWith("raw table 'engagements' at " + t.path(RawTables.ENGAGEMENTS)
                 + " breaks its contract (docs/data-model.md): column 'pin_id' (bigint) is missing; its columns are ["),
@@ -159,7 +163,7 @@ class WholeDaysTest {
         t.replaceAll(RawTables.ENGAGEMENTS, t.read(RawTables.IMPRESSIONS).limit(0), RawTables.DS);
         t.replaceAll(RawTables.USERS, t.read(RawTables.IMPRESSIONS).withColumn("user_id", col("user_id").cast("string")),
                 RawTables.DS);
-        e = assertThrows(dev.convcg.jobs.config.InvalidConfigException.class, () -> t.read(RawTables.USERS));
+        e = assertThrows(InvalidConfigException.class, () -> t.read(RawTables.USERS));
         assertTrue(e.getMessage().contains("column 'user_id' is string, the contract says bigint"), e.getMessage());
     }
 

@@ -1,6 +1,7 @@
 package dev.convcg.model.artifact;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
@@ -9,6 +10,7 @@ import dev.convcg.model.calibration.ReengagementCalibration;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureTensors;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -42,7 +44,7 @@ public final class TwoTowerEncoder implements AutoCloseable {
         manager = NDManager.newBaseManager(device);
         block = artifact.loadBlock(dir, manager);
         store = new ParameterStore(manager, false);
-        try (ai.djl.ndarray.NDArray t = block.temperature(store, device, false)) {
+        try (NDArray t = block.temperature(store, device, false)) {
             temperature = t.toFloatArray()[0];
         }
         if (artifact.model().reengagement().enabled()) {
@@ -172,7 +174,7 @@ public final class TwoTowerEncoder implements AutoCloseable {
         int d = dim();
         float[][] out = new float[flat.length / d][];
         for (int i = 0; i < out.length; i++) {
-            out[i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+            out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
         }
         return out;
     }

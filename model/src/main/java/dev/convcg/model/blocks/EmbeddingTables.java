@@ -12,6 +12,7 @@ import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.convcg.model.features.FeatureSpec;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +72,7 @@ public final class EmbeddingTables extends AbstractBlock {
 
     /** Table name → its parameter, in table order. */
     public Map<String, Parameter> parameters() {
-        return java.util.Collections.unmodifiableMap(tables);
+        return Collections.unmodifiableMap(tables);
     }
 
     /**

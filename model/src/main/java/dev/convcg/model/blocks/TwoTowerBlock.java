@@ -20,6 +20,7 @@ import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
 import dev.convcg.model.features.FeatureTensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -221,8 +222,8 @@ public final class TwoTowerBlock extends AbstractBlock {
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
         int split = FeatureTensors.arity(schema.user());
         tables.initialize(manager, dataType, new Shape(1));
-        Shape[] userShapes = java.util.Arrays.copyOfRange(shapes, 0, split);
-        Shape[] pinShapes = java.util.Arrays.copyOfRange(shapes, split, shapes.length);
+        Shape[] userShapes = Arrays.copyOfRange(shapes, 0, split);
+        Shape[] pinShapes = Arrays.copyOfRange(shapes, split, shapes.length);
         user.initialize(manager, dataType, userShapes);
         pin.initialize(manager, dataType, pinShapes);
         Shape e = new Shape(1, config.embeddingDim());

@@ -1,11 +1,14 @@
 package dev.convcg.model.features;
 
 import dev.convcg.model.config.Checks;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * The feature hashing spec of both towers: ordered feature lists for the user/context tower and
@@ -77,8 +80,8 @@ public record FeatureSchema(List<FeatureSpec> user, List<FeatureSpec> pin) {
      * This schema without the named features (each must be one of its features). The result is validated like any
      * schema: each tower keeps a feature and a shared table keeps its owner.
      */
-    public FeatureSchema without(java.util.Collection<String> excluded) {
-        Set<String> known = new java.util.TreeSet<>(names());
+    public FeatureSchema without(Collection<String> excluded) {
+        Set<String> known = new TreeSet<>(names());
         for (String n : excluded) {
             Checks.require(known.contains(n), "excluded feature", "'" + n + "'", "any of " + known);
         }
@@ -120,6 +123,6 @@ public record FeatureSchema(List<FeatureSpec> user, List<FeatureSpec> pin) {
     }
 
     private static List<FeatureSpec> concat(List<FeatureSpec> a, List<FeatureSpec> b) {
-        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+        return Stream.concat(a.stream(), b.stream()).toList();
     }
 }

@@ -39,12 +39,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,7 +141,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
         this.devices = Devices.resolve(config);
         this.configHash = ConfigHash.of(modelConfig, schema);
         if (config.intraOpThreads() > 0) {
-            dev.convcg.model.train.Devices.setIntraOpThreads(config.intraOpThreads());
+            Devices.setIntraOpThreads(config.intraOpThreads());
         }
         Engine.getInstance().setRandomSeed(config.seed());
         model = Model.newInstance("two-tower", devices[0]);
@@ -245,7 +248,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
      * checkpoint; training stops early when it returns false (early stopping, per-epoch evaluation).
      */
     public List<EpochMetrics> fit(EpochSource train, EpochSource validation,
-            java.util.function.Predicate<EpochMetrics> onEpoch) {
+            Predicate<EpochMetrics> onEpoch) {
         Checkpoints ckpt = config.checkpointDir().isEmpty()
                 ? null
                 : new Checkpoints(Path.of(config.checkpointDir()), config.keepCheckpoints());
@@ -413,7 +416,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
      * are accurate; on a GPU they would measure kernel launches only.
      */
     public Map<String, Double> phaseSeconds() {
-        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        Map<String, Double> out = new LinkedHashMap<>();
         for (int i = 0; i < PHASES.size(); i++) {
             out.put(PHASES.get(i), phaseSteps == 0 ? 0 : phaseNanos[i] / 1e9 / phaseSteps);
         }
@@ -421,7 +424,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
     }
 
     public void resetPhaseTimes() {
-        java.util.Arrays.fill(phaseNanos, 0);
+        Arrays.fill(phaseNanos, 0);
         phaseSteps = 0;
     }
 
@@ -461,7 +464,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
     /** Parameters updated densely: everything but the tables in sparse mode. */
     private List<Parameter> denseParameters() {
         List<Parameter> out = new ArrayList<>();
-        java.util.Collection<Parameter> tables = block.tables().parameters().values();
+        Collection<Parameter> tables = block.tables().parameters().values();
         for (Parameter p : block.getParameters().values()) {
             if (p.requiresGradient() && !(sparse && tables.contains(p))) {
                 out.add(p);

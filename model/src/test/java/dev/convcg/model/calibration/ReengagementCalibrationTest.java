@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import dev.convcg.model.config.ModelConfig.ReengagementConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,7 @@ class ReengagementCalibrationTest {
             r = ReengagementCalibration.fit(p, 10, 1e-6, m);
         }
         for (int k = 1; k <= 3; k++) {
-            assertEquals(truth[k], r.bias()[k] / TAU, 0.25, "slot " + k + ": " + java.util.Arrays.toString(r.bias()));
+            assertEquals(truth[k], r.bias()[k] / TAU, 0.25, "slot " + k + ": " + Arrays.toString(r.bias()));
         }
         assertEquals(0f, r.bias()[0], "slot 0 (not in the history) stays 0");
         assertEquals(0f, r.bias()[4], 1e-6, "a slot without data keeps the learned value");
@@ -100,7 +101,7 @@ class ReengagementCalibrationTest {
     }
 
     private static int sample(double[] z, Random rnd) {
-        double max = java.util.Arrays.stream(z).max().orElseThrow();
+        double max = Arrays.stream(z).max().orElseThrow();
         double total = 0;
         for (double v : z) {
             total += Math.exp(v - max);

@@ -11,6 +11,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.StructField;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Turns a day's fresh embeddings and the previously published embeddings into the day's published embeddings:
@@ -72,7 +73,7 @@ public final class EmbeddingSmoother {
             p.add(col(c.name()).as("_p_" + c.name()));
         }
         Dataset<Row> joined = latest.join(previous.select(p.toArray(Column[]::new)),
-                scala.jdk.javaapi.CollectionConverters.asScala(keys).toSeq(), "full_outer");
+                CollectionConverters.asScala(keys).toSeq(), "full_outer");
         Column hasFresh = col("_f").isNotNull();
         Column hasPrev = col("_p_" + EMBEDDING).isNotNull();
         Column prevEmbedding = col("_p_" + EMBEDDING);

@@ -4,6 +4,9 @@ import static org.apache.spark.sql.functions.*;
 import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -36,7 +39,7 @@ public final class Quarantine {
      * the reason code, and is left out of the row's JSON.
      */
     public static Dataset<Row> of(Dataset<Row> rejected, String sourceTable, String reasonColumn, String stage, String runDs) {
-        Column[] row = java.util.Arrays.stream(rejected.columns()).filter(c -> !c.equals(reasonColumn))
+        Column[] row = Arrays.stream(rejected.columns()).filter(c -> !c.equals(reasonColumn))
                 .map(c -> col("`" + c + "`")).toArray(Column[]::new);
         return rejected.select(
                 lit(sourceTable).as("source_table"),
@@ -72,7 +75,7 @@ public final class Quarantine {
      * (a reason code such as {@code NULL_USER_ID}).
      */
     public static Dataset<Row> of(Dataset<Row> rejected, String sourceTable, Column reason, String stage, String runDs) {
-        Column[] all = java.util.Arrays.stream(rejected.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new);
+        Column[] all = Arrays.stream(rejected.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new);
         return rejected.select(
                 lit(sourceTable).as("source_table"),
                 reason.as("reason"),
@@ -86,7 +89,7 @@ public final class Quarantine {
      * Which quarantine rows belong to one of {@code userIds}: by {@code user_id}, or, for rows written before that
      * column existed, by the {@code user_id} field of their JSON. {@code quarantineColumns} are the table's columns.
      */
-    public static Column ofUsers(java.util.Collection<Long> userIds, java.util.List<String> quarantineColumns) {
+    public static Column ofUsers(Collection<Long> userIds, List<String> quarantineColumns) {
         Object[] ids = userIds.toArray();
         Column fromJson = get_json_object(col("row_json"), "$.user_id").try_cast("long").isin(ids);
         if (!quarantineColumns.contains("user_id")) {
@@ -97,7 +100,7 @@ public final class Quarantine {
     }
 
     private static Column userId(Dataset<Row> rejected, String column) {
-        return (java.util.Arrays.asList(rejected.columns()).contains(column)
+        return (Arrays.asList(rejected.columns()).contains(column)
                 ? col("`" + column + "`").try_cast("long") : lit(null).cast("long")).as("user_id");
     }
 

@@ -2,8 +2,11 @@ package dev.convcg.core.schema;
 
 import static org.apache.spark.sql.types.DataTypes.*;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -91,9 +94,9 @@ public final class RawTables {
      * column that is missing or has another type. Extra columns are allowed. Empty when it keeps the contract.
      */
     public static List<String> contractViolations(String table, StructType actual) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (StructField want : schemaOf(table).fields()) {
-            java.util.Optional<StructField> have = Arrays.stream(actual.fields())
+            Optional<StructField> have = Arrays.stream(actual.fields())
                     .filter(f -> f.name().equals(want.name())).findFirst();
             if (have.isEmpty()) {
                 out.add("column '" + want.name() + "' (" + want.dataType().simpleString() + ") is missing");
@@ -109,7 +112,7 @@ public final class RawTables {
         return createStructType(Arrays.asList(fields));
     }
 
-    static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
+    static StructField field(String name, DataType type, boolean nullable) {
         return createStructField(name, type, nullable);
     }
 }

@@ -6,12 +6,15 @@ import dev.convcg.core.schema.ConversionType;
 import dev.convcg.core.schema.EngagementType;
 import dev.convcg.core.schema.RawTables;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.functions;
 
 /**
  * Labels the examples of the days {@code [first, last]}, each anchored on one impression or engagement:
@@ -97,7 +100,7 @@ public final class ExampleLabeler {
     }
 
     private static Dataset<Row> columns(Dataset<Row> examples) {
-        return examples.select(java.util.Arrays.stream(COLUMNS).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+        return examples.select(Arrays.stream(COLUMNS).map(functions::col).toArray(Column[]::new));
     }
 
     /** Hard negatives of {@code [first, last]}; see the class comment for the rule. */
@@ -148,7 +151,7 @@ public final class ExampleLabeler {
 
     private static Column conversionWeight(TrainingDataSettings s) {
         Column w = null;
-        for (Map.Entry<ConversionType, Double> e : new java.util.TreeMap<>(s.conversionWeights()).entrySet()) {
+        for (Map.Entry<ConversionType, Double> e : new TreeMap<>(s.conversionWeights()).entrySet()) {
             Column is = col("type").equalTo(e.getKey().name());
             w = w == null ? when(is, lit(e.getValue())) : w.when(is, lit(e.getValue()));
         }

@@ -10,6 +10,7 @@ import dev.convcg.core.schema.Surface;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -105,7 +106,7 @@ public final class RawValidation {
     }
 
     private static Dataset<Row> withCatalog(Dataset<Row> table, Dataset<Row> catalog,
-                                            java.util.function.Function<Column, Column> reason) {
+                                            Function<Column, Column> reason) {
         String[] columns = table.columns();
         Dataset<Row> joined = table.join(broadcast(catalog), table.col("pin_id").equalTo(catalog.col("_catalog_pin")), "left");
         Column[] keep = new Column[columns.length + 1];

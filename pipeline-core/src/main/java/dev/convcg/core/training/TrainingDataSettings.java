@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Everything the {@code build-training-data} stage can be tuned with. Defaults are in {@link #defaults()}; the
@@ -255,7 +256,7 @@ public record TrainingDataSettings(
     public String toString() {
         return "TrainingDataSettings[click-through-window-days=" + clickThroughWindowDays
                 + ", view-through-window-days=" + viewThroughWindowDays + ", lookback-days=" + lookbackDays
-                + ", conversion-weights=" + new java.util.TreeMap<>(conversionWeights)
+                + ", conversion-weights=" + new TreeMap<>(conversionWeights)
                 + ", click-weight-shape=" + clickWeightShape + ", click-weight-intercept=" + clickWeightIntercept
                 + ", click-weight-slope=" + clickWeightSlope + ", click-duration-t-max-ms=" + clickDurationTMaxMs
                 + ", click-weight-min=" + clickWeightMin + ", click-weight-max=" + clickWeightMax

@@ -11,6 +11,8 @@ import dev.convcg.core.sim.Simulator;
 import dev.convcg.core.testing.SparkTest;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -109,11 +111,11 @@ class BaselinesTest {
                   (1L, 15L, 'SEARCH',    'ENGAGEMENT', TIMESTAMP'2026-10-03 10:00:00'),
                   (2L, 20L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-01 10:00:00')
                 AS t(user_id, pin_id, surface, task, event_ts)""");
-        java.util.Map<String, List<Long>> lists = new java.util.TreeMap<>();
+        Map<String, List<Long>> lists = new TreeMap<>();
         for (Row r : Baselines.history(rows, 3).collectAsList()) {
             lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
         }
-        assertEquals(java.util.Map.of(
+        assertEquals(Map.of(
                 "1/HOME_FEED", List.of(12L, 11L, 13L),
                 "1/SEARCH", List.of(15L),
                 "2/HOME_FEED", List.of(20L)), lists);
@@ -142,11 +144,11 @@ class BaselinesTest {
         Dataset<Row> catalog = spark.sql("SELECT * FROM VALUES (10L), (30L), (31L), (32L) AS t(pin_id)");
         Dataset<Row> queries = spark.sql("""
                 SELECT * FROM VALUES (1L, 'HOME_FEED'), (1L, 'SEARCH'), (4L, 'HOME_FEED') AS t(user_id, surface)""");
-        java.util.Map<String, List<Long>> lists = new java.util.TreeMap<>();
+        Map<String, List<Long>> lists = new TreeMap<>();
         for (Row r : Baselines.historyThenPopularity(rows, catalog, queries, 3).collectAsList()) {
             lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
         }
-        assertEquals(java.util.Map.of(
+        assertEquals(Map.of(
                 "1/HOME_FEED", List.of(31L, 10L, 30L),
                 "1/SEARCH", List.of(30L, 31L, 10L),
                 "4/HOME_FEED", List.of(30L, 31L, 10L)), lists,

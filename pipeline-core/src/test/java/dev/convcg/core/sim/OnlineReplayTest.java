@@ -16,11 +16,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import scala.jdk.javaapi.CollectionConverters;
 
 @ExtendWith(SparkTest.class)
 class OnlineReplayTest {
@@ -121,9 +123,9 @@ class OnlineReplayTest {
 
     private static Row outcome(long user, String arm, long requests, long impressions, long clicks, long longClicks,
                                long carts, long checkouts, double value, Long... advertisers) {
-        return new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[] {user, arm, requests,
+        return new GenericRowWithSchema(new Object[] {user, arm, requests,
                 impressions, clicks, longClicks, carts, checkouts, value,
-                scala.jdk.javaapi.CollectionConverters.asScala(List.of(advertisers)).toSeq()},
+                CollectionConverters.asScala(List.of(advertisers)).toSeq()},
                 OnlineReplay.OUTCOME_SCHEMA);
     }
 }

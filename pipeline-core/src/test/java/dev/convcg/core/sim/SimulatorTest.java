@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.testing.SparkTest;
+import java.sql.Timestamp;
 import java.time.LocalDate;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -102,7 +103,7 @@ class SimulatorTest {
         assertTrue(lag.getDouble(1) <= 4 * 86400, "reporting lag within 3 days (+1 for re-sent duplicates)");
         assertEquals(0, clean.filter(col("ds").notEqual(date_format(col("reported_ts"), "yyyy-MM-dd"))).count(),
                 "conversions are partitioned by report day");
-        assertEquals(0, conversions.filter(col("reported_ts").geq(lit(java.sql.Timestamp.valueOf("2026-10-11 00:00:00")))
+        assertEquals(0, conversions.filter(col("reported_ts").geq(lit(Timestamp.valueOf("2026-10-11 00:00:00")))
                 .and(col("reported_ts").geq(col("event_ts")))).count(), "nothing reported after the horizon");
         long resent = clean.groupBy("conversion_id").count().filter(col("count").gt(1)).count();
         double dupShare = (double) resent / n;

@@ -1,5 +1,6 @@
 package dev.convcg.core.testing;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
@@ -46,7 +47,7 @@ public final class SparkTest implements ParameterResolver {
                     .getOrCreate();
             Runtime.getRuntime().addShutdownHook(new Thread(s::stop));
             return s;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("cannot create the Spark warehouse directory", e);
         }
     }

@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.testing.SparkTest;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,7 +34,7 @@ class ConversionAttributionTest {
             reportDay.put(row.getAs("conversion_id"), row.getAs("ds"));
         }
         assertEquals(Map.of("a", "2026-10-02", "b-resent", "2026-10-02", "c", "2026-10-02"), reportDay);
-        assertEquals(java.util.List.of(r.tables().get(RawTables.CONVERSIONS).columns()), java.util.List.of(d.columns()));
+        assertEquals(List.of(r.tables().get(RawTables.CONVERSIONS).columns()), List.of(d.columns()));
     }
 
     @Test
@@ -65,8 +69,8 @@ class ConversionAttributionTest {
             got.put(row.getString(0), row.getString(1));
         }
         assertEquals(Map.of("c1", "CLICK_THROUGH/i1", "c2", "VIEW_THROUGH/i2b", "c4", "CLICK_THROUGH/i4b"), got);
-        assertEquals(java.util.Set.of("c3", "c5"), new java.util.HashSet<>(
-                a.unattributed().select("conversion_id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList()));
+        assertEquals(Set.of("c3", "c5"), new HashSet<>(
+                a.unattributed().select("conversion_id").as(Encoders.STRING()).collectAsList()));
         assertEquals(0, a.unattributed().filter(col("attribution_type").isNotNull().or(col("touch_ts").isNotNull())).count());
         assertEquals(168.0, a.attributed().filter(col("conversion_id").equalTo("c1"))
                 .select(ConversionAttribution.delayHours()).first().getDouble(0), 1e-9);

@@ -8,6 +8,7 @@ import dev.convcg.core.training.TrainingDataSettings.NegativeSampling;
 import dev.convcg.core.training.TrainingDataSettings.SampledNegativeSettings;
 import java.time.LocalDate;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -58,7 +59,7 @@ class SampledNegativesTest {
     @Test
     void negativesAreNeverTheirPositivesPinAndComeFromTheCatalog() {
         Dataset<Row> neg = sample(NegativeSampling.UNIFORM);
-        assertEquals(java.util.List.of(labelled.columns()), java.util.List.of(neg.columns()));
+        assertEquals(List.of(labelled.columns()), List.of(neg.columns()));
         Dataset<Row> pairs = neg.withColumn("_source", regexp_replace(col("example_id"), "^S:[0-9]+:", ""))
                 .join(labelled.select(col("example_id").as("_source"), col("pin_id").as("_own")), "_source");
         assertEquals(neg.count(), pairs.count(), "every negative traces back to its positive");

@@ -8,10 +8,12 @@ import dev.convcg.core.sim.SimulationSettings;
 import dev.convcg.core.sim.Simulator;
 import dev.convcg.core.testing.SparkTest;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
@@ -166,7 +168,7 @@ class TrainingDataBuilderTest {
 
         assertEquals(examples.count(), examples.select("example_id").distinct().count(), "example ids are unique");
         assertEquals(List.of("2026-10-03", "2026-10-04", "2026-10-05"), examples.select("ds").distinct().orderBy("ds")
-                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+                .as(Encoders.STRING()).collectAsList());
         assertEquals(0, examples.filter(col("task").notEqual("NEGATIVE").and(col("pin_sampling_prob").leq(0))).count());
         Dataset<Row> engaged = td.validation().accepted().get(RawTables.ENGAGEMENTS).select("impression_id").distinct();
         assertEquals(0, examples.filter(col("task").equalTo("NEGATIVE")).join(engaged, "impression_id").count());
@@ -195,7 +197,7 @@ class TrainingDataBuilderTest {
 
     /** Names and types, ignoring nullability (Spark infers it). */
     private static List<String> columns(StructType schema) {
-        return java.util.Arrays.stream(schema.fields()).map(f -> f.name() + " " + f.dataType().simpleString()).toList();
+        return Arrays.stream(schema.fields()).map(f -> f.name() + " " + f.dataType().simpleString()).toList();
     }
 
     private static List<String> sorted(Dataset<Row> d) {
