@@ -3,6 +3,7 @@ package dev.convcg.jobs.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import dev.convcg.core.eval.Bootstrap;
@@ -14,12 +15,23 @@ import dev.convcg.core.schema.Surface;
 import dev.convcg.core.sim.SimulationSettings;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.TrainerConfig;
+import dev.convcg.model.features.FeatureSchema;
 import java.io.File;
+import java.time.DateTimeException;
 import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The whole configuration, bound once at start-up into immutable records. pipeline-core and model only ever see
@@ -41,10 +53,18 @@ public record PipelineConfig(
         List<String> excludedFeatures,
         TrainSettings train,
         EvaluationSettings evaluate,
+        Scorer scorer,
         EmbeddingSettings.InferEmbeddings inferEmbeddings,
         EmbeddingSettings.ForgetUsers forgetUsers,
         boolean engagementRetriever,
         Config source) {
+
+    /**
+     * What multiplies the query and pin blocks of evaluate's exact top-K ({@code evaluate.scorer}): LIBTORCH (the
+     * engine the project ships, one thread per task) or BLAS (netlib: a native BLAS when the machine has one, else
+     * its Java implementation).
+     */
+    public enum Scorer { LIBTORCH, BLAS }
 
     /** Suffix of the engagement retriever's model store and embedding root (beside the conversion model's). */
     public static final String ENGAGEMENT_RETRIEVER_SUFFIX = "-engagement-only";
@@ -133,7 +153,7 @@ public record PipelineConfig(
                 model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 model.positiveInt("hash-buckets-limit"), excludedFeatures(model, modelConfig),
                 train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
-                evaluate(root.section("evaluate")),
+                evaluate(root.section("evaluate")), root.section("evaluate").enumValue("scorer", Scorer.class),
                 EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
                 EmbeddingSettings.forgetUsers(root.section("forget-users")),
                 root.section("engagement-retriever").bool("enabled"), config);
@@ -146,7 +166,7 @@ public record PipelineConfig(
     private static List<String> excludedFeatures(Settings model, ModelConfig modelConfig) {
         List<String> names = model.strings("excluded-features");
         String key = model.key("excluded-features") + " = " + names + ": ";
-        if (new java.util.HashSet<>(names).size() != names.size()) {
+        if (new HashSet<>(names).size() != names.size()) {
             throw new InvalidConfigException(key + "a name appears twice");
         }
         if (modelConfig.reengagement().enabled()) {
@@ -156,7 +176,7 @@ public record PipelineConfig(
             });
         }
         try {
-            dev.convcg.model.features.FeatureSchema.defaults().without(names);
+            FeatureSchema.defaults().without(names);
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException(key + e.getMessage());
         }
@@ -173,7 +193,7 @@ public record PipelineConfig(
 
     private static TrainingDataSettings trainingData(Settings s) {
         Settings weights = s.section("conversion-weights");
-        Map<ConversionType, Double> conversionWeights = new java.util.EnumMap<>(ConversionType.class);
+        Map<ConversionType, Double> conversionWeights = new EnumMap<>(ConversionType.class);
         for (String type : weights.raw().root().keySet()) {
             try {
                 conversionWeights.put(ConversionType.valueOf(type), weights.number(type));
@@ -206,7 +226,7 @@ public record PipelineConfig(
         Settings hard = s.section("hard-negatives");
         Settings adv = s.section("advertiser-loss");
         Settings reengagement = s.section("reengagement");
-        List<Integer> widths = new java.util.ArrayList<>();
+        List<Integer> widths = new ArrayList<>();
         for (String w : tower.strings("mlp-widths")) {
             try {
                 widths.add(Integer.parseInt(w));
@@ -308,7 +328,7 @@ public record PipelineConfig(
             throw new InvalidConfigException(s.key("csv-delimiter") + " is empty: expected a separator such as \",\" or \"\\t\"");
         }
         List<String> columns = s.strings("columns");
-        if (new java.util.HashSet<>(columns).size() != columns.size()) {
+        if (new HashSet<>(columns).size() != columns.size()) {
             throw new InvalidConfigException(s.key("columns") + " = " + columns + ": expected distinct column names");
         }
         return new ImportSource(s.string("input"), format, s.bool("csv-header"), delimiter, columns,
@@ -319,8 +339,8 @@ public record PipelineConfig(
         Map<String, List<ImportSettings.RawEvent>> values = new LinkedHashMap<>();
         Settings events = s.section("event-values");
         for (String value : events.raw().root().keySet()) {
-            String path = com.typesafe.config.ConfigUtil.joinPath(value);
-            List<ImportSettings.RawEvent> mapped = new java.util.ArrayList<>();
+            String path = ConfigUtil.joinPath(value);
+            List<ImportSettings.RawEvent> mapped = new ArrayList<>();
             for (String target : events.strings(path)) {
                 try {
                     mapped.add(ImportSettings.RawEvent.valueOf(target));
@@ -335,10 +355,10 @@ public record PipelineConfig(
         ImportSettings.WithinDayOrder order = s.enumValue("within-day-order", ImportSettings.WithinDayOrder.class);
         Surface surface = s.enumValue("surface", Surface.class);
         String zoneName = s.string("zone");
-        java.time.ZoneId zone;
+        ZoneId zone;
         try {
-            zone = java.time.ZoneId.of(zoneName);
-        } catch (java.time.DateTimeException e) {
+            zone = ZoneId.of(zoneName);
+        } catch (DateTimeException e) {
             throw new InvalidConfigException(s.key("zone") + " = \"" + zoneName
                     + "\": expected a java.time zone id such as UTC, Asia/Shanghai or +08:00");
         }
@@ -354,14 +374,14 @@ public record PipelineConfig(
     }
 
     private static EvaluationSettings evaluate(Settings s) {
-        java.util.Set<EvaluationSettings.Baseline> baselines = new java.util.LinkedHashSet<>();
+        Set<EvaluationSettings.Baseline> baselines = new LinkedHashSet<>();
         for (String b : s.strings("baselines")) {
             try {
-                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(Locale.ROOT).replace('-', '_')));
             } catch (IllegalArgumentException e) {
                 throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of "
-                        + java.util.Arrays.stream(EvaluationSettings.Baseline.values())
-                                .map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).toList());
+                        + Arrays.stream(EvaluationSettings.Baseline.values())
+                                .map(x -> x.name().toLowerCase(Locale.ROOT)).toList());
             }
         }
         Settings a = s.section("als");
@@ -377,7 +397,7 @@ public record PipelineConfig(
     }
 
     /** Keys whose values never reach the logs (credentials passed through spark.conf, say). */
-    static final java.util.regex.Pattern SECRET = java.util.regex.Pattern.compile(
+    static final Pattern SECRET = Pattern.compile(
             "(?i).*(secret|password|passwd|token|credential|access\\.key|private\\.key).*");
 
     /** The effective configuration as HOCON, for the logs, with secret-looking values replaced by "***". */

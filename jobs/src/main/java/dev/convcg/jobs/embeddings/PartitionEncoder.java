@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import dev.convcg.jobs.train.FeatureBatchAssembler;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.features.FeatureSpec;
+import dev.convcg.model.train.Devices;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
 public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionEncoder.class);
     private static final long LOG_EVERY_NANOS = 15_000_000_000L;
-    private static volatile boolean threadsSet;
 
     private final String artifactDir;
     private final boolean userTower;
@@ -77,13 +77,8 @@ public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        if (intraOpThreads > 0 && !threadsSet) {
-            synchronized (PartitionEncoder.class) {
-                if (!threadsSet) {
-                    dev.convcg.model.train.Devices.setIntraOpThreads(intraOpThreads);
-                    threadsSet = true;
-                }
-            }
+        if (intraOpThreads > 0) {
+            Devices.ensureIntraOpThreads(intraOpThreads);
         }
         TaskContext task = TaskContext.get();
         Device dev = resolveDevice(device, Engine.getInstance().getGpuCount(), task);

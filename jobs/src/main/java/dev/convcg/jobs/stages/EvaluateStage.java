@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.slice;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convcg.core.eval.Baselines;
+import dev.convcg.core.eval.BlockScorer;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.EvaluationSettings.Baseline;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
@@ -22,6 +23,7 @@ import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.embeddings.LibtorchBlockScorer;
 import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.report.EvaluationReport;
@@ -92,7 +94,7 @@ public final class EvaluateStage implements Stage {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
                 Baselines.Embeddings als = alsFactors(ctx, in.training, w);
                 return in.score(OfflineEvaluation.ALS, OfflineEvaluation.embeddingLists(als.users(), als.pins(),
-                        in.catalog, in.listUsers, s, null), s);
+                        in.catalog, in.listUsers, s, null, scorer(ctx.config())), s);
             })));
         }
         if (s.baselines().contains(Baseline.ORACLE) && in.truth != null) {
@@ -161,7 +163,7 @@ public final class EvaluateStage implements Stage {
             Baselines.Embeddings o = Baselines.oracle(ctx.tables().read(Simulator.TRUTH_USERS),
                     ctx.tables().read(Simulator.TRUTH_PINS));
             truthLists = OfflineEvaluation.embeddingLists(o.users(), o.pins(), catalog, listUsers, ctx.config().evaluate(),
-                    null).persist(StorageLevel.MEMORY_AND_DISK());
+                    null, scorer(ctx.config())).persist(StorageLevel.MEMORY_AND_DISK());
             truth = truthLists.join(events.select("user_id").distinct(), new String[] {"user_id"}, "left_semi");
         }
         return new Inputs(events, training, catalog, eventCount, catalog.count(), truth, truthLists, listUsers, replay,
@@ -195,7 +197,19 @@ public final class EvaluateStage implements Stage {
                         t.toString(), t.toString()), b))
                 .orElse(null);
         EvaluationSettings s = ctx.config().evaluate();
-        return in.score(model, OfflineEvaluation.embeddingLists(users, pins, in.catalog, in.listUsers, s, history), s);
+        return in.score(model, OfflineEvaluation.embeddingLists(users, pins, in.catalog, in.listUsers, s, history,
+                scorer(ctx.config())), s);
+    }
+
+    /**
+     * The block product of every exact top-K ({@code evaluate.scorer}); libtorch runs with the executors' inference
+     * thread count ({@code infer-embeddings.intra-op-threads}), the same JVM-wide setting.
+     */
+    static BlockScorer scorer(PipelineConfig c) {
+        return switch (c.scorer()) {
+            case LIBTORCH -> new LibtorchBlockScorer(c.inferEmbeddings().intraOpThreads());
+            case BLAS -> BlockScorer.BLAS_SGEMM;
+        };
     }
 
     /** The served model's re-engagement biases, when it learned them (read from its artifact). */

@@ -2,6 +2,7 @@ package dev.convcg.model.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.convcg.model.config.TrainerConfig;
 import java.util.List;
 import org.slf4j.Logger;
@@ -11,21 +12,40 @@ import org.slf4j.LoggerFactory;
 public final class Devices {
     private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
 
+    /** The count this JVM last set; −1 before the first. */
+    private static volatile int intraOpThreads = -1;
+
     private Devices() {}
 
-    /**
-     * @throws IllegalStateException when a GPU is requested that does not exist and
-     *     {@code fallbackToCpu} is false
-     */
     /**
      * Sets libtorch's intra-op thread count for this JVM, loading the PyTorch engine first (the native call is not
      * linked before the engine has loaded its library).
      */
     public static void setIntraOpThreads(int threads) {
-        ai.djl.engine.Engine.getEngine("PyTorch");
-        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        Engine.getEngine("PyTorch");
+        JniUtils.setNumThreads(threads);
+        intraOpThreads = threads;
     }
 
+    /**
+     * {@link #setIntraOpThreads} unless this JVM already runs with that count: for per-task code (batch inference,
+     * scoring) that must not pay the native call on every task.
+     */
+    public static void ensureIntraOpThreads(int threads) {
+        if (intraOpThreads != threads) {
+            synchronized (Devices.class) {
+                if (intraOpThreads != threads) {
+                    setIntraOpThreads(threads);
+                }
+            }
+        }
+    }
+
+    /**
+     * The devices training runs on.
+     *
+     * @throws IllegalStateException when a GPU is requested that does not exist and {@code fallbackToCpu} is false
+     */
     public static Device[] resolve(TrainerConfig config) {
         return resolve(config.devices(), config.fallbackToCpu(), Engine.getInstance().getGpuCount());
     }

@@ -56,12 +56,15 @@ public final class OfflineEvaluation {
      * @param catalog       the active catalog of day T: (pin_id, ...)
      * @param events        held-out events: (user_id, pin_id, surface, task, ...)
      * @param history       (user_id, pin_id, bonus) from {@link Reengagement#candidates}; null: no bias
+     * @param scorer        the block product of the top-K
      */
     public static Dataset<Row> embeddingLists(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
-                                              Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
+                                              Dataset<Row> events, EvaluationSettings s, Dataset<Row> history,
+                                              BlockScorer scorer) {
         Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
         Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
-        return TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize(), history);
+        return TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize(), history,
+                scorer);
     }
 
     /** Lists of the popularity baseline (one list for everybody). */
@@ -91,7 +94,8 @@ public final class OfflineEvaluation {
     /** Recall of an embedding model whose history pins carry a re-engagement bias ({@link Reengagement}). */
     public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
                                                 Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
-        return score(events, embeddingLists(queries, pinEmbeddings, catalog, events, s, history), s, null);
+        return score(events, embeddingLists(queries, pinEmbeddings, catalog, events, s, history, BlockScorer.BLAS_SGEMM),
+                s, null);
     }
 
     /** Recall of the popularity baseline. */

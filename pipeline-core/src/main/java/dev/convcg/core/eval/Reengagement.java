@@ -43,7 +43,7 @@ public final class Reengagement {
      *
      * @param userFeatures one snapshot of user_features: (user_id, the sequence columns, ...)
      * @return (user_id, pin_id, bonus float), the bonuses of {@link TopKRetrieval#topK(Dataset, Dataset, int, int,
-     *         int, Dataset)}
+     *         int, Dataset, BlockScorer)}
      */
     public static Dataset<Row> candidates(Dataset<Row> userFeatures, Bias b) {
         Dataset<Row> all = null;

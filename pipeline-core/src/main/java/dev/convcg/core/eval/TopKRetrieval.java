@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.*;
 import static org.apache.spark.sql.types.DataTypes.*;
 
 import dev.convcg.core.schema.Surface;
-import dev.ludovic.netlib.blas.BLAS;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,7 +21,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Exact top-K retrieval by dot product over a whole catalog: each executor task multiplies blocks of query
- * embeddings by blocks of pin embeddings with BLAS {@code sgemm} and folds every block's scores into a bounded top-K
+ * embeddings by blocks of pin embeddings ({@link BlockScorer}: BLAS {@code sgemm} or libtorch) and folds every block's scores into a bounded top-K
  * per query, so no score matrix larger than one block pair ever exists. Ties are broken by the smaller pin id, so the
  * result does not depend on block sizes, partitioning or catalog order.
  *
@@ -60,7 +59,7 @@ public final class TopKRetrieval {
      *         length min(k, catalog size), best first
      */
     public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize, int itemBlockSize) {
-        return topK(queries, items, k, queryBlockSize, itemBlockSize, null);
+        return topK(queries, items, k, queryBlockSize, itemBlockSize, null, BlockScorer.BLAS_SGEMM);
     }
 
     /**
@@ -68,10 +67,11 @@ public final class TopKRetrieval {
      *
      * @param bonuses (user_id, pin_id, bonus float): added to the score of that pin in every query of that user; pins
      *                outside the catalog are ignored; null: no bonus
+     * @param scorer  the block product
      * @see #topK(Dataset, Dataset, int, int, int)
      */
     public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize,
-                                    int itemBlockSize, Dataset<Row> bonuses) {
+                                    int itemBlockSize, Dataset<Row> bonuses, BlockScorer scorer) {
         if (k <= 0 || queryBlockSize <= 0 || itemBlockSize <= 0) {
             throw new IllegalArgumentException("k, query and item block sizes must be positive: k = " + k
                     + ", query-block-size = " + queryBlockSize + ", item-block-size = " + itemBlockSize);
@@ -102,7 +102,7 @@ public final class TopKRetrieval {
         int kept = Math.min(k, Math.max(1, catalog.size()));
         return scored.select(in.toArray(Column[]::new)).mapPartitions(
                 (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(rows, shared.value(), kept, queryBlockSize,
-                        bySurface, withBonus),
+                        bySurface, withBonus, scorer),
                 Encoders.row(schema));
     }
 
@@ -206,16 +206,19 @@ public final class TopKRetrieval {
         private final int blockSize;
         private final boolean bySurface;
         private final boolean withBonus;
+        private final BlockScorer scorer;
         private final List<Row> out = new ArrayList<>();
         private int next;
 
-        BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface, boolean withBonus) {
+        BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface, boolean withBonus,
+                      BlockScorer scorer) {
             this.rows = rows;
             this.catalog = catalog;
             this.k = k;
             this.blockSize = blockSize;
             this.bySurface = bySurface;
             this.withBonus = withBonus;
+            this.scorer = scorer;
         }
 
         @Override
@@ -254,15 +257,13 @@ public final class TopKRetrieval {
                 bonus[i] = withBonus ? Bonus.of(block.get(i), e + 1, catalog) : Bonus.NONE;
             }
             float[] scores = new float[0];
-            BLAS blas = BLAS.getInstance();
             for (int b = 0; b < catalog.ids.length; b++) {
                 long[] ids = catalog.ids[b];
                 int n = ids.length;
                 if (scores.length < n * m) {
                     scores = new float[n * m];
                 }
-                // Column-major: items (d × n)ᵀ times queries (d × m) = scores (n × m); query i's scores are contiguous.
-                blas.sgemm("T", "N", n, m, d, 1.0f, catalog.vectors[b], d, q, d, 0.0f, scores, n);
+                scorer.score(catalog.vectors[b], n, q, m, d, scores);
                 int from = b * catalog.blockSize;
                 for (int i = 0; i < m; i++) {
                     bonus[i].addTo(scores, i * n, from, from + n);

@@ -53,7 +53,8 @@ class ReengagementTest {
         Reengagement.Bias b = new Reengagement.Bias(List.of("engaged", "converted"),
                 new float[] {0, 0.6f, 0, 0, 0, 0, 0, 0, 0, 0}, 5, new int[] {1, 3, 7});
         Map<String, List<Long>> lists = new TreeMap<>();
-        for (Row r : TopKRetrieval.topK(queries, pins, 2, 8, 8, Reengagement.candidates(features, b)).collectAsList()) {
+        for (Row r : TopKRetrieval.topK(queries, pins, 2, 8, 8, Reengagement.candidates(features, b),
+                BlockScorer.BLAS_SGEMM).collectAsList()) {
             lists.put(r.getString(1), r.getList(2));
         }
         // HOME_FEED: 10 scores 1.0, 12 scores 0.5 + 0.6 = 1.1; SEARCH: 11 scores 1.0, 12 scores 1.1.

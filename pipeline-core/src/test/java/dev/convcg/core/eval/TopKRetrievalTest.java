@@ -111,7 +111,7 @@ class TopKRetrievalTest {
                 .add("user_id", "long").add("pin_id", "long").add("bonus", "float"));
         for (int k : new int[] {1, 5, 30}) {
             for (int[] b : new int[][] {{1, 1}, {4, 7}, {64, 64}}) {
-                List<Row> got = TopKRetrieval.topK(q, it, k, b[0], b[1], bonuses).collectAsList();
+                List<Row> got = TopKRetrieval.topK(q, it, k, b[0], b[1], bonuses, BlockScorer.BLAS_SGEMM).collectAsList();
                 assertEquals(23, got.size());
                 for (Row row : got) {
                     long u = row.getLong(0);
