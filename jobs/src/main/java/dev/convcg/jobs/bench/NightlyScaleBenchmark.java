@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.convcg.core.eval.BlockScorer;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.schema.RawTables;
@@ -15,6 +16,7 @@ import dev.convcg.jobs.SparkSessions;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
+import dev.convcg.jobs.stages.EvaluateStage;
 import dev.convcg.jobs.stages.TrainStage;
 import dev.convcg.model.bench.TrainingBenchmark;
 import dev.convcg.model.config.ModelConfig;
@@ -89,8 +91,9 @@ public final class NightlyScaleBenchmark {
         System.out.printf(Locale.ROOT, "%nlimits, libtorch matmul on all %d cores in this JVM: training GEMMs %.1f GFLOP/s,"
                         + " inference GEMMs %.1f GFLOP/s, evaluation sgemm %.1f GFLOP/s%n", cores(), limits.training / 1e9,
                 limits.inference / 1e9, limits.evaluation / 1e9);
-        System.out.printf(Locale.ROOT, "Spark's BLAS: %s, %.1f GFLOP/s on one thread for one top-K block%n",
-                BLAS.getInstance().getClass().getSimpleName(), limits.sparkBlas / 1e9);
+        System.out.printf(Locale.ROOT, "one top-K block on one thread: Spark's BLAS (%s) %.1f GFLOP/s, the configured "
+                        + "evaluate.scorer (%s) %.1f GFLOP/s%n", BLAS.getInstance().getClass().getSimpleName(),
+                limits.sparkBlas / 1e9, first.scorer(), limits.scorer / 1e9);
 
         List<ScaleFigures> results = new ArrayList<>();
         for (long n : scales) {
@@ -313,7 +316,7 @@ public final class NightlyScaleBenchmark {
     }
 
     /** The limits the compute stages are held against, measured once in this JVM before the runs. */
-    record Limits(double training, double inference, double evaluation, double sparkBlas) {
+    record Limits(double training, double inference, double evaluation, double sparkBlas, double scorer) {
         static Limits measure(PipelineConfig config) {
             ModelConfig model = config.model();
             FeatureSchema schema = TrainStage.schema(config);
@@ -326,26 +329,31 @@ public final class NightlyScaleBenchmark {
             EvaluationSettings e = config.evaluate();
             double evaluation = TrainingBenchmark.matmulFlops(List.of(new TrainingBenchmark.Gemm(
                     e.queryBlockSize(), model.embeddingDim(), e.itemBlockSize(), 1)), 8);
-            return new Limits(training, inference, evaluation, sparkBlasFlops(e.queryBlockSize(), model.embeddingDim(),
-                    e.itemBlockSize()));
+            int m = e.queryBlockSize();
+            int d = model.embeddingDim();
+            int n = e.itemBlockSize();
+            return new Limits(training, inference, evaluation, blockFlops(BlockScorer.BLAS_SGEMM, m, d, n),
+                    blockFlops(EvaluateStage.scorer(config), m, d, n));
         }
     }
 
-    /** Single-thread FLOP/s of the BLAS Spark uses (netlib: native, Vector API or plain Java) on one top-K block. */
-    static double sparkBlasFlops(int m, int d, int n) {
-        BLAS blas = BLAS.getInstance();
+    /**
+     * Single-thread FLOP/s of a top-K block product (netlib: native, Vector API or plain Java; or libtorch), the copy
+     * of the scores into the task's array included.
+     */
+    static double blockFlops(BlockScorer scorer, int m, int d, int n) {
         float[] q = new float[m * d];
         float[] c = new float[n * d];
         float[] out = new float[m * n];
         Arrays.fill(q, 0.5f);
         Arrays.fill(c, 0.25f);
         for (int i = 0; i < 5; i++) {
-            blas.sgemm("T", "N", n, m, d, 1f, c, d, q, d, 0f, out, n);
+            scorer.score(c, n, q, m, d, out);
         }
         int reps = 0;
         long t0 = System.nanoTime();
         while (System.nanoTime() - t0 < 3_000_000_000L) {
-            blas.sgemm("T", "N", n, m, d, 1f, c, d, q, d, 0f, out, n);
+            scorer.score(c, n, q, m, d, out);
             reps++;
         }
         return 2.0 * m * n * d * reps / ((System.nanoTime() - t0) / 1e9);

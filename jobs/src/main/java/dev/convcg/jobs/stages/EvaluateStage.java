@@ -205,7 +205,7 @@ public final class EvaluateStage implements Stage {
      * The block product of every exact top-K ({@code evaluate.scorer}); libtorch runs with the executors' inference
      * thread count ({@code infer-embeddings.intra-op-threads}), the same JVM-wide setting.
      */
-    static BlockScorer scorer(PipelineConfig c) {
+    public static BlockScorer scorer(PipelineConfig c) {
         return switch (c.scorer()) {
             case LIBTORCH -> new LibtorchBlockScorer(c.inferEmbeddings().intraOpThreads());
             case BLAS -> BlockScorer.BLAS_SGEMM;
