@@ -93,9 +93,12 @@ public final class TopKRetrieval {
         Dataset<Row> scored = queries.filter(col(EMBEDDING).isNotNull());
         boolean withBonus = bonuses != null;
         if (withBonus) {
-            Dataset<Row> perUser = bonuses.groupBy(USER_ID)
+            // Only the queried users' bonuses, and a shuffle join: the planner's size estimate of the grouped lists
+            // can be far below their size, and a broadcast of every user's history does not fit a driver at scale.
+            Dataset<Row> perUser = bonuses.join(scored.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi")
+                    .groupBy(USER_ID)
                     .agg(collect_list(PIN_ID).as(BONUS_PINS), collect_list(col(BONUS).cast("float")).as(BONUSES));
-            scored = scored.join(perUser, new String[] {USER_ID}, "left");
+            scored = scored.join(perUser.hint("shuffle_hash"), new String[] {USER_ID}, "left");
             in.add(col(BONUS_PINS));
             in.add(col(BONUSES));
         }
