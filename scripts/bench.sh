@@ -8,6 +8,7 @@
 #   scripts/bench.sh nightly [N1,N2,...] [PLOT.png]   the nightly chain per stage at N impressions/day (1M,3M,10M)
 #   scripts/bench.sh import [EVENTS]             import-events of a generated 1M-event CSV vs a bare read+write
 #   scripts/bench.sh online-ab [CONFIG]          the simulated online A/B of the medium world (5 arms) vs its input floor
+#   scripts/bench.sh retrieval [USERS] [PINS] [K] [key=value]...   evaluate's exact top-K vs the scorer's block rate x cores
 #
 # Record results in docs/benchmarks.md with the machine and the date.
 set -euo pipefail
@@ -22,7 +23,8 @@ case "$which" in
   nightly) main=dev.convcg.jobs.bench.NightlyScaleBenchmark ;;
   import) main=dev.convcg.jobs.bench.ImportBenchmark ;;
   online-ab) main=dev.convcg.jobs.bench.OnlineAbBenchmark ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  retrieval) main=dev.convcg.jobs.bench.RetrievalBenchmark ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac
 source "$ROOT/scripts/lib/java.sh"
 convcg_java "$main" "$@"

@@ -347,16 +347,18 @@ public final class NightlyScaleBenchmark {
         float[] out = new float[m * n];
         Arrays.fill(q, 0.5f);
         Arrays.fill(c, 0.25f);
-        for (int i = 0; i < 5; i++) {
-            scorer.score(c, n, q, m, d, out);
+        try (BlockScorer.Scan scan = scorer.open(new float[][] {c}, d)) {
+            for (int i = 0; i < 5; i++) {
+                scan.score(0, q, m, out);
+            }
+            int reps = 0;
+            long t0 = System.nanoTime();
+            while (System.nanoTime() - t0 < 3_000_000_000L) {
+                scan.score(0, q, m, out);
+                reps++;
+            }
+            return 2.0 * m * n * d * reps / ((System.nanoTime() - t0) / 1e9);
         }
-        int reps = 0;
-        long t0 = System.nanoTime();
-        while (System.nanoTime() - t0 < 3_000_000_000L) {
-            scorer.score(c, n, q, m, d, out);
-            reps++;
-        }
-        return 2.0 * m * n * d * reps / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Bytes spilled (memory and disk) by Spark tasks since the last reset. */

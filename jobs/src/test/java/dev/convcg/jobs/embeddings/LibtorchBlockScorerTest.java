@@ -6,7 +6,10 @@ import dev.convcg.core.eval.BlockScorer;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The libtorch block product gives netlib's scores, in the layout the top-K reads (query i's scores at i · n). */
+/**
+ * The libtorch block product gives netlib's scores for the block asked for, in the layout the top-K reads (query i's
+ * scores at i · n).
+ */
 class LibtorchBlockScorerTest {
     @Test
     void scoresEqualNetlibsForAnyBlockShape() {
@@ -25,8 +28,12 @@ class LibtorchBlockScorerTest {
             float[] expected = new float[n * m];
             float[] got = new float[n * m + 5];
             got[n * m] = 42;
-            BlockScorer.BLAS_SGEMM.score(pins, n, queries, m, d, expected);
-            libtorch.score(pins, n, queries, m, d, got);
+            float[][] catalog = {new float[3 * d], pins};
+            try (BlockScorer.Scan netlib = BlockScorer.BLAS_SGEMM.open(catalog, d);
+                 BlockScorer.Scan torch = libtorch.open(catalog, d)) {
+                netlib.score(1, queries, m, expected);
+                torch.score(1, queries, m, got);
+            }
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
                     double dot = 0;

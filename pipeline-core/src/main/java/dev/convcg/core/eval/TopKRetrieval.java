@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -18,6 +19,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Exact top-K retrieval by dot product over a whole catalog: each executor task multiplies blocks of query
@@ -103,7 +105,10 @@ public final class TopKRetrieval {
             in.add(col(BONUSES));
         }
         int kept = Math.min(k, Math.max(1, catalog.size()));
-        return scored.select(in.toArray(Column[]::new)).mapPartitions(
+        // One task per core: a scan costs queries × catalog however few bytes the queries are, so the planner's
+        // size-based partitioning (one or three partitions for 100k queries) would leave cores idle.
+        int tasks = queries.sparkSession().sparkContext().defaultParallelism();
+        return scored.select(in.toArray(Column[]::new)).repartition(tasks).mapPartitions(
                 (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(rows, shared.value(), kept, queryBlockSize,
                         bySurface, withBonus, scorer),
                 Encoders.row(schema));
@@ -211,6 +216,7 @@ public final class TopKRetrieval {
         private final boolean withBonus;
         private final BlockScorer scorer;
         private final List<Row> out = new ArrayList<>();
+        private BlockScorer.Scan scan;
         private int next;
 
         BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface, boolean withBonus,
@@ -228,6 +234,7 @@ public final class TopKRetrieval {
         public boolean hasNext() {
             while (next >= out.size()) {
                 if (!rows.hasNext()) {
+                    closeScan();
                     return false;
                 }
                 out.clear();
@@ -243,6 +250,25 @@ public final class TopKRetrieval {
                 throw new java.util.NoSuchElementException();
             }
             return out.get(next++);
+        }
+
+        /** Opens the scan at the first block; the task's end closes it, whether the partition was drained or not. */
+        private BlockScorer.Scan scan() {
+            if (scan == null) {
+                scan = scorer.open(catalog.vectors, catalog.dim);
+                TaskContext task = TaskContext.get();
+                if (task != null) {
+                    task.addTaskCompletionListener((TaskCompletionListener) context -> closeScan());
+                }
+            }
+            return scan;
+        }
+
+        private void closeScan() {
+            if (scan != null) {
+                scan.close();
+                scan = null;
+            }
         }
 
         private void scoreBlock() {
@@ -266,7 +292,7 @@ public final class TopKRetrieval {
                 if (scores.length < n * m) {
                     scores = new float[n * m];
                 }
-                scorer.score(catalog.vectors[b], n, q, m, d, scores);
+                scan().score(b, q, m, scores);
                 int from = b * catalog.blockSize;
                 for (int i = 0; i < m; i++) {
                     bonus[i].addTo(scores, i * n, from, from + n);
@@ -279,15 +305,9 @@ public final class TopKRetrieval {
                 long[] pins = new long[size];
                 float[] s = new float[size];
                 best[i].drainBestFirst(pins, s);
-                Long[] boxedPins = new Long[size];
-                Float[] boxedScores = new Float[size];
-                for (int j = 0; j < size; j++) {
-                    boxedPins[j] = pins[j];
-                    boxedScores[j] = s[j];
-                }
                 out.add(bySurface
-                        ? RowFactory.create(r.getLong(0), r.getString(1), boxedPins, boxedScores)
-                        : RowFactory.create(r.getLong(0), boxedPins, boxedScores));
+                        ? RowFactory.create(r.getLong(0), r.getString(1), pins, s)
+                        : RowFactory.create(r.getLong(0), pins, s));
             }
         }
     }
