@@ -4,10 +4,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.stages.TrainStage;
 import dev.convcg.model.bench.TrainingBenchmark;
 import dev.convcg.model.config.TrainerConfig;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Training throughput of the model the pipeline ships, against libtorch's matmul on its GEMM shapes
@@ -22,17 +19,9 @@ public final class ModelTrainingBenchmark {
     private ModelTrainingBenchmark() {}
 
     public static void main(String[] args) {
-        List<String> positional = new ArrayList<>();
-        Map<String, String> sets = new LinkedHashMap<>();
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (eq > 0) {
-                sets.put(a.substring(0, eq), a.substring(eq + 1));
-            } else {
-                positional.add(a);
-            }
-        }
-        PipelineConfig config = PipelineConfig.load(null, sets);
+        BenchArgs parsed = BenchArgs.parse(args);
+        List<String> positional = parsed.positional();
+        PipelineConfig config = PipelineConfig.load(null, parsed.overrides());
         double seconds = positional.size() > 0 ? Double.parseDouble(positional.get(0)) : 60;
         TrainerConfig trainer = config.train().trainer().withLogEveryNSteps(1_000_000);
         if (positional.size() > 1) {

@@ -33,15 +33,13 @@ public final class RetrievalBenchmark {
     private RetrievalBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        long users = args.length > 0 ? Long.parseLong(args[0]) : 37_000L;
-        long pins = args.length > 1 ? Long.parseLong(args[1]) : 200_000L;
-        int k = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
+        BenchArgs parsed = BenchArgs.parse(args);
+        long users = Long.parseLong(parsed.at(0, "37000"));
+        long pins = Long.parseLong(parsed.at(1, "200000"));
+        int k = Integer.parseInt(parsed.at(2, "1000"));
         Map<String, String> sets = new LinkedHashMap<>();
         sets.put("evaluate.ks", "[" + Math.min(100, k) + ", " + k + "]");
-        for (int i = 3; i < args.length; i++) {
-            String[] kv = args[i].split("=", 2);
-            sets.put(kv[0], kv[1]);
-        }
+        sets.putAll(parsed.overrides());
         PipelineConfig config = PipelineConfig.load(null, sets);
         EvaluationSettings s = config.evaluate();
         int d = config.model().embeddingDim();
