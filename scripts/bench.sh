@@ -16,14 +16,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 which="${1:-}"; shift || true
 case "$which" in
-  simulator) main=dev.convcg.jobs.bench.SimulatorBenchmark ;;
-  inference) main=dev.convcg.jobs.bench.InferenceBenchmark ;;
-  training-data) main=dev.convcg.jobs.bench.TrainingDataBenchmark ;;
-  model) main=dev.convcg.jobs.bench.ModelTrainingBenchmark ;;
-  nightly) main=dev.convcg.jobs.bench.NightlyScaleBenchmark ;;
-  import) main=dev.convcg.jobs.bench.ImportBenchmark ;;
-  online-ab) main=dev.convcg.jobs.bench.OnlineAbBenchmark ;;
-  retrieval) main=dev.convcg.jobs.bench.RetrievalBenchmark ;;
+  simulator) main=dev.convcg.tools.bench.SimulatorBenchmark ;;
+  inference) main=dev.convcg.tools.bench.InferenceBenchmark ;;
+  training-data) main=dev.convcg.tools.bench.TrainingDataBenchmark ;;
+  model) main=dev.convcg.tools.bench.ModelTrainingBenchmark ;;
+  nightly) main=dev.convcg.tools.bench.NightlyScaleBenchmark ;;
+  import) main=dev.convcg.tools.bench.ImportBenchmark ;;
+  online-ab) main=dev.convcg.tools.bench.OnlineAbBenchmark ;;
+  retrieval) main=dev.convcg.tools.bench.RetrievalBenchmark ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac
 source "$ROOT/scripts/lib/java.sh"

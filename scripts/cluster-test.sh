@@ -6,7 +6,7 @@
 #
 #   scripts/cluster-test.sh [--no-build] [--no-kill] [--keep]
 #
-#   --no-build  use the existing jobs/target/jobs-<version>-all.jar and classpath (default: build them first)
+#   --no-build  use the existing jobs/target/jobs-<version>-all.jar, tools jar and classpath (default: build them first)
 #   --no-kill   skip the worker-kill run
 #   --keep      keep the temp dir (tables, logs) for inspection
 #
@@ -36,6 +36,7 @@ done
 RUN_TIMEOUT="${CONVCG_CLUSTER_TIMEOUT:-900}"
 MVN_OPTS="${CONVCG_MVN_OPTS--o}"
 FAT_JAR="$ROOT/jobs/target/jobs-$VERSION-all.jar"
+TOOLS_JAR="$ROOT/tools/target/tools-$VERSION.jar"
 T_START=$(date +%s)
 WORK="$(mktemp -d "${CONVCG_CLUSTER_TMP:-/tmp}/convcg-cluster.XXXXXX")"
 PIDS=()
@@ -85,12 +86,12 @@ wait_for_log() {
 # commons-io, commons-compress, gson, errorprone). dependency:list runs in the same reactor as the package, so the
 # sibling modules come from this tree (and are not part of the list used anyway).
 SPARK_JARS_LIST="$ROOT/jobs/target/cluster-test-spark-jars.txt"
-if [[ $BUILD -eq 1 || ! -f "$FAT_JAR" || ! -f "$SPARK_JARS_LIST" ]]; then
-  log "building the fat jar (mvn $MVN_OPTS -Pdist -DskipTests package dependency:list -pl jobs -am)"
+if [[ $BUILD -eq 1 || ! -f "$FAT_JAR" || ! -f "$TOOLS_JAR" || ! -f "$SPARK_JARS_LIST" ]]; then
+  log "building the fat jar and the tools jar (mvn $MVN_OPTS -Pdist -DskipTests package dependency:list -pl jobs,tools -am)"
   # shellcheck disable=SC2086
-  mvn -B -ntp -q $MVN_OPTS -Dstyle.color=never -Pdist -DskipTests package dependency:list -pl jobs -am \
-    -DoutputAbsoluteArtifactFilename=true -DappendOutput=false -DoutputFile="$WORK/deps.txt" >&2
-  sed -e 's/^ *//' -e 's/ -- module.*$//' "$WORK/deps.txt" | awk -F: '
+  mvn -B -ntp -q $MVN_OPTS -Dstyle.color=never -Pdist -DskipTests package dependency:list -pl jobs,tools -am \
+    -DoutputAbsoluteArtifactFilename=true -DappendOutput=false -DoutputFile=target/deps.txt >&2
+  sed -e 's/^ *//' -e 's/ -- module.*$//' "$ROOT/jobs/target/deps.txt" | awk -F: '
     NF >= 6 {
       scope = $(NF-1); path = $NF; ga = $1 ":" $2
       shipped = ($1 == "org.scala-lang" || $1 == "org.slf4j" || $1 == "com.google.errorprone" \
@@ -284,7 +285,7 @@ compare() {
   local expected="$1" actual="$2" name="$3"
   log "comparing $name with the local run"
   java -Xmx1g $SPARK_JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/jobs/src/main/resources/log4j2-convcg.properties" \
-    -cp "$FAT_JAR:$SPARK_CP" dev.convcg.jobs.ops.CompareOutputs "$expected" "$actual" \
+    -cp "$TOOLS_JAR:$FAT_JAR:$SPARK_CP" dev.convcg.tools.ops.CompareOutputs "$expected" "$actual" \
     || die "$name differs from the local run (see the table above)"
 }
 

@@ -5,4 +5,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source "$ROOT/scripts/lib/java.sh"
-convcg_java dev.convcg.jobs.ops.Sql "$@"
+convcg_java dev.convcg.tools.ops.Sql "$@"

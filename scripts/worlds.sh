@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Many worlds: the model and each ablation variant on N simulated worlds (world seeds) x M model seeds. Every world
 # is simulated, built, trained and evaluated like the quickstart (or the medium scale), then `ablate` trains each
-# variant once per model seed on it. Ends with one table (dev.convcg.jobs.ops.WorldsTable): per variant its headline
+# variant once per model seed on it. Ends with one table (dev.convcg.tools.ops.WorldsTable): per variant its headline
 # recall as mean +- sd across worlds and its effect against `default` with a 95% t interval across worlds, then per
 # world the model's lifts over engagement_only (recall@100 and the online A/B's conversions per 1,000 impressions).
 #
@@ -50,5 +50,5 @@ for W in ${WORLDS//,/ }; do
 done
 step "table over worlds $WORLDS"
 source "$ROOT/scripts/lib/java.sh"
-(convcg_java dev.convcg.jobs.ops.WorldsTable "$OUT" "$D" ${WORLDS//,/ }) | tee "$OUT/worlds.md"
+(convcg_java dev.convcg.tools.ops.WorldsTable "$OUT" "$D" ${WORLDS//,/ }) | tee "$OUT/worlds.md"
 echo "worlds.sh finished in $(( $(date +%s) - t0 ))s; table: $OUT/worlds.md"

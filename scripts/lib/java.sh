@@ -2,14 +2,15 @@
 # on the embedded Spark with the JVM flags Spark needs on Java 17.
 #   convcg_java MAIN_CLASS [ARGS...]
 VERSION=0.1.0-SNAPSHOT
-JOBS_JAR="jobs/target/jobs-$VERSION.jar"
-CLASSPATH_FILE="jobs/target/classpath.txt"
+# The tools module depends on every other module, so its classpath holds the pipeline and the benchmark/ops programs.
+TOOLS_JAR="tools/target/tools-$VERSION.jar"
+CLASSPATH_FILE="tools/target/classpath.txt"
 SPARK_JAVA_OPTS="-XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true"
 
-# One reactor build writes jobs/target/classpath.txt, so this checkout's own module jars (not another checkout's
+# One reactor build writes tools/target/classpath.txt, so this checkout's own module jars (not another checkout's
 # in ~/.m2) and every dependency scope (Spark is "provided" for spark-submit, needed here) are on it.
 convcg_build_if_stale() {
-  if [[ ! -f "$JOBS_JAR" || ! -f "$CLASSPATH_FILE" \
+  if [[ ! -f "$TOOLS_JAR" || ! -f "$CLASSPATH_FILE" \
         || -n "$(find pom.xml */pom.xml */src/main -newer "$CLASSPATH_FILE" -print -quit 2>/dev/null)" ]]; then
     echo "[convcg] building (mvn -DskipTests install)..." >&2
     mvn -B -ntp -q -Dstyle.color=never -DskipTests install dependency:build-classpath \
@@ -24,7 +25,7 @@ convcg_java() {
   # Spark's BLAS (ALS, the evaluation's top-K sgemm): a system OpenBLAS when installed (docs/operations.md), one
   # thread per task; otherwise the Java Vector API implementation, 2x the plain-Java one.
   export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-  local cp="$JOBS_JAR:$(cat "$CLASSPATH_FILE")"
+  local cp="$TOOLS_JAR:$(cat "$CLASSPATH_FILE")"
   # shellcheck disable=SC2086
   exec java -Xmx"${CONVCG_DRIVER_MEMORY:-8g}" $SPARK_JAVA_OPTS --add-modules=jdk.incubator.vector -Dai.djl.offline=true \
     -Dlog4j2.configurationFile=jobs/src/main/resources/log4j2-convcg.properties \

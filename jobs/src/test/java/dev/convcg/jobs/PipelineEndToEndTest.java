@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convcg.core.testing.SparkTest;
 import dev.convcg.jobs.config.PipelineConfig;
-import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.calibration.ReengagementCalibration;
 import dev.convcg.model.train.TwoTowerTrainer;

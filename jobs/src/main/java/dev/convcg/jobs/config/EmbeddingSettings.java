@@ -2,6 +2,7 @@ package dev.convcg.jobs.config;
 
 import dev.convcg.core.embeddings.SmoothingSettings;
 import dev.convcg.core.schema.Surface;
+import dev.convcg.modelspark.inference.EmbeddingInference.EncoderOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,6 +29,11 @@ public final class EmbeddingSettings {
                                   List<Surface> userSurfaces, int userHourOfDay) {
         public InferEmbeddings {
             userSurfaces = List.copyOf(userSurfaces);
+        }
+
+        /** How batch inference encodes, as model-spark takes it. */
+        public EncoderOptions encoder() {
+            return new EncoderOptions(batchSize, device, intraOpThreads, partitions);
         }
     }
 

@@ -9,12 +9,12 @@ import dev.convcg.core.schema.RawTables;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
-import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.config.EmbeddingSettings.InferEmbeddings;
-import dev.convcg.jobs.embeddings.EmbeddingInference;
+import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.EmbeddingStore;
+import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.jobs.io.TextTable;
-import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.modelspark.inference.EmbeddingInference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -147,7 +147,7 @@ public final class InferEmbeddingsStage implements Stage {
                                 StageReport report)
             throws Exception {
         LocalDate ds = ctx.runDate();
-        Dataset<Row> fresh = EmbeddingInference.embed(entities, keys, userTower, artifactDir, s, table, n, ds.toString())
+        Dataset<Row> fresh = EmbeddingInference.embed(entities, keys, userTower, artifactDir, s.encoder(), table, n, ds.toString())
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long t0 = System.nanoTime();

@@ -1,7 +1,7 @@
 package dev.convcg.jobs.stages;
 
 import static dev.convcg.core.embeddings.EmbeddingColumns.*;
-import static dev.convcg.jobs.embeddings.EmbeddingFixtures.*;
+import static dev.convcg.jobs.io.EmbeddingFixtures.*;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -13,7 +13,7 @@ import dev.convcg.jobs.TestConfigs;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.EmbeddingStore;
-import dev.convcg.jobs.train.ModelStore;
+import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.features.FeatureBatch;
 import java.nio.file.Files;

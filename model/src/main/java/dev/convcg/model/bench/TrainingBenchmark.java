@@ -27,7 +27,7 @@ import java.util.Locale;
  * step is 3× the forward GEMM FLOPs. Element-wise ops, embedding gathers/scatters and the Adam
  * update are not counted: they are the overhead the ratio exposes.
  *
- * <p>The program is {@code dev.convcg.jobs.bench.ModelTrainingBenchmark} ({@code scripts/bench.sh model}), which
+ * <p>The program is {@code dev.convcg.tools.bench.ModelTrainingBenchmark} ({@code scripts/bench.sh model}), which
  * binds the shipped configuration (reference.conf) and calls {@link #run}; this class has no configuration of its
  * own, so the benchmark measures the model the pipeline trains. {@link #run} also prints the mean time per step
  * phase ({@code TwoTowerTrainer.PHASES}).
