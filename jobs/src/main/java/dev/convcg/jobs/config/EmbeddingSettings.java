@@ -2,6 +2,7 @@ package dev.convcg.jobs.config;
 
 import dev.convcg.core.embeddings.SmoothingSettings;
 import dev.convcg.core.schema.Surface;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.modelspark.inference.EmbeddingInference.EncoderOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -79,7 +80,7 @@ public final class EmbeddingSettings {
         }
         String out = s.string("output-root");
         return new InferEmbeddings(s.string("model-version").trim(), smoothing, s.positiveInt("batch-size"),
-                s.bool("reset"), out.isBlank() ? storageRoot.replaceAll("/+$", "") + "/embeddings" : out, device,
+                s.bool("reset"), out.isBlank() ? StorageLayout.embeddings(storageRoot) : out, device,
                 s.nonNegativeInt("intra-op-threads"), s.nonNegativeInt("partitions"), surfaces, hour);
     }
 

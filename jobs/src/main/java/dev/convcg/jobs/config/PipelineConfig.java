@@ -10,9 +10,10 @@ import dev.convcg.core.eval.Bootstrap;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.ingest.ImportSettings;
 import dev.convcg.core.schema.ConversionType;
-import dev.convcg.core.training.TrainingDataSettings;
 import dev.convcg.core.schema.Surface;
 import dev.convcg.core.sim.SimulationSettings;
+import dev.convcg.core.training.TrainingDataSettings;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.TrainerConfig;
 import dev.convcg.model.features.FeatureSchema;
@@ -152,7 +153,7 @@ public record PipelineConfig(
                 importSettings(root.section("import-events")), trainingData(root.section("training-data")), modelConfig,
                 model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
                 model.positiveInt("hash-buckets-limit"), excludedFeatures(model, modelConfig),
-                train(root.section("train"), modelStore.isBlank() ? storageRoot.replaceAll("/+$", "") + "/models" : modelStore),
+                train(root.section("train"), modelStore.isBlank() ? StorageLayout.models(storageRoot) : modelStore),
                 evaluate(root.section("evaluate")), root.section("evaluate").enumValue("scorer", Scorer.class),
                 EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
                 EmbeddingSettings.forgetUsers(root.section("forget-users")),

@@ -25,8 +25,7 @@ import org.apache.spark.sql.SparkSession;
  * window, rows), the fit assembled beside its place and renamed into it, so a reader sees whole fits or none.
  */
 public final class AlsFactorStore {
-    /** Where under the storage root the fits live. */
-    public static final String DIRECTORY = "baselines/als";
+    /** A fit's settings, window and row counts, beside its factors. */
     static final String FIT_FILE = "_FIT.json";
 
     private final SparkSession spark;
@@ -34,7 +33,7 @@ public final class AlsFactorStore {
 
     public AlsFactorStore(SparkSession spark, String storageRoot) {
         this.spark = spark;
-        this.root = new Path(storageRoot.replaceAll("/+$", "") + "/" + DIRECTORY);
+        this.root = new Path(StorageLayout.under(storageRoot, StorageLayout.ALS_BASELINE));
     }
 
     /** What a stored fit was fitted on and with. */

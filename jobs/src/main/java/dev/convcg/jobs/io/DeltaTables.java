@@ -31,7 +31,7 @@ public final class DeltaTables {
 
     public DeltaTables(SparkSession spark, String storageRoot) {
         this.spark = spark;
-        this.root = storageRoot.replaceAll("/+$", "") + "/tables";
+        this.root = StorageLayout.under(storageRoot, StorageLayout.TABLES);
     }
 
     public String path(String table) {

@@ -36,8 +36,6 @@ import org.slf4j.LoggerFactory;
  * written after the rename, is then what tells a complete day (docs/embeddings.md).
  */
 public final class EmbeddingStore {
-    public static final String PIN_EMBEDDINGS = "pin_embeddings";
-    public static final String USER_EMBEDDINGS = "user_embeddings";
     public static final String MARKER = "_PUBLISHED.json";
     private static final String STAGING = "_staging";
     private static final String TRASH = "_trash";

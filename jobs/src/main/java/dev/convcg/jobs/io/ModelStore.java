@@ -12,17 +12,24 @@ import java.time.LocalDate;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.UUID;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The model store: one directory per model version ({@code versions/<version>}: the DJL artifact plus
  * {@code training.json}), per-run checkpoints ({@code runs/<version>/checkpoints}), and a {@code LATEST} file naming
  * the version to serve. An artifact is written to {@code staging/} and renamed into place only when complete, and
  * {@code LATEST} is replaced by an atomic rename after that, so an interrupted run never leaves a half-written
- * artifact behind {@code LATEST}.
+ * artifact behind {@code LATEST}. The store also owns the version ids ({@link #versionId}) and which model a warm
+ * start continues from ({@link #warmStartParent}).
  */
 public final class ModelStore {
     public static final String LATEST = "LATEST";
+    /** Published artifacts, one directory per version id. */
+    public static final String VERSIONS = "versions";
     public static final String TRAINING_RECORD = "training.json";
+    private static final Logger LOG = LoggerFactory.getLogger(ModelStore.class);
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
     private final Path root;
@@ -36,11 +43,46 @@ public final class ModelStore {
     }
 
     public Path artifactDir(String version) {
-        return root.resolve("versions").resolve(version);
+        return root.resolve(VERSIONS).resolve(version);
     }
 
     public Path checkpointDir(String version) {
         return root.resolve("runs").resolve(version).resolve("checkpoints");
+    }
+
+    /**
+     * The version id of a training run: the run date and the first 10 hex digits of the SHA-256 of everything that
+     * decides the model ({@code identity}: configuration hash, trainer settings, window, parent), so the same run
+     * twice gets the same id and replaces its artifact.
+     */
+    public static String versionId(LocalDate runDate, String identity) {
+        return runDate + "-" + DigestUtils.sha256Hex(identity).substring(0, 10);
+    }
+
+    /**
+     * The model a warm start on {@code runDate} continues from: LATEST when it ran for an earlier day; its parent when
+     * LATEST is this day's own model (a rerun of the day); none when the store is empty or LATEST is this day's cold
+     * model. LATEST from a later day is an error: warm start goes forward in time only.
+     */
+    public Optional<TrainingRecord> warmStartParent(LocalDate runDate) {
+        Optional<String> latest = latestVersion();
+        if (latest.isEmpty()) {
+            LOG.info("train.warm-start is on but {} has no LATEST model: training from scratch", root);
+            return Optional.empty();
+        }
+        TrainingRecord r = record(latest.get());
+        if (LocalDate.parse(r.runDate()).isBefore(runDate)) {
+            return Optional.of(r);
+        }
+        if (r.runDate().equals(runDate.toString()) && r.parentVersion() != null) {
+            LOG.info("LATEST {} is this day's model: re-running from its parent {}", r.versionId(), r.parentVersion());
+            return Optional.of(record(r.parentVersion()));
+        }
+        if (r.runDate().equals(runDate.toString())) {
+            return Optional.empty();
+        }
+        throw new IllegalStateException("LATEST model " + r.versionId() + " ran for " + r.runDate()
+                + ", after run-date " + runDate + ": warm start goes forward in time only");
     }
 
     /** A fresh, empty staging directory for an artifact being written. */

@@ -17,7 +17,7 @@ public final class StageMarkers {
     private final Path root;
 
     public StageMarkers(String storageRoot) {
-        this.root = Path.of(storageRoot).toAbsolutePath().resolve("_markers");
+        this.root = Path.of(storageRoot).toAbsolutePath().resolve(StorageLayout.MARKERS);
     }
 
     public Path marker(String stage, LocalDate day) {

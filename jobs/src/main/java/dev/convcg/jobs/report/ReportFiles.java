@@ -1,5 +1,6 @@
 package dev.convcg.jobs.report;
 
+import dev.convcg.jobs.io.StorageLayout;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,7 @@ public final class ReportFiles {
 
     /** Directory of a run's reports. */
     public static String directory(String storageRoot, LocalDate runDate) {
-        return storageRoot.replaceAll("/+$", "") + "/reports/" + runDate;
+        return StorageLayout.reports(storageRoot, runDate);
     }
 
     /** Writes metrics.json and report.html; returns their directory. */

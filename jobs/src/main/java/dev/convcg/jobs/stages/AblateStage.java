@@ -16,6 +16,7 @@ import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.ModelStore;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.jobs.io.TextFiles;
 import dev.convcg.jobs.report.EvaluationReport.AblationRow;
 import dev.convcg.jobs.report.ReportFiles;
@@ -78,7 +79,7 @@ public final class AblateStage implements Stage {
                 new TrainStage().run(sub);
                 new InferEmbeddingsStage().run(sub);
                 EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
-                String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
+                String version = store.manifest(StorageLayout.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
                 RecallMetrics.Result r = EvaluateStage.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.TWO_TOWER,
                         version);
                 Map<String, List<Double>> byMetric = values.computeIfAbsent(v.getKey(), k -> new LinkedHashMap<>());
@@ -127,8 +128,8 @@ public final class AblateStage implements Stage {
                 "convcg.train.seed", seed,
                 "convcg.engagement-retriever.enabled", false,
                 "convcg.train.warm-start", false,
-                "convcg.train.model-store", dir.resolve("models").toString(),
-                "convcg.infer-embeddings.output-root", dir.resolve("embeddings").toString(),
+                "convcg.train.model-store", StorageLayout.models(dir.toString()),
+                "convcg.infer-embeddings.output-root", StorageLayout.embeddings(dir.toString()),
                 "convcg.infer-embeddings.model-version", "",
                 "convcg.infer-embeddings.reset", true);
         for (Map.Entry<String, Object> e : run.entrySet()) {

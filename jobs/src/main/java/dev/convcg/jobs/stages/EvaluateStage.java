@@ -26,6 +26,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.ModelStore;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.jobs.report.EvaluationReport;
 import dev.convcg.jobs.report.ReportFiles;
 import dev.convcg.model.artifact.TwoTowerEncoder;
@@ -173,7 +174,7 @@ public final class EvaluateStage implements Stage {
     private static String twoTower(StageContext ctx, Inputs in, LocalDate t, List<EvaluationReport.ModelResult> out)
             throws Exception {
         EmbeddingStore store = new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot());
-        Optional<EmbeddingStore.Manifest> manifest = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t);
+        Optional<EmbeddingStore.Manifest> manifest = store.manifest(StorageLayout.PIN_EMBEDDINGS, t);
         if (manifest.isEmpty()) {
             throw new IllegalStateException("no published embeddings for " + t + " under " + store.root()
                     + ": run train and infer-embeddings with --set run-date=" + t + " first");
@@ -190,8 +191,8 @@ public final class EvaluateStage implements Stage {
      */
     static RecallMetrics.Result evaluateEmbeddings(StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in,
                                                    String model, String modelVersion) {
-        Dataset<Row> users = store.readDay(EmbeddingStore.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
-        Dataset<Row> pins = store.readDay(EmbeddingStore.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
+        Dataset<Row> users = store.readDay(StorageLayout.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
+        Dataset<Row> pins = store.readDay(StorageLayout.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
         Dataset<Row> history = reengagementBias(ctx, modelVersion)
                 .map(b -> Reengagement.candidates(ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE,
                         t.toString(), t.toString()), b))
@@ -256,7 +257,7 @@ public final class EvaluateStage implements Stage {
     private static RecallMetrics.Result engagementOnly(StageContext ctx, Inputs in, LocalDate t) {
         PipelineConfig c = ctx.config().engagementRetrieverConfig();
         EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
-        String version = store.manifest(EmbeddingStore.PIN_EMBEDDINGS, t).orElseThrow(() -> new IllegalStateException(
+        String version = store.manifest(StorageLayout.PIN_EMBEDDINGS, t).orElseThrow(() -> new IllegalStateException(
                 "no published engagement-retriever embeddings for " + t + " under " + store.root() + ": run train and "
                         + "infer-embeddings with engagement-retriever.enabled = true and --set run-date=" + t
                         + " first, or drop engagement_only from evaluate.baselines")).modelVersion();

@@ -10,6 +10,7 @@ import dev.convcg.jobs.config.EmbeddingSettings.ForgetUsers;
 import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
+import dev.convcg.jobs.io.StorageLayout;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -86,14 +87,14 @@ public final class ForgetUsersStage implements Stage {
             report.output(table, removed);
         }
         int alsFits = new AlsFactorStore(ctx.spark(), ctx.config().storageRoot()).deleteAll();
-        LOG.info("{}: removed {} stored ALS fit(s) (users' factors; the next evaluate refits)", AlsFactorStore.DIRECTORY,
+        LOG.info("{}: removed {} stored ALS fit(s) (users' factors; the next evaluate refits)", StorageLayout.ALS_BASELINE,
                 alsFits);
-        report.output(AlsFactorStore.DIRECTORY, alsFits);
-        report.output(EmbeddingStore.USER_EMBEDDINGS, forgetEmbeddings(ctx,
+        report.output(StorageLayout.ALS_BASELINE, alsFits);
+        report.output(StorageLayout.USER_EMBEDDINGS, forgetEmbeddings(ctx,
                 new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot()), forgotten));
         if (ctx.config().engagementRetriever()) {
             String root = ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot();
-            report.output(Retrievers.ENGAGEMENT_REPORT_PREFIX + EmbeddingStore.USER_EMBEDDINGS,
+            report.output(Retrievers.ENGAGEMENT_REPORT_PREFIX + StorageLayout.USER_EMBEDDINGS,
                     forgetEmbeddings(ctx, new EmbeddingStore(ctx.spark(), root), forgotten));
         }
         return report;
@@ -102,21 +103,21 @@ public final class ForgetUsersStage implements Stage {
     /** Rewrites every published user_embeddings day of {@code out} that holds a forgotten user; rows removed. */
     private static long forgetEmbeddings(StageContext ctx, EmbeddingStore out, Column forgotten) throws Exception {
         long removedEmbeddings = 0;
-        for (LocalDate d : out.publishedDays(EmbeddingStore.USER_EMBEDDINGS)) {
-            Dataset<Row> day = out.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
+        for (LocalDate d : out.publishedDays(StorageLayout.USER_EMBEDDINGS)) {
+            Dataset<Row> day = out.readDay(StorageLayout.USER_EMBEDDINGS, d);
             long n = day.filter(forgotten).count();
             if (n == 0) {
                 continue;
             }
-            EmbeddingStore.Manifest m = out.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow();
+            EmbeddingStore.Manifest m = out.manifest(StorageLayout.USER_EMBEDDINGS, d).orElseThrow();
             ctx.step("rewrite user_embeddings ds=" + d + " under " + out.root(), () -> out.publish(
-                    EmbeddingStore.USER_EMBEDDINGS, d, day.filter(not(forgotten)), new EmbeddingStore.Manifest(m.table(),
+                    StorageLayout.USER_EMBEDDINGS, d, day.filter(not(forgotten)), new EmbeddingStore.Manifest(m.table(),
                             m.ds(), m.modelVersion(), m.lineageId(), m.smoothing(), 0, 0, null,
                             m.note() + "; forget-users removed " + n + " rows")));
             LOG.info("user_embeddings ds={} under {}: removed {} rows", d, out.root(), n);
             removedEmbeddings += n;
         }
-        out.removeScratch(EmbeddingStore.USER_EMBEDDINGS);
+        out.removeScratch(StorageLayout.USER_EMBEDDINGS);
         return removedEmbeddings;
     }
 

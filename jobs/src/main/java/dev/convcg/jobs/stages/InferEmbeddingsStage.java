@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.*;
 import dev.convcg.core.embeddings.EmbeddingSmoother;
 import dev.convcg.core.embeddings.LineageRule;
 import dev.convcg.core.schema.RawTables;
+import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
@@ -13,6 +14,7 @@ import dev.convcg.jobs.config.EmbeddingSettings.InferEmbeddings;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.ModelStore;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.jobs.io.TextTable;
 import dev.convcg.modelspark.inference.EmbeddingInference;
 import java.nio.file.Files;
@@ -37,8 +39,6 @@ import org.slf4j.LoggerFactory;
  * checked for both tables before any inference runs, so a refused run costs nothing and writes nothing.
  */
 public final class InferEmbeddingsStage implements Stage {
-    public static final String USER_FEATURES = "user_features";
-    public static final String PIN_FEATURES = "pin_features";
     private static final Logger LOG = LoggerFactory.getLogger(InferEmbeddingsStage.class);
 
     @Override
@@ -78,17 +78,19 @@ public final class InferEmbeddingsStage implements Stage {
                 "pins and users", ds, version, record.lineageId(), s.smoothing().mode(), s.smoothing().alpha(),
                 s.smoothing().retentionDays(), out.root());
 
-        History pinHistory = history(out, EmbeddingStore.PIN_EMBEDDINGS, ds, version, record.lineageId(), s, smoother);
-        History userHistory = history(out, EmbeddingStore.USER_EMBEDDINGS, ds, version, record.lineageId(), s, smoother);
+        History pinHistory = history(out, StorageLayout.PIN_EMBEDDINGS, ds, version, record.lineageId(), s, smoother);
+        History userHistory = history(out, StorageLayout.USER_EMBEDDINGS, ds, version, record.lineageId(), s, smoother);
 
         StageReport report = new StageReport();
-        Dataset<Row> pins = ctx.tables().readDays(PIN_FEATURES, ds.toString(), ds.toString()).drop(RawTables.DS);
-        Dataset<Row> users = ctx.tables().readDays(USER_FEATURES, ds.toString(), ds.toString()).drop(RawTables.DS);
-        long pinCount = checkSnapshot(ctx, pins, PIN_FEATURES, "pin_id", ds);
-        long userCount = checkSnapshot(ctx, users, USER_FEATURES, "user_id", ds);
-        publish(ctx, out, smoother, s, EmbeddingStore.PIN_EMBEDDINGS, pins, List.of("pin_id"), false, pinCount,
+        Dataset<Row> pins = ctx.tables().readDays(TrainingDataSchemas.PIN_FEATURES_TABLE, ds.toString(), ds.toString())
+                .drop(RawTables.DS);
+        Dataset<Row> users = ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE, ds.toString(), ds.toString())
+                .drop(RawTables.DS);
+        long pinCount = checkSnapshot(ctx, pins, TrainingDataSchemas.PIN_FEATURES_TABLE, "pin_id", ds);
+        long userCount = checkSnapshot(ctx, users, TrainingDataSchemas.USER_FEATURES_TABLE, "user_id", ds);
+        publish(ctx, out, smoother, s, StorageLayout.PIN_EMBEDDINGS, pins, List.of("pin_id"), false, pinCount,
                 artifactDir, version, record.lineageId(), pinHistory, report);
-        publish(ctx, out, smoother, s, EmbeddingStore.USER_EMBEDDINGS, withUserContext(ctx, users, s),
+        publish(ctx, out, smoother, s, StorageLayout.USER_EMBEDDINGS, withUserContext(ctx, users, s),
                 List.of("user_id", "surface"), true, userCount * s.userSurfaces().size(), artifactDir, version,
                 record.lineageId(), userHistory, report);
         return report;
@@ -176,7 +178,9 @@ public final class InferEmbeddingsStage implements Stage {
                     + "previous {} rows dropped by retention or reset)\n{}", table, ds, m.rows(), embedded, averaged,
                     m.carriedOver(), dropped, h.previousRows(), TextTable.render(byKind, 20));
             byKind.unpersist();
-            report.input(table.equals(EmbeddingStore.PIN_EMBEDDINGS) ? PIN_FEATURES : USER_FEATURES, n)
+            String features = table.equals(StorageLayout.PIN_EMBEDDINGS)
+                    ? TrainingDataSchemas.PIN_FEATURES_TABLE : TrainingDataSchemas.USER_FEATURES_TABLE;
+            report.input(features, n)
                     .output(table, m.rows());
         } finally {
             fresh.unpersist();

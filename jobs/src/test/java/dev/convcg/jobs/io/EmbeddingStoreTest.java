@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EmbeddingStoreTest {
     private static final LocalDate D1 = LocalDate.parse("2026-10-01");
     private static final LocalDate D2 = D1.plusDays(1);
-    private static final String T = EmbeddingStore.PIN_EMBEDDINGS;
+    private static final String T = StorageLayout.PIN_EMBEDDINGS;
 
     /** {@code n} published-shaped rows over 4 partitions; with {@code failAt} >= 0 the task holding that id fails. */
     private static Dataset<Row> rows(SparkSession spark, int n, long failAt, String tag) {

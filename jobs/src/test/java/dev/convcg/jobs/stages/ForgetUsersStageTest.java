@@ -8,6 +8,7 @@ import dev.convcg.core.eval.Baselines;
 import dev.convcg.core.schema.Quarantine;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.testing.SparkTest;
+import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Main;
 import dev.convcg.jobs.TestConfigs;
 import dev.convcg.jobs.config.PipelineConfig;
@@ -15,6 +16,7 @@ import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.EmbeddingFixtures;
 import dev.convcg.jobs.io.EmbeddingStore;
+import dev.convcg.jobs.io.StorageLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -50,7 +52,7 @@ class ForgetUsersStageTest {
                 "forget-users.user-ids-file", "\"" + idsFile + "\"", "engagement-retriever.enabled", "true");
         DeltaTables tables = new DeltaTables(spark, c.storageRoot());
         for (LocalDate d : List.of(D1, D2)) {
-            EmbeddingFixtures.append(spark, tables.path(InferEmbeddingsStage.USER_FEATURES),
+            EmbeddingFixtures.append(spark, tables.path(TrainingDataSchemas.USER_FEATURES_TABLE),
                     EmbeddingFixtures.USER_FEATURES, List.of(EmbeddingFixtures.user(d + "", 10),
                             EmbeddingFixtures.user(d + "", 11), EmbeddingFixtures.user(d + "", 12)));
         }
@@ -62,7 +64,7 @@ class ForgetUsersStageTest {
                 c.engagementRetrieverConfig().inferEmbeddings().outputRoot());
         for (EmbeddingStore store : List.of(out, engagement)) {
             for (LocalDate d : List.of(D1, D2)) {
-                store.publish(EmbeddingStore.USER_EMBEDDINGS, d, embeddings(spark, d),
+                store.publish(StorageLayout.USER_EMBEDDINGS, d, embeddings(spark, d),
                         new EmbeddingStore.Manifest(null, null, "A", "A", "NONE", 0, 0, null, "infer-embeddings"));
             }
         }
@@ -76,25 +78,25 @@ class ForgetUsersStageTest {
         assertTrue(als.days().isEmpty(), "stored ALS fits hold users' factors: removed");
 
         Dataset<Row> forgotten = spark.range(1).select(explode(array(lit(10L), lit(12L))).as("user_id"));
-        for (String t : List.of("training_examples", InferEmbeddingsStage.USER_FEATURES)) {
+        for (String t : List.of("training_examples", TrainingDataSchemas.USER_FEATURES_TABLE)) {
             assertEquals(0, tables.read(t).join(forgotten, "user_id").count(), t);
             // Vacuumed: not even the table's files on disk (all versions) hold the users any more.
             assertEquals(0, spark.read().parquet(tables.path(t)).join(forgotten, "user_id").count(), t + " files");
         }
         assertEquals(40, tables.read("training_examples").count(), "other users' examples stay");
-        assertEquals(2, tables.read(InferEmbeddingsStage.USER_FEATURES).count(), "user 11 on two days");
+        assertEquals(2, tables.read(TrainingDataSchemas.USER_FEATURES_TABLE).count(), "user 11 on two days");
         for (EmbeddingStore store : List.of(out, engagement)) {
             for (LocalDate d : List.of(D1, D2)) {
-                Dataset<Row> day = store.readDay(EmbeddingStore.USER_EMBEDDINGS, d);
+                Dataset<Row> day = store.readDay(StorageLayout.USER_EMBEDDINGS, d);
                 assertEquals(4, day.count(), store.root());
                 assertEquals(0, day.join(forgotten, "user_id").count(), store.root());
-                assertTrue(store.manifest(EmbeddingStore.USER_EMBEDDINGS, d).orElseThrow().note()
+                assertTrue(store.manifest(StorageLayout.USER_EMBEDDINGS, d).orElseThrow().note()
                         .contains("forget-users removed 2 rows"), store.root());
             }
         }
-        assertEquals(0, spark.read().parquet(out.tablePath(EmbeddingStore.USER_EMBEDDINGS)).join(forgotten, "user_id")
+        assertEquals(0, spark.read().parquet(out.tablePath(StorageLayout.USER_EMBEDDINGS)).join(forgotten, "user_id")
                 .count(), "no staging or trash copy left");
-        assertFalse(Files.exists(Path.of(out.tablePath(EmbeddingStore.USER_EMBEDDINGS), "_trash")));
+        assertFalse(Files.exists(Path.of(out.tablePath(StorageLayout.USER_EMBEDDINGS), "_trash")));
 
         PipelineConfig none = TestConfigs.tiny(root.resolve("store"));
         assertEquals(Main.EXIT_FAILED, Main.run("forget-users", none, spark), "no ids given: refuse");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.embeddings.LineageRule;
 import dev.convcg.core.testing.SparkTest;
+import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Main;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.TestConfigs;
@@ -14,6 +15,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.ModelStore;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.features.FeatureBatch;
 import java.nio.file.Files;
@@ -54,7 +56,7 @@ class InferEmbeddingsStageTest {
     private static Map<String, Row> rows(EmbeddingStore out, String table, LocalDate ds) {
         Map<String, Row> m = new HashMap<>();
         for (Row r : out.readDay(table, ds).collectAsList()) {
-            String key = table.equals(EmbeddingStore.PIN_EMBEDDINGS) ? String.valueOf(r.getLong(0))
+            String key = table.equals(StorageLayout.PIN_EMBEDDINGS) ? String.valueOf(r.getLong(0))
                     : r.getLong(0) + "/" + r.getString(1);
             assertNull(m.put(key, r), "one row per entity: " + key);
         }
@@ -84,8 +86,8 @@ class InferEmbeddingsStageTest {
         DeltaTables tables = new DeltaTables(spark, c.storageRoot());
         ModelStore models = new ModelStore(Path.of(c.train().modelStore()));
         EmbeddingStore out = new EmbeddingStore(spark, c.inferEmbeddings().outputRoot());
-        String pinsPath = tables.path(InferEmbeddingsStage.PIN_FEATURES);
-        String usersPath = tables.path(InferEmbeddingsStage.USER_FEATURES);
+        String pinsPath = tables.path(TrainingDataSchemas.PIN_FEATURES_TABLE);
+        String usersPath = tables.path(TrainingDataSchemas.USER_FEATURES_TABLE);
         append(spark, pinsPath, PIN_FEATURES, List.of(pin(D1 + "", 1), pin(D1 + "", 2), pin(D1 + "", 3),
                 pin(D2 + "", 1), pin(D2 + "", 2), pin(D2 + "", 4), pin(D3 + "", 1), pin(D3 + "", 5),
                 pin(D4 + "", 1), pin(D4 + "", 7, CONTENT_DIM + 1)));
@@ -95,8 +97,8 @@ class InferEmbeddingsStageTest {
         // Day 1: model A, nothing published before.
         publishModel(models, "A", null, "A", 1, D1.toString());
         assertEquals(Main.EXIT_OK, Main.run("infer-embeddings", config(root, "run-date", D1.toString()), spark));
-        Map<String, Row> p1 = rows(out, EmbeddingStore.PIN_EMBEDDINGS, D1);
-        Map<String, Row> u1 = rows(out, EmbeddingStore.USER_EMBEDDINGS, D1);
+        Map<String, Row> p1 = rows(out, StorageLayout.PIN_EMBEDDINGS, D1);
+        Map<String, Row> u1 = rows(out, StorageLayout.USER_EMBEDDINGS, D1);
         assertEquals(3, p1.size());
         assertEquals(6, u1.size(), "2 users x 3 surfaces");
         for (Row r : p1.values()) {
@@ -129,7 +131,7 @@ class InferEmbeddingsStageTest {
         // Day 2: model B warm-started from A (same lineage): smoothing and carry-over.
         publishModel(models, "B", "A", "A", 2, D2.toString());
         assertEquals(Main.EXIT_OK, Main.run("infer-embeddings", config(root, "run-date", D2.toString()), spark));
-        Map<String, Row> p2 = rows(out, EmbeddingStore.PIN_EMBEDDINGS, D2);
+        Map<String, Row> p2 = rows(out, StorageLayout.PIN_EMBEDDINGS, D2);
         assertEquals(4, p2.size(), "pins 1, 2, 4 fresh and 3 carried over");
         Row pin1 = p2.get("1");
         float[] prev = vec(p1.get("1"), EMBEDDING);
@@ -150,7 +152,7 @@ class InferEmbeddingsStageTest {
         assertEquals("A", pin3.getAs(MODEL_VERSION));
         assertArrayEquals(vec(p1.get("3"), EMBEDDING), vec(pin3, EMBEDDING), 0f);
         assertEquals(NONE, p2.get("4").getAs(SMOOTHING));
-        Map<String, Row> u2 = rows(out, EmbeddingStore.USER_EMBEDDINGS, D2);
+        Map<String, Row> u2 = rows(out, StorageLayout.USER_EMBEDDINGS, D2);
         assertEquals(9, u2.size(), "users 10, 12 fresh, 11 carried over, x 3 surfaces");
         assertTrue((Boolean) u2.get("11/RELATED_PINS").getAs(CARRIED_OVER));
         assertEquals("MOVING_AVERAGE", u2.get("10/SEARCH").getAs(SMOOTHING));
@@ -162,12 +164,12 @@ class InferEmbeddingsStageTest {
                 () -> new InferEmbeddingsStage().run(day3));
         assertTrue(e.getMessage().contains("'C'") && e.getMessage().contains("'A'")
                 && e.getMessage().contains("infer-embeddings.reset"), e.getMessage());
-        assertFalse(Files.exists(Path.of(out.dayPath(EmbeddingStore.PIN_EMBEDDINGS, D3))));
+        assertFalse(Files.exists(Path.of(out.dayPath(StorageLayout.PIN_EMBEDDINGS, D3))));
 
         // With reset the history is discarded and the rows say so.
         assertEquals(Main.EXIT_OK, Main.run("infer-embeddings",
                 config(root, "run-date", D3.toString(), "infer-embeddings.reset", "true"), spark));
-        Map<String, Row> p3 = rows(out, EmbeddingStore.PIN_EMBEDDINGS, D3);
+        Map<String, Row> p3 = rows(out, StorageLayout.PIN_EMBEDDINGS, D3);
         assertEquals(Set.of("1", "5"), p3.keySet(), "no carry-over across lineages");
         for (Row r : p3.values()) {
             assertEquals(RESET, r.getAs(SMOOTHING));
@@ -176,9 +178,9 @@ class InferEmbeddingsStageTest {
 
         // Day 4 fails during inference (a content embedding of the wrong width): day 3 stays as it was.
         assertEquals(Main.EXIT_FAILED, Main.run("infer-embeddings", config(root, "run-date", D4.toString()), spark));
-        assertFalse(Files.exists(Path.of(out.dayPath(EmbeddingStore.PIN_EMBEDDINGS, D4))));
-        assertEquals(List.of(D1, D2, D3), out.publishedDays(EmbeddingStore.PIN_EMBEDDINGS));
-        assertEquals(p3.keySet(), rows(out, EmbeddingStore.PIN_EMBEDDINGS, D3).keySet());
-        assertEquals(2, out.readDay(EmbeddingStore.PIN_EMBEDDINGS, D3).filter(col(SMOOTHING).equalTo(RESET)).count());
+        assertFalse(Files.exists(Path.of(out.dayPath(StorageLayout.PIN_EMBEDDINGS, D4))));
+        assertEquals(List.of(D1, D2, D3), out.publishedDays(StorageLayout.PIN_EMBEDDINGS));
+        assertEquals(p3.keySet(), rows(out, StorageLayout.PIN_EMBEDDINGS, D3).keySet());
+        assertEquals(2, out.readDay(StorageLayout.PIN_EMBEDDINGS, D3).filter(col(SMOOTHING).equalTo(RESET)).count());
     }
 }

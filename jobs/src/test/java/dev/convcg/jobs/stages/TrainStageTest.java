@@ -12,6 +12,7 @@ import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.model.artifact.ModelArtifact;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
+import dev.convcg.modelspark.train.TrainingExamplesFixture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,6 +8,8 @@ import static org.apache.spark.sql.functions.xxhash64;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.convcg.jobs.io.ModelStore;
+import dev.convcg.jobs.io.StorageLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -80,8 +82,8 @@ public final class CompareOutputs {
         names.addAll(deltaTables(actualRoot));
         List<Result> out = new ArrayList<>();
         for (String name : names) {
-            Path e = expectedRoot.resolve("tables").resolve(name);
-            Path a = actualRoot.resolve("tables").resolve(name);
+            Path e = expectedRoot.resolve(StorageLayout.TABLES).resolve(name);
+            Path a = actualRoot.resolve(StorageLayout.TABLES).resolve(name);
             if (!isDelta(e) || !isDelta(a)) {
                 out.add(new Result("table " + name, isDelta(e) ? "present" : "absent", isDelta(a) ? "present" : "absent",
                         "only in one run", false));
@@ -98,12 +100,12 @@ public final class CompareOutputs {
      * staging and trash directories are not read (Spark skips names starting with {@code _}).
      */
     public static List<Result> compareEmbeddings(SparkSession spark, Path expectedRoot, Path actualRoot) {
-        TreeSet<String> names = new TreeSet<>(subdirs(expectedRoot.resolve("embeddings")));
-        names.addAll(subdirs(actualRoot.resolve("embeddings")));
+        TreeSet<String> names = new TreeSet<>(subdirs(expectedRoot.resolve(StorageLayout.EMBEDDINGS)));
+        names.addAll(subdirs(actualRoot.resolve(StorageLayout.EMBEDDINGS)));
         List<Result> out = new ArrayList<>();
         for (String name : names) {
-            Path e = expectedRoot.resolve("embeddings").resolve(name);
-            Path a = actualRoot.resolve("embeddings").resolve(name);
+            Path e = expectedRoot.resolve(StorageLayout.EMBEDDINGS).resolve(name);
+            Path a = actualRoot.resolve(StorageLayout.EMBEDDINGS).resolve(name);
             if (!Files.isDirectory(e) || !Files.isDirectory(a)) {
                 out.add(new Result("embeddings " + name, Files.isDirectory(e) ? "present" : "absent",
                         Files.isDirectory(a) ? "present" : "absent", "only in one run", false));
@@ -138,12 +140,12 @@ public final class CompareOutputs {
 
     /** Every {@code reports/<ds>/metrics.json}: the same numbers within the tolerance, wall-clock fields skipped. */
     public static List<Result> compareReports(Path expectedRoot, Path actualRoot, double tolerance) {
-        TreeSet<String> days = new TreeSet<>(subdirs(expectedRoot.resolve("reports")));
-        days.addAll(subdirs(actualRoot.resolve("reports")));
+        TreeSet<String> days = new TreeSet<>(subdirs(expectedRoot.resolve(StorageLayout.REPORTS)));
+        days.addAll(subdirs(actualRoot.resolve(StorageLayout.REPORTS)));
         List<Result> out = new ArrayList<>();
         for (String day : days) {
-            Path e = expectedRoot.resolve("reports").resolve(day).resolve("metrics.json");
-            Path a = actualRoot.resolve("reports").resolve(day).resolve("metrics.json");
+            Path e = expectedRoot.resolve(StorageLayout.REPORTS).resolve(day).resolve("metrics.json");
+            Path a = actualRoot.resolve(StorageLayout.REPORTS).resolve(day).resolve("metrics.json");
             if (!Files.isRegularFile(e) || !Files.isRegularFile(a)) {
                 out.add(new Result("report " + day, Files.isRegularFile(e) ? "present" : "absent",
                         Files.isRegularFile(a) ? "present" : "absent", "metrics.json only in one run", false));
@@ -188,8 +190,8 @@ public final class CompareOutputs {
 
     /** The model LATEST names in each root's models/ directory: same version and training metrics. */
     public static List<Result> compareModels(Path expectedRoot, Path actualRoot, double tolerance) {
-        Path em = expectedRoot.resolve("models");
-        Path am = actualRoot.resolve("models");
+        Path em = expectedRoot.resolve(StorageLayout.MODELS);
+        Path am = actualRoot.resolve(StorageLayout.MODELS);
         String ev = latest(em);
         String av = latest(am);
         if (ev == null && av == null) {
@@ -202,11 +204,11 @@ public final class CompareOutputs {
         if (!sameVersion) {
             return out;
         }
-        TreeSet<String> versions = new TreeSet<>(subdirs(em.resolve("versions")));
-        versions.addAll(subdirs(am.resolve("versions")));
+        TreeSet<String> versions = new TreeSet<>(subdirs(em.resolve(ModelStore.VERSIONS)));
+        versions.addAll(subdirs(am.resolve(ModelStore.VERSIONS)));
         for (String v : versions) {
-            Path ed = em.resolve("versions").resolve(v);
-            Path ad = am.resolve("versions").resolve(v);
+            Path ed = em.resolve(ModelStore.VERSIONS).resolve(v);
+            Path ad = am.resolve(ModelStore.VERSIONS).resolve(v);
             if (!Files.isDirectory(ed) || !Files.isDirectory(ad)) {
                 out.add(new Result("model " + v, Files.isDirectory(ed) ? "present" : "absent",
                         Files.isDirectory(ad) ? "present" : "absent", "version only in one run", false));
@@ -299,7 +301,7 @@ public final class CompareOutputs {
     }
 
     private static List<String> deltaTables(Path root) {
-        Path tables = root.resolve("tables");
+        Path tables = root.resolve(StorageLayout.TABLES);
         if (!Files.isDirectory(tables)) {
             return List.of();
         }
@@ -315,7 +317,7 @@ public final class CompareOutputs {
     }
 
     private static String latest(Path store) {
-        Path f = store.resolve("LATEST");
+        Path f = store.resolve(ModelStore.LATEST);
         try {
             return Files.isRegularFile(f) ? Files.readString(f).trim() : null;
         } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.convcg.tools.ops;
 
 import dev.convcg.jobs.SparkSessions;
 import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.jobs.io.TextTable;
 import java.io.File;
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ public final class Sql {
         }
         PipelineConfig c = PipelineConfig.load(config, Map.of());
         SparkSession spark = SparkSessions.create(c.spark());
-        register(spark, Path.of(c.storageRoot(), "tables"), "delta");
+        register(spark, Path.of(c.storageRoot(), StorageLayout.TABLES), "delta");
         Path embeddings = Path.of(c.inferEmbeddings().outputRoot());
         if (Files.isDirectory(embeddings)) {
             try (Stream<Path> tables = Files.list(embeddings)) {

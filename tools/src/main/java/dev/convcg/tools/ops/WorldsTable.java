@@ -2,6 +2,7 @@ package dev.convcg.tools.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convcg.jobs.io.StorageLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ public final class WorldsTable {
         List<JsonNode> metrics = new ArrayList<>();
         int seeds = 0;
         for (int w = 0; w < worlds.size(); w++) {
-            Path reports = out.resolve("world-" + worlds.get(w)).resolve("reports").resolve(runDate);
+            Path reports = out.resolve("world-" + worlds.get(w)).resolve(StorageLayout.REPORTS).resolve(runDate);
             for (JsonNode row : JSON.readTree(reports.resolve("ablation.json").toFile())) {
                 byVariant.computeIfAbsent(row.get("variant").asText(), v -> new LinkedHashMap<>())
                         .computeIfAbsent(row.get("metric").asText(), m -> nan(worlds.size()))[w] = row.get("mean").asDouble();

@@ -1,4 +1,4 @@
-package dev.convcg.jobs.stages;
+package dev.convcg.modelspark.train;
 
 import static org.apache.spark.sql.types.DataTypes.*;
 
