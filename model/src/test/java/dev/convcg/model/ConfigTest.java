@@ -17,11 +17,11 @@ class ConfigTest {
     void defaultsAreValid() {
         ModelConfig m = ModelConfig.defaults();
         assertEquals(64, m.embeddingDim());
-        assertEquals(List.of(512, 256, 128), m.tower().mlpWidths());
+        assertEquals(List.of(256, 128, 64), m.tower().mlpWidths());
         assertEquals(ModelConfig.Arrangement.PARALLEL, m.tower().arrangement());
-        assertEquals(ModelConfig.HeadMode.MULTI_HEAD, m.heads().mode());
+        assertEquals(ModelConfig.HeadMode.UNIFIED, m.heads().mode());
         assertTrue(m.logQCorrection() && m.hardNegatives().enabled()
-                && m.advertiserLoss().enabled() && m.useExampleWeights());
+                && m.advertiserLoss().enabled() && m.useExampleWeights() && m.reengagement().enabled());
         assertEquals("cpu", TrainerConfig.defaults().devices());
     }
 

@@ -11,10 +11,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import dev.convcg.model.blocks.TwoTowerBlock;
-import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.ModelConfig.AdvertiserLossConfig;
 import dev.convcg.model.config.ModelConfig.HeadConfig;
 import dev.convcg.model.config.ModelConfig.HeadMode;
+import dev.convcg.model.config.ModelConfig.ReengagementConfig;
+import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.data.Task;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
@@ -26,9 +27,13 @@ class LossTest {
     private static final byte C = Task.CONVERSION.code();
     private static final byte E = Task.ENGAGEMENT.code();
 
-    /** Plain config: only the conversion task, no advertiser loss, unit weights. */
+    /**
+     * Plain config: unit task weights, no advertiser loss and no re-engagement bias (these batches carry no feature
+     * columns, so no history sequences).
+     */
     private static ModelConfig plain(boolean logQ) {
         return ModelConfig.defaults()
+                .withReengagement(ReengagementConfig.off())
                 .withHeads(new HeadConfig(HeadMode.UNIFIED, 1f, 1f))
                 .withAdvertiserLoss(new AdvertiserLossConfig(false, 0f))
                 .withLogQCorrection(logQ);
@@ -151,6 +156,7 @@ class LossTest {
         TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, E},
                 new float[] {2f, 0.5f}, new double[] {1, 1}, new long[0]);
         ModelConfig multi = ModelConfig.defaults()
+                .withReengagement(ReengagementConfig.off())
                 .withHeads(new HeadConfig(HeadMode.MULTI_HEAD, 1f, 0.25f))
                 .withAdvertiserLoss(new AdvertiserLossConfig(false, 0f))
                 .withLogQCorrection(false);

@@ -170,6 +170,7 @@ class SparseAdamTest {
         return new FeatureSchema(
                 List.of(FeatureSpec.id("user_id", 4, 4),
                         FeatureSpec.sequenceSharing("user_engaged_pins", pinId, 3, Pooling.MEAN),
+                        FeatureSpec.sequenceSharing("user_converted_pins", pinId, 3, Pooling.MEAN),
                         FeatureSpec.sequence("query_tokens", 4, 4, 3, Pooling.ATTENTION),
                         FeatureSpec.numeric("user_clicks_28d", true)),
                 List.of(pinId, FeatureSpec.id("advertiser_id", 4, 4),

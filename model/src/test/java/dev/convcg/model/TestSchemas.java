@@ -7,7 +7,7 @@ import dev.convcg.model.features.FeatureSpec;
 import dev.convcg.model.features.Pooling;
 import java.util.List;
 
-/** Small schema and configs so tests run in seconds. */
+/** Small schema and configs so tests run in seconds: the shipped model ({@code defaults()}) at a small size. */
 public final class TestSchemas {
     private TestSchemas() {}
 
@@ -17,6 +17,7 @@ public final class TestSchemas {
                 List.of(FeatureSpec.id("user_id", 512, 8),
                         FeatureSpec.code("hour_of_day", 24, 4),
                         FeatureSpec.sequenceSharing("user_engaged_pins", pinId, 5, Pooling.MEAN),
+                        FeatureSpec.sequenceSharing("user_converted_pins", pinId, 3, Pooling.MEAN),
                         FeatureSpec.sequence("query_tokens", 64, 4, 3, Pooling.ATTENTION),
                         FeatureSpec.numeric("user_clicks_28d", true)),
                 List.of(pinId,

@@ -5,23 +5,24 @@ import java.util.List;
 /**
  * Architecture and loss settings of the two-tower model. Every ablation lever of the evaluation
  * (parallel vs stacked towers, multi-head vs unified, advertiser loss, hard negatives, example
- * reweighting, logQ) is a field here, so an experiment is a config diff.
+ * reweighting, logQ) is a field here, so an experiment is a config diff. {@link #defaults()} is the model the
+ * pipeline ships (the {@code model} section of the jobs' reference.conf; a jobs test keeps the two equal), so the
+ * model's own tests and benchmarks exercise that model.
  *
- * @param embeddingDim dimension E of the served (L2-normalised) embeddings; default 64
+ * @param embeddingDim dimension E of the served (L2-normalised) embeddings
  * @param tower tower arrangement and sizes (shared by the user and the pin tower)
  * @param temperature learned softmax temperature: initial value and clamp range
  * @param heads multi-task arrangement and task weights
- * @param logQCorrection subtract {@code log(pin_sampling_prob)} from in-batch logits; default on
- * @param hardNegatives extra hard-negative columns; default on, at most 64
- * @param advertiserLoss advertiser-level in-batch softmax; default on, weight 0.1
+ * @param logQCorrection subtract {@code log(pin_sampling_prob)} from in-batch logits
+ * @param hardNegatives extra hard-negative columns
+ * @param advertiserLoss advertiser-level in-batch softmax
  * @param useExampleWeights multiply each row's loss by its {@code weight} column (conversion type /
- *     duration reweighting); off means every row weighs 1; default on
- * @param reengagement learned bias for pins in the user's own history sequences; default off here,
- *     on in the pipeline (reference.conf)
+ *     duration reweighting); off means every row weighs 1
+ * @param reengagement learned bias for pins in the user's own history sequences
  * @param pinBias c in [0, 1): every user embedding ends in the constant c (its other coordinates
  *     scaled to keep unit norm), so a pin's last coordinate p_E adds {@code c · p_E} to every
  *     user's score, a learned per-pin bias (global conversion propensity, popularity) that a dot
- *     product of unit vectors cannot otherwise express; 0 (default) turns it off
+ *     product of unit vectors cannot otherwise express; 0 turns it off
  */
 public record ModelConfig(
         int embeddingDim,
@@ -66,7 +67,7 @@ public record ModelConfig(
                 HardNegativeConfig.defaults(),
                 AdvertiserLossConfig.defaults(),
                 true,
-                ReengagementConfig.off());
+                ReengagementConfig.defaults());
     }
 
     public ModelConfig withTower(TowerConfig t) {
@@ -138,10 +139,10 @@ public record ModelConfig(
     /**
      * Tower layout.
      *
-     * @param arrangement PARALLEL (default) or STACKED
-     * @param crossLayers number L of DCNv2 cross layers (0 disables the cross network); default 3
-     * @param crossRank rank r of {@code W = U Vᵀ}; 0 means full rank (default)
-     * @param mlpWidths hidden widths of the MLP; default [512, 256, 128]
+     * @param arrangement PARALLEL or STACKED
+     * @param crossLayers number L of DCNv2 cross layers (0 disables the cross network)
+     * @param crossRank rank r of {@code W = U Vᵀ}; 0 means full rank
+     * @param mlpWidths hidden widths of the MLP
      */
     public record TowerConfig(
             Arrangement arrangement, int crossLayers, int crossRank, List<Integer> mlpWidths) {
@@ -158,16 +159,16 @@ public record ModelConfig(
         }
 
         public static TowerConfig defaults() {
-            return new TowerConfig(Arrangement.PARALLEL, 3, 0, List.of(512, 256, 128));
+            return new TowerConfig(Arrangement.PARALLEL, 3, 0, List.of(256, 128, 64));
         }
     }
 
     /**
      * Learned temperature τ: logits are {@code u·p / clamp(τ, min, max)}.
      *
-     * @param initial initial τ; default 0.05
-     * @param min lower clamp; default 0.01
-     * @param max upper clamp; default 1.0
+     * @param initial initial τ
+     * @param min lower clamp
+     * @param max upper clamp
      */
     public record TemperatureConfig(float initial, float min, float max) {
         public TemperatureConfig {
@@ -184,9 +185,9 @@ public record ModelConfig(
     /**
      * Multi-task heads.
      *
-     * @param mode MULTI_HEAD (default) or UNIFIED
-     * @param conversionWeight weight λ_conv of the conversion task loss; default 1.0
-     * @param engagementWeight weight λ_eng of the engagement task loss; default 0.5
+     * @param mode MULTI_HEAD or UNIFIED
+     * @param conversionWeight weight λ_conv of the conversion task loss
+     * @param engagementWeight weight λ_eng of the engagement task loss
      */
     public record HeadConfig(HeadMode mode, float conversionWeight, float engagementWeight) {
         public HeadConfig {
@@ -196,7 +197,7 @@ public record ModelConfig(
         }
 
         public static HeadConfig defaults() {
-            return new HeadConfig(HeadMode.MULTI_HEAD, 1.0f, 0.5f);
+            return new HeadConfig(HeadMode.UNIFIED, 1.0f, 4.0f);
         }
 
         public int headCount() {
@@ -207,8 +208,8 @@ public record ModelConfig(
     /**
      * Hard-negative columns appended to the in-batch softmax.
      *
-     * @param enabled use the batch's hard negatives; default true
-     * @param maxCount at most H columns are used (extra ones are ignored); default 64
+     * @param enabled use the batch's hard negatives
+     * @param maxCount at most H columns are used (extra ones are ignored)
      */
     public record HardNegativeConfig(boolean enabled, int maxCount) {
         public HardNegativeConfig {
@@ -224,8 +225,8 @@ public record ModelConfig(
      * Advertiser-level loss: an in-batch softmax in which every column whose pin belongs to the
      * row's advertiser counts as a positive (see docs/model.md for the formula).
      *
-     * @param enabled on/off; default true
-     * @param weight weight λ_adv in the total loss; default 0.1
+     * @param enabled on/off
+     * @param weight weight λ_adv in the total loss
      */
     public record AdvertiserLossConfig(boolean enabled, float weight) {
         public AdvertiserLossConfig {
@@ -259,6 +260,11 @@ public record ModelConfig(
             sequences = List.copyOf(sequences);
             Checks.require(!enabled || !sequences.isEmpty(), "model.reengagement.sequences", sequences,
                     "at least one user sequence of pin ids when enabled");
+        }
+
+        /** On, over the user's engaged and converted pins. */
+        public static ReengagementConfig defaults() {
+            return new ReengagementConfig(true, List.of("user_engaged_pins", "user_converted_pins"));
         }
 
         public static ReengagementConfig off() {

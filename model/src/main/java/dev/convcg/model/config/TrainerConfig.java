@@ -5,31 +5,30 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Optimisation, scheduling, checkpointing and device settings of {@code TwoTowerTrainer}.
+ * Optimisation, scheduling, checkpointing and device settings of {@code TwoTowerTrainer}. {@link #defaults()} are the
+ * settings the pipeline ships (the {@code train} section of the jobs' reference.conf; a jobs test keeps them equal).
  *
- * @param optimizer ADAM (L2 added to the gradient) or ADAMW (decoupled decay); default ADAMW
- * @param learningRate peak learning rate; default 1e-3
- * @param weightDecay L2 (ADAM) or decoupled (ADAMW) decay; default 1e-5
- * @param schedule learning-rate schedule; default warm-up 200 steps then cosine over 20 000
- * @param gradClipNorm global L2 norm the gradient is clipped to; 0 disables; default 1.0
- * @param seed seed for parameter initialisation; default 42
- * @param batchSize nominal rows per batch (used by the data side and the benchmark); default 2048
- * @param epochs passes over the data; default 1
- * @param checkpointEveryNSteps checkpoint period in optimizer steps (0 = only at epoch ends);
- *     default 1000
- * @param checkpointDir checkpoint directory; empty disables checkpoints; default ""
- * @param keepCheckpoints how many most recent checkpoints to keep; default 2
- * @param resume resume from the latest checkpoint in {@code checkpointDir} when one exists; default
- *     true
- * @param devices "cpu" or a comma list like "gpu:0,gpu:1"; default "cpu"
- * @param fallbackToCpu if a requested GPU is missing, train on CPU instead of failing; default false
- * @param intraOpThreads libtorch intra-op threads; 0 keeps libtorch's default (all cores)
- * @param logEveryNSteps progress log period; default 50
+ * @param optimizer ADAM (L2 added to the gradient) or ADAMW (decoupled decay)
+ * @param learningRate peak learning rate
+ * @param weightDecay L2 (ADAM) or decoupled (ADAMW) decay
+ * @param schedule learning-rate schedule
+ * @param gradClipNorm global L2 norm the gradient is clipped to; 0 disables
+ * @param seed seed for parameter initialisation
+ * @param batchSize nominal rows per batch (used by the data side and the benchmark)
+ * @param epochs passes over the data
+ * @param checkpointEveryNSteps checkpoint period in optimizer steps (0 = only at epoch ends)
+ * @param checkpointDir checkpoint directory; empty disables checkpoints
+ * @param keepCheckpoints how many most recent checkpoints to keep
+ * @param resume resume from the latest checkpoint in {@code checkpointDir} when one exists
+ * @param devices "cpu" or a comma list like "gpu:0,gpu:1"
+ * @param fallbackToCpu if a requested GPU is missing, train on CPU instead of failing
+ * @param intraOpThreads libtorch intra-op threads; 0 keeps libtorch's
+ * @param logEveryNSteps progress log period
  * @param sparseEmbeddingUpdates row-sparse ("lazy") Adam/AdamW for the embedding tables: only the
  *     rows a batch reads get a gradient, moments and an update (untouched rows' moments do not
  *     decay, and weight decay reaches a row only on steps that touch it); false = dense Adam over
  *     every table row, as for the dense layers. Single-device training only (several devices train
- *     densely). Default true
+ *     densely)
  */
 public record TrainerConfig(
         Optimizer optimizer,
@@ -78,8 +77,8 @@ public record TrainerConfig(
     }
 
     public static TrainerConfig defaults() {
-        return new TrainerConfig(Optimizer.ADAMW, 1e-3f, 1e-5f, ScheduleConfig.defaults(), 1.0f,
-                42, 2048, 1, 1000, "", 2, true, "cpu", false, 0, 50, true);
+        return new TrainerConfig(Optimizer.ADAMW, 2e-3f, 1e-5f, ScheduleConfig.defaults(), 1.0f,
+                42, 1024, 3, 100, "", 2, true, "cpu", false, 0, 50, true);
     }
 
     public TrainerConfig withLearningRate(float lr) {
@@ -200,12 +199,12 @@ public record TrainerConfig(
     /**
      * Learning-rate schedule.
      *
-     * @param kind CONSTANT, WARMUP_COSINE (default) or STEP
-     * @param warmupSteps linear warm-up length; default 200
-     * @param decaySteps cosine length after warm-up; default 20 000
-     * @param minLrFraction floor of the cosine as a fraction of the peak; default 0.05
-     * @param stepEvery STEP period; default 5000
-     * @param stepFactor STEP multiplier; default 0.5
+     * @param kind CONSTANT, WARMUP_COSINE or STEP
+     * @param warmupSteps linear warm-up length
+     * @param decaySteps cosine length after warm-up
+     * @param minLrFraction floor of the cosine as a fraction of the peak
+     * @param stepEvery STEP period
+     * @param stepFactor STEP multiplier
      */
     public record ScheduleConfig(
             ScheduleKind kind,
@@ -225,7 +224,7 @@ public record TrainerConfig(
         }
 
         public static ScheduleConfig defaults() {
-            return new ScheduleConfig(ScheduleKind.WARMUP_COSINE, 200, 20_000, 0.05f, 5000, 0.5f);
+            return new ScheduleConfig(ScheduleKind.WARMUP_COSINE, 50, 2000, 0.05f, 5000, 0.5f);
         }
 
         public static ScheduleConfig constant() {
