@@ -2,6 +2,7 @@ package dev.convcg.modelspark.train;
 
 import static org.apache.spark.sql.functions.*;
 
+import dev.convcg.core.training.StableHash;
 import dev.convcg.model.features.FeatureKind;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.features.FeatureSpec;
@@ -17,8 +18,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Turns feature columns as the data side writes them (training_examples, user_features, pin_features) into the
- * primitive columns the model reads: categorical strings and string tokens become 64-bit ids with Spark's
- * {@code xxhash64} (stable across runs, JVMs and Spark versions), codes and ids become longs, numbers floats,
+ * primitive columns the model reads: categorical strings and string tokens become 64-bit ids with the project's one
+ * id mapping, {@link StableHash} (Spark's {@code xxhash64}, stable across runs, JVMs and Spark versions, and the same
+ * in plain Java for serving), codes and ids become longs, numbers floats,
  * sequences {@code array<bigint>} cut to the spec's length. Missing values get a fixed stand-in (0, empty, null
  * vector), so the model sees them as their own bucket rather than failing.
  */
@@ -32,7 +34,8 @@ public final class ModelInputs {
     public static Column exampleWeight(boolean durationWeights) {
         return durationWeights
                 ? coalesce(col("weight").cast("float"), lit(1f))
-                : when(col("event_type").equalTo("CLICK"), lit(1f)).otherwise(coalesce(col("weight").cast("float"), lit(1f)));
+                : when(col("event_type").equalTo("CLICK"), lit(1f))
+                        .otherwise(coalesce(col("weight").cast("float"), lit(1f)));
     }
 
     /** Model-ready columns, named after the features of {@code specs}, in spec order. */
@@ -46,10 +49,11 @@ public final class ModelInputs {
             DataType type = source.apply(s.name()).dataType();
             Column c = col(s.name());
             Column model = switch (s.kind()) {
-                case ID -> coalesce(type == DataTypes.StringType ? xxhash64(c) : c.cast("bigint"), lit(0L));
+                case ID -> type == DataTypes.StringType ? StableHash.of(c)
+                        : coalesce(c.cast("bigint"), lit(StableHash.MISSING));
                 case ID_SEQUENCE -> {
                     Column ids = type instanceof ArrayType a && a.elementType() == DataTypes.StringType
-                            ? transform(c, t -> xxhash64(t)) : c.cast("array<bigint>");
+                            ? StableHash.ofEach(c) : c.cast("array<bigint>");
                     yield slice(coalesce(ids, array().cast("array<bigint>")), 1, s.maxLength());
                 }
                 case NUMERIC -> coalesce(c.cast("float"), lit(0f));

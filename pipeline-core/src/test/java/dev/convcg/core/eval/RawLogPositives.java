@@ -10,12 +10,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Fallback source of positive events read straight from the raw logs, for evaluating before (or without) the
- * {@code training_examples} table: clicks become ENGAGEMENT events on their impression's surface; conversions
- * (re-sent reports dropped) become CONVERSION events on the surface of the user's latest impression of the pin
- * before the conversion, or HOME_FEED when there was none (organic). Rows with missing ids, unknown enums, pins
- * outside the catalog or a report before the event are left out: that is the quarantine's job, not evaluation's.
- * No attribution window and no hard negatives; the real examples table supersedes this.
+ * Test fixture: positive events read straight from a simulated world's raw logs, for the baseline tests that run
+ * without building {@code training_examples}: clicks become ENGAGEMENT events on their impression's surface;
+ * conversions (re-sent reports dropped) become CONVERSION events on the surface of the user's latest impression of
+ * the pin before the conversion, or HOME_FEED when there was none (organic). Rows with missing ids, unknown enums,
+ * pins outside the catalog or a report before the event are left out. No attribution window and no hard negatives.
  */
 public final class RawLogPositives {
     private RawLogPositives() {}
