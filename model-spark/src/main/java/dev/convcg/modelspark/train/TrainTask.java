@@ -4,6 +4,7 @@ import com.google.gson.Gson;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.config.TrainerConfig;
 import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.model.train.EarlyStopping;
 import dev.convcg.model.train.EpochMetrics;
 import dev.convcg.model.train.TwoTowerTrainer;
 import java.io.IOException;
@@ -173,34 +174,6 @@ public final class TrainTask {
 
     private static String fmt(double v) {
         return Double.isNaN(v) ? "n/a" : String.format("%.4f", v);
-    }
-
-    /** Stops when the monitored loss has not improved by {@code minDelta} for {@code patience} epochs. */
-    static final class EarlyStopping {
-        private final int patience;
-        private final double minDelta;
-        private double best = Double.POSITIVE_INFINITY;
-        private int bad;
-
-        EarlyStopping(int patience, double minDelta) {
-            this.patience = patience;
-            this.minDelta = minDelta;
-        }
-
-        boolean shouldContinue(double loss) {
-            if (loss < best - minDelta) {
-                best = loss;
-                bad = 0;
-                return true;
-            }
-            bad++;
-            if (patience > 0 && bad >= patience) {
-                LOG.info("early stopping: validation loss has not improved by {} for {} epoch(s) (best {})",
-                        minDelta, bad, String.format("%.4f", best));
-                return false;
-            }
-            return true;
-        }
     }
 
     private static void deleteProbe(Path probe) {

@@ -125,4 +125,23 @@ public record ModelArtifact(
                 c.logQCorrection(), c.hardNegatives(), c.advertiserLoss(), c.useExampleWeights(),
                 c.reengagement(), c.pinBias());
     }
+
+    /**
+     * Throws unless a trainer of {@code model} on {@code schema} can start from this artifact's parameters (a warm
+     * start): the same feature spec and the same architecture (embedding width, towers, head mode).
+     */
+    public void requireWarmStartable(ModelConfig model, FeatureSchema schema, Path dir) {
+        if (!features().equals(schema)) {
+            throw new IllegalArgumentException("warm start from " + dir
+                    + ": its feature spec differs from this trainer's; allowed: identical specs");
+        }
+        ModelConfig p = model();
+        if (p.embeddingDim() != model.embeddingDim() || !p.tower().equals(model.tower())
+                || p.heads().mode() != model.heads().mode()) {
+            throw new IllegalArgumentException("warm start from " + dir
+                    + ": architecture (embeddingDim, tower, head mode) = " + p.embeddingDim() + ", "
+                    + p.tower() + ", " + p.heads().mode() + " differs from this trainer's "
+                    + model.embeddingDim() + ", " + model.tower() + ", " + model.heads().mode());
+        }
+    }
 }

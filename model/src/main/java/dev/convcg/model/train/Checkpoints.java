@@ -1,7 +1,15 @@
 package dev.convcg.model.train;
 
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import com.google.gson.Gson;
+import dev.convcg.model.artifact.ModelArtifact;
+import dev.convcg.model.blocks.TwoTowerBlock;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -70,6 +78,26 @@ final class Checkpoints {
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + dir, e);
+        }
+    }
+
+    /** Writes a checkpoint of the block's parameters and the optimizer's moments. */
+    Path save(State state, TwoTowerBlock block, StatefulAdam optimizer) {
+        return save(state, tmp -> {
+            ModelArtifact.writeParams(tmp.resolve(PARAMS), block);
+            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp.resolve(OPTIMIZER)), 1 << 20);
+                    NDList moments = optimizer.exportState()) {
+                moments.encode(os);
+            }
+        });
+    }
+
+    /** Loads a checkpoint's optimizer moments into {@code optimizer}. */
+    static void readOptimizer(Path dir, StatefulAdam optimizer, NDManager manager) {
+        try (InputStream is = new BufferedInputStream(Files.newInputStream(dir.resolve(OPTIMIZER)), 1 << 20)) {
+            optimizer.importState(NDList.decode(manager, is), manager);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read optimizer state in " + dir, e);
         }
     }
 

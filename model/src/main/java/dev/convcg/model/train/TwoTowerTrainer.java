@@ -4,13 +4,10 @@ import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.metric.Metrics;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
@@ -27,25 +24,12 @@ import dev.convcg.model.config.TrainerConfig;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
-import dev.convcg.model.features.FeatureTensors;
-import dev.convcg.model.features.TouchedRows;
 import dev.convcg.model.loss.TwoTowerLoss;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -80,27 +64,8 @@ public final class TwoTowerTrainer implements AutoCloseable {
     /** JVM-wide lock around every step that uses a DJL gradient collector. */
     public static final Object TRAINING_LOCK = new Object();
 
-    public static final String M_STEP = "global_step";
-    public static final String M_EPOCH = "epoch";
-    public static final String M_LR = "learning_rate";
-    public static final String M_GRAD_NORM = "grad_norm";
-    public static final String M_ETA_SECONDS = "eta_seconds";
-    public static final String M_LOSS = "train_loss";
-    public static final String M_LOSS_CONV = "train_loss_conversion";
-    public static final String M_LOSS_ENG = "train_loss_engagement";
-    public static final String M_LOSS_ADV = "train_loss_advertiser";
-    public static final String M_EPOCH_LOSS = "epoch_train_loss";
-    public static final String M_EPOCH_CONV = "epoch_train_loss_conversion";
-    public static final String M_EPOCH_ENG = "epoch_train_loss_engagement";
-    public static final String M_EPOCH_ADV = "epoch_train_loss_advertiser";
-    public static final String M_EPOCH_VAL_LOSS = "epoch_val_loss";
-    public static final String M_EPOCH_VAL_CONV = "epoch_val_loss_conversion";
-    public static final String M_EPOCH_VAL_ENG = "epoch_val_loss_engagement";
-    public static final String M_EPOCH_VAL_ADV = "epoch_val_loss_advertiser";
-
     /** Names of the step phases timed by {@link #phaseSeconds}, in order. */
-    public static final List<String> PHASES = List.of("tensorize", "forward",
-            "loss+backward", "clip", "optimizer", "metrics");
+    public static final List<String> PHASES = StepPhases.NAMES;
 
     private static final Logger LOG = LoggerFactory.getLogger(TwoTowerTrainer.class);
 
@@ -117,10 +82,9 @@ public final class TwoTowerTrainer implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final List<StepObserver> observers = new CopyOnWriteArrayList<>();
     private final String configHash;
-    private final boolean sparse;
-    private final TouchedRows touched;
-    private final long[] phaseNanos = new long[PHASES.size()];
-    private long phaseSteps;
+    /** Row-sparse table updates, or null for dense ones. */
+    private final RowSparseUpdate sparse;
+    private final StepPhases phases = new StepPhases();
     private ParameterStore store;
     private long globalStep;
     private int currentEpoch;
@@ -156,13 +120,15 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 .optDecoupled(config.optimizer() == TrainerConfig.Optimizer.ADAMW)
                 .build();
         optimizer.bind(block.getParameters());
-        sparse = config.sparseEmbeddingUpdates() && devices.length == 1;
-        if (config.sparseEmbeddingUpdates() && !sparse) {
+        sparse = config.sparseEmbeddingUpdates() && devices.length == 1
+                ? new RowSparseUpdate(block, devices[0], schema, optimizer) : null;
+        if (config.sparseEmbeddingUpdates() && sparse == null) {
             LOG.warn("sparseEmbeddingUpdates is single-device only; {} devices train the"
                     + " embedding tables densely", devices.length);
         }
-        touched = sparse ? TouchedRows.of(schema) : null;
-        detachTablesIfSparse();
+        if (sparse != null) {
+            sparse.detachTables();
+        }
         DefaultTrainingConfig dtc = new DefaultTrainingConfig(loss)
                 .optOptimizer(optimizer)
                 .optDevices(devices)
@@ -172,7 +138,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
         metrics.setLimit(256);
         djl.setMetrics(metrics);
         LOG.info("two-tower trainer on {} | config hash {} | {} parameters | {} embedding updates",
-                List.of(devices), configHash, parameterCount(), sparse ? "row-sparse" : "dense");
+                List.of(devices), configHash, parameterCount(), sparse != null ? "row-sparse" : "dense");
     }
 
     public TwoTowerBlock block() {
@@ -210,19 +176,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
      */
     public void warmStartFrom(Path artifactDir) {
         ModelArtifact prev = ModelArtifact.read(artifactDir);
-        if (!prev.features().equals(schema)) {
-            throw new IllegalArgumentException("warm start from " + artifactDir
-                    + ": its feature spec differs from this trainer's; allowed: identical specs");
-        }
-        ModelConfig p = prev.model();
-        if (p.embeddingDim() != modelConfig.embeddingDim() || !p.tower().equals(modelConfig.tower())
-                || p.heads().mode() != modelConfig.heads().mode()) {
-            throw new IllegalArgumentException("warm start from " + artifactDir
-                    + ": architecture (embeddingDim, tower, head mode) = " + p.embeddingDim() + ", "
-                    + p.tower() + ", " + p.heads().mode() + " differs from this trainer's "
-                    + modelConfig.embeddingDim() + ", " + modelConfig.tower() + ", "
-                    + modelConfig.heads().mode());
-        }
+        prev.requireWarmStartable(modelConfig, schema, artifactDir);
         loadParameters(artifactDir.resolve(ModelArtifact.PARAMS_FILE));
         LOG.info("warm start from artifact {} ({})", prev.versionId(), artifactDir);
     }
@@ -249,26 +203,15 @@ public final class TwoTowerTrainer implements AutoCloseable {
      */
     public List<EpochMetrics> fit(EpochSource train, EpochSource validation,
             Predicate<EpochMetrics> onEpoch) {
-        Checkpoints ckpt = config.checkpointDir().isEmpty()
-                ? null
-                : new Checkpoints(Path.of(config.checkpointDir()), config.keepCheckpoints());
-        int startEpoch = 0;
-        long skip = 0;
-        LossValues sums = LossValues.ZERO;
-        long examples = 0;
-        if (ckpt != null && config.resume()) {
-            Optional<Path> latest = ckpt.latest();
-            if (latest.isPresent()) {
-                Checkpoints.State s = restore(latest.get());
-                startEpoch = s.epoch();
-                skip = s.batchesInEpoch();
-                sums = s.lossSums();
-                examples = s.examples();
-            }
-        }
+        CheckpointPolicy ckpt = new CheckpointPolicy(config, configHash);
+        Checkpoints.State resumed = ckpt.resumable().map(this::restore)
+                .orElse(new Checkpoints.State(configHash, globalStep, 0, 0, LossValues.ZERO, 0));
+        int startEpoch = resumed.epoch();
+        long skip = resumed.batchesInEpoch();
+        LossValues sums = resumed.lossSums();
+        long examples = resumed.examples();
         List<EpochMetrics> out = new ArrayList<>();
-        long runStartStep = globalStep;
-        long runStartNanos = System.nanoTime();
+        Eta eta = new Eta(globalStep, config.epochs());
         long lastEpochSteps = train.stepsPerEpoch();
         for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
             long t0 = System.nanoTime();
@@ -288,30 +231,20 @@ public final class TwoTowerTrainer implements AutoCloseable {
             while (it.hasNext()) {
                 TrainingBatch batch = it.next();
                 progressInEpoch = done;
-                etaSeconds = eta(runStartStep, runStartNanos, lastEpochSteps, epoch, done);
+                etaSeconds = eta.seconds(globalStep, lastEpochSteps, epoch, done);
                 LossValues lv = trainStep(batch);
                 done++;
                 sums = sums.plus(lv, batch.rows());
                 examples += batch.rows();
-                if (ckpt != null && config.checkpointEveryNSteps() > 0
-                        && globalStep % config.checkpointEveryNSteps() == 0) {
-                    checkpoint(ckpt, new Checkpoints.State(configHash, globalStep, epoch, done,
-                            sums, examples));
-                }
+                ckpt.afterStep(block, optimizer, globalStep, epoch, done, sums, examples);
             }
             LossValues trainMean = sums.scaled(1.0 / Math.max(1, examples));
             LossValues val = validation == null ? null : evaluate(validation.open(epoch));
-            record(M_EPOCH_LOSS, M_EPOCH_CONV, M_EPOCH_ENG, M_EPOCH_ADV, trainMean);
-            if (val != null) {
-                record(M_EPOCH_VAL_LOSS, M_EPOCH_VAL_CONV, M_EPOCH_VAL_ENG, M_EPOCH_VAL_ADV, val);
-            }
+            TrainingMetrics.recordEpoch(metrics, trainMean, val);
             djl.notifyListeners(l -> l.onEpoch(djl));
             out.add(new EpochMetrics(epoch, done, examples, (System.nanoTime() - t0) / 1e9,
                     trainMean, val));
-            if (ckpt != null) {
-                checkpoint(ckpt, new Checkpoints.State(configHash, globalStep, epoch + 1, 0,
-                        LossValues.ZERO, 0));
-            }
+            ckpt.afterEpoch(block, optimizer, globalStep, epoch);
             lastEpochSteps = done;
             skip = 0;
             sums = LossValues.ZERO;
@@ -323,16 +256,20 @@ public final class TwoTowerTrainer implements AutoCloseable {
         return out;
     }
 
-    private double eta(long runStartStep, long runStartNanos, long stepsPerEpoch, int epoch,
-            long done) {
-        long stepsThisRun = globalStep - runStartStep;
-        if (stepsPerEpoch <= 0 || stepsThisRun == 0) {
-            return -1;
+    /** Seconds left in the run at the pace of its steps so far. */
+    private record Eta(long startStep, long startNanos, int epochs) {
+        Eta(long startStep, int epochs) {
+            this(startStep, System.nanoTime(), epochs);
         }
-        double secPerStep = (System.nanoTime() - runStartNanos) / 1e9 / stepsThisRun;
-        long remaining = (config.epochs() - epoch - 1) * stepsPerEpoch
-                + Math.max(0, stepsPerEpoch - done);
-        return remaining * secPerStep;
+
+        double seconds(long step, long stepsPerEpoch, int epoch, long doneInEpoch) {
+            long steps = step - startStep;
+            if (stepsPerEpoch <= 0 || steps == 0) {
+                return -1;
+            }
+            double secPerStep = (System.nanoTime() - startNanos) / 1e9 / steps;
+            return ((epochs - epoch - 1) * stepsPerEpoch + Math.max(0, stepsPerEpoch - doneInEpoch)) * secPerStep;
+        }
     }
 
     /** One optimizer step on one batch; returns the batch's loss terms before the update. */
@@ -343,58 +280,43 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 long t0 = System.nanoTime();
                 int h = usableHardNegatives(batch);
                 NDList labels = TwoTowerLoss.labels(sm, modelConfig, batch, h);
+                RowSparseUpdate.Inputs si = sparse == null ? null : sparse.inputs(sm, batch, pinBatch(batch, h));
+                block.tables().useCompact(si == null ? null : si.compact());
                 NDList terms;
-                double gradNorm;
                 long t1;
                 long t2;
-                long t3;
-                long tc;
-                if (sparse) {
-                    SparseInputs si = sparseInputs(sm, batch, h);
-                    block.tables().useCompact(si.compact);
-                    try (GradientCollector gc = djl.newGradientCollector()) {
-                        t1 = System.nanoTime();
-                        NDList preds = block.forward(ps, si.inputs, true);
-                        t2 = System.nanoTime();
-                        terms = loss.terms(labels, preds);
-                        gc.backward(terms.head());
-                    } finally {
-                        block.tables().useCompact(null);
-                    }
-                    t3 = System.nanoTime();
-                    gradNorm = clipSparse(si);
-                    tc = System.nanoTime();
-                    optimizer.setStep((int) (globalStep + 1));
-                    updateSparse(ps, si);
+                try (GradientCollector gc = djl.newGradientCollector()) {
+                    t1 = System.nanoTime();
+                    NDList preds = si != null ? block.forward(ps, si.inputs(), true)
+                            : DataParallelForward.forward(block, schema, devices, ps, sm, batch.user(),
+                                    pinBatch(batch, h), true);
+                    t2 = System.nanoTime();
+                    terms = loss.terms(labels, preds);
+                    gc.backward(terms.head());
+                } finally {
+                    block.tables().useCompact(null);
+                }
+                long t3 = System.nanoTime();
+                double gradNorm = si != null ? sparse.clip(si, config.gradClipNorm())
+                        : Gradients.sumOnFirstDeviceAndClip(ps, block, devices, config.gradClipNorm());
+                long tc = System.nanoTime();
+                optimizer.setStep((int) (globalStep + 1));
+                if (si != null) {
+                    sparse.update(ps, si);
                 } else {
-                    try (GradientCollector gc = djl.newGradientCollector()) {
-                        t1 = System.nanoTime();
-                        NDList preds = forward(ps, sm, batch, h, true);
-                        t2 = System.nanoTime();
-                        terms = loss.terms(labels, preds);
-                        gc.backward(terms.head());
-                    }
-                    t3 = System.nanoTime();
-                    gradNorm = aggregateAndClip(ps);
-                    tc = System.nanoTime();
-                    optimizer.setStep((int) (globalStep + 1));
                     ps.updateAllParameters();
                 }
                 long t4 = System.nanoTime();
-                phaseNanos[0] += t1 - t0;
-                phaseNanos[1] += t2 - t1;
-                phaseNanos[2] += t3 - t2;
-                phaseNanos[3] += tc - t3;
-                phaseNanos[4] += t4 - tc;
+                phases.add(0, t1 - t0);
+                phases.add(1, t2 - t1);
+                phases.add(2, t3 - t2);
+                phases.add(3, tc - t3);
+                phases.add(4, t4 - tc);
                 globalStep++;
                 float[] v = NDArrays.stack(terms).toFloatArray();
                 LossValues lv = new LossValues(v[0], v[1], v[2], v[3]);
-                metrics.addMetric(M_STEP, globalStep);
-                metrics.addMetric(M_EPOCH, currentEpoch);
-                metrics.addMetric(M_LR, schedule.getNewValue((int) globalStep - 1));
-                metrics.addMetric(M_GRAD_NORM, gradNorm);
-                metrics.addMetric(M_ETA_SECONDS, etaSeconds);
-                record(M_LOSS, M_LOSS_CONV, M_LOSS_ENG, M_LOSS_ADV, lv);
+                TrainingMetrics.recordStep(metrics, globalStep, currentEpoch,
+                        schedule.getNewValue((int) globalStep - 1), gradNorm, etaSeconds, lv);
                 Batch info = new Batch(sm, new NDList(), new NDList(), batch.rows(), null, null,
                         progressInEpoch + 1, progressTotal);
                 TrainingListener.BatchData data = new TrainingListener.BatchData(info,
@@ -403,8 +325,8 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 for (StepObserver o : observers) {
                     o.onStep(globalStep, currentEpoch, lv);
                 }
-                phaseNanos[5] += System.nanoTime() - t4;
-                phaseSteps++;
+                phases.add(5, System.nanoTime() - t4);
+                phases.endStep();
                 return lv;
             }
         }
@@ -416,102 +338,16 @@ public final class TwoTowerTrainer implements AutoCloseable {
      * are accurate; on a GPU they would measure kernel launches only.
      */
     public Map<String, Double> phaseSeconds() {
-        Map<String, Double> out = new LinkedHashMap<>();
-        for (int i = 0; i < PHASES.size(); i++) {
-            out.put(PHASES.get(i), phaseSteps == 0 ? 0 : phaseNanos[i] / 1e9 / phaseSteps);
-        }
-        return out;
+        return phases.secondsPerStep();
     }
 
     public void resetPhaseTimes() {
-        Arrays.fill(phaseNanos, 0);
-        phaseSteps = 0;
+        phases.reset();
     }
 
     /** Whether this trainer updates the embedding tables row-sparsely (lazy Adam). */
     public boolean sparseEmbeddingUpdates() {
-        return sparse;
-    }
-
-    /** Inputs holding compact slots, and per table the touched rows and their leaf copy. */
-    private record SparseInputs(NDList inputs, Map<String, NDArray> compact,
-            Map<String, NDArray> rows) {}
-
-    private SparseInputs sparseInputs(NDManager sm, TrainingBatch batch, int h) {
-        FeatureBatch pins = pinBatch(batch, h);
-        touched.reset();
-        NDList in = FeatureTensors.tensorize(sm, schema.user(), batch.user(), touched);
-        in.addAll(FeatureTensors.tensorize(sm, schema.pin(), pins, touched));
-        Map<String, NDArray> compact = new LinkedHashMap<>();
-        Map<String, NDArray> rows = new LinkedHashMap<>();
-        boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            for (Map.Entry<String, Parameter> e : block.tables().parameters().entrySet()) {
-                NDArray r = sm.create(touched.rowsWithPadding(e.getKey()));
-                NDArray c = Embedding.embedding(r, e.getValue().getArray(), SparseFormat.DENSE)
-                        .singletonOrThrow();
-                c.setRequiresGradient(true); // a fresh leaf: the backward stops here
-                rows.put(e.getKey(), r);
-                compact.put(e.getKey(), c);
-            }
-        } finally {
-            JniUtils.setGradMode(gradMode);
-        }
-        return new SparseInputs(in, compact, rows);
-    }
-
-    /** Parameters updated densely: everything but the tables in sparse mode. */
-    private List<Parameter> denseParameters() {
-        List<Parameter> out = new ArrayList<>();
-        Collection<Parameter> tables = block.tables().parameters().values();
-        for (Parameter p : block.getParameters().values()) {
-            if (p.requiresGradient() && !(sparse && tables.contains(p))) {
-                out.add(p);
-            }
-        }
-        return out;
-    }
-
-    /** Global-norm clip over the dense gradients and the compact table gradients. */
-    private double clipSparse(SparseInputs si) {
-        List<NDArray> grads = new ArrayList<>();
-        try {
-            for (Parameter p : denseParameters()) {
-                grads.add(p.getArray().getGradient());
-            }
-            for (NDArray c : si.compact.values()) {
-                grads.add(c.getGradient());
-            }
-            return clip(grads);
-        } finally {
-            grads.forEach(NDArray::close);
-        }
-    }
-
-    private void updateSparse(ParameterStore ps, SparseInputs si) {
-        for (Parameter p : denseParameters()) {
-            NDArray w = ps.getValue(p, devices[0], true);
-            try (NDArray g = w.getGradient()) {
-                optimizer.update(p.getId(), w, g);
-            }
-        }
-        for (Map.Entry<String, Parameter> e : block.tables().parameters().entrySet()) {
-            NDArray c = si.compact.get(e.getKey());
-            try (NDArray g = c.getGradient()) {
-                optimizer.updateRows(e.getValue().getId(), e.getValue().getArray(),
-                        si.rows.get(e.getKey()), c, g);
-            }
-        }
-    }
-
-    /** In sparse mode the full tables never enter the autograd graph. */
-    private void detachTablesIfSparse() {
-        if (sparse) {
-            for (Parameter p : block.tables().parameters().values()) {
-                p.getArray().setRequiresGradient(false);
-            }
-        }
+        return sparse != null;
     }
 
     /** Row-weighted mean loss terms over batches, without updating anything. */
@@ -527,7 +363,8 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 try (NDManager sm = model.getNDManager().newSubManager(devices[0])) {
                     int h = usableHardNegatives(batch);
                     NDList labels = TwoTowerLoss.labels(sm, modelConfig, batch, h);
-                    NDList terms = loss.terms(labels, forward(ps, sm, batch, h, false));
+                    NDList terms = loss.terms(labels, DataParallelForward.forward(block, schema, devices, ps, sm,
+                            batch.user(), pinBatch(batch, h), false));
                     float[] v = NDArrays.stack(terms).toFloatArray();
                     sums = sums.plus(new LossValues(v[0], v[1], v[2], v[3]), batch.rows());
                     rows += batch.rows();
@@ -554,90 +391,6 @@ public final class TwoTowerTrainer implements AutoCloseable {
                         : batch.hardNegativePins().slice(0, h));
     }
 
-    private NDList forward(ParameterStore ps, NDManager sm, TrainingBatch batch, int h,
-            boolean training) {
-        FeatureBatch pins = pinBatch(batch, h);
-        if (devices.length == 1) {
-            NDList in = FeatureTensors.tensorize(sm, schema.user(), batch.user());
-            in.addAll(FeatureTensors.tensorize(sm, schema.pin(), pins));
-            return block.forward(ps, in, training);
-        }
-        int n = devices.length;
-        int b = batch.rows();
-        int c = pins.rows();
-        if (b < n) {
-            throw new IllegalArgumentException("batch rows = " + b + " is invalid with " + n
-                    + " devices; allowed: at least one row per device");
-        }
-        List<NDList> shards = new ArrayList<>(n);
-        for (int d = 0; d < n; d++) {
-            NDManager dm = sm.newSubManager(devices[d]);
-            NDList in = FeatureTensors.tensorize(dm, schema.user(),
-                    batch.user().slice(d * b / n, (d + 1) * b / n));
-            in.addAll(FeatureTensors.tensorize(dm, schema.pin(),
-                    pins.slice(d * c / n, (d + 1) * c / n)));
-            shards.add(block.forward(ps, in, training));
-        }
-        int outputs = shards.get(0).size();
-        NDList gathered = new NDList(outputs);
-        for (int k = 0; k < outputs - 1; k++) {
-            NDList parts = new NDList(n);
-            for (NDList shard : shards) {
-                parts.add(shard.get(k).toDevice(devices[0], false));
-            }
-            gathered.add(NDArrays.concat(parts, 0));
-        }
-        NDList taus = new NDList(n);
-        for (NDList shard : shards) {
-            taus.add(shard.get(outputs - 1).toDevice(devices[0], false));
-        }
-        gathered.add(NDArrays.stack(taus).mean(new int[] {0}));
-        return gathered;
-    }
-
-    /** Sums device gradients into the first device, clips to the global norm, returns the norm. */
-    private double aggregateAndClip(ParameterStore ps) {
-        List<NDArray> grads = new ArrayList<>();
-        try {
-            for (Parameter p : block.getParameters().values()) {
-                if (!p.requiresGradient()) {
-                    continue;
-                }
-                NDArray g0 = ps.getValue(p, devices[0], true).getGradient();
-                grads.add(g0);
-                for (int d = 1; d < devices.length; d++) {
-                    try (NDArray gd = ps.getValue(p, devices[d], true).getGradient();
-                            NDArray moved = gd.toDevice(devices[0], true)) {
-                        g0.addi(moved);
-                        gd.subi(gd);
-                    }
-                }
-            }
-            return clip(grads);
-        } finally {
-            grads.forEach(NDArray::close);
-        }
-    }
-
-    /** Scales the gradients in place to the configured global L2 norm; returns the norm. */
-    private double clip(List<NDArray> grads) {
-        double sq = 0;
-        for (NDArray g : grads) {
-            try (NDArray n = g.norm()) {
-                double v = n.getFloat();
-                sq += v * v;
-            }
-        }
-        double norm = Math.sqrt(sq);
-        if (config.gradClipNorm() > 0 && norm > config.gradClipNorm()) {
-            float scale = (float) (config.gradClipNorm() / norm);
-            for (NDArray g : grads) {
-                g.muli(scale);
-            }
-        }
-        return norm;
-    }
-
     private ParameterStore store() {
         if (store == null) {
             store = new ParameterStore(model.getNDManager(), false);
@@ -646,42 +399,11 @@ public final class TwoTowerTrainer implements AutoCloseable {
         return store;
     }
 
-    private void record(String total, String conv, String eng, String adv, LossValues v) {
-        metrics.addMetric(total, v.total());
-        metrics.addMetric(conv, v.conversion());
-        metrics.addMetric(eng, v.engagement());
-        metrics.addMetric(adv, v.advertiser());
-    }
-
-    private void checkpoint(Checkpoints ckpt, Checkpoints.State state) {
-        synchronized (TRAINING_LOCK) {
-            Path dir = ckpt.save(state, tmp -> {
-                ModelArtifact.writeParams(tmp.resolve(Checkpoints.PARAMS), block);
-                try (OutputStream os = new BufferedOutputStream(
-                        Files.newOutputStream(tmp.resolve(Checkpoints.OPTIMIZER)), 1 << 20);
-                        NDList state0 = optimizer.exportState()) {
-                    state0.encode(os);
-                }
-            });
-            LOG.info("checkpoint {} (epoch {}, {} batches into it)", dir, state.epoch(),
-                    state.batchesInEpoch());
-        }
-    }
-
-    private Checkpoints.State restore(Path dir) {
-        Checkpoints.State s = Checkpoints.readState(dir);
-        if (!configHash.equals(s.configHash())) {
-            throw new IllegalStateException("checkpoint " + dir + " has config hash "
-                    + s.configHash() + " but this trainer's model config + feature spec hash to "
-                    + configHash + "; use another checkpointDir or set resume = false");
-        }
+    private Checkpoints.State restore(CheckpointPolicy.Resume r) {
+        Path dir = r.dir();
+        Checkpoints.State s = r.state();
         loadParameters(dir.resolve(Checkpoints.PARAMS));
-        try (InputStream is = new BufferedInputStream(
-                Files.newInputStream(dir.resolve(Checkpoints.OPTIMIZER)), 1 << 20)) {
-            optimizer.importState(NDList.decode(model.getNDManager(), is), model.getNDManager());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read optimizer state in " + dir, e);
-        }
+        Checkpoints.readOptimizer(dir, optimizer, model.getNDManager());
         globalStep = s.globalStep();
         LOG.info("resumed from {} at step {} (epoch {}, {} batches into it)", dir, globalStep,
                 s.epoch(), s.batchesInEpoch());
@@ -698,7 +420,9 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 }
             }
             optimizer.bind(block.getParameters());
-            detachTablesIfSparse();
+            if (sparse != null) {
+                sparse.detachTables();
+            }
             store = null;
         }
     }

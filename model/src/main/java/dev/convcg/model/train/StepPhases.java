@@ -1,0 +1,40 @@
+package dev.convcg.model.train;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Wall time of a training step's phases, summed over steps. On CPU libtorch runs eagerly, so the phase boundaries
+ * are accurate; on a GPU they would measure kernel launches only.
+ */
+final class StepPhases {
+    /** The phases, in step order. */
+    static final List<String> NAMES = List.of("tensorize", "forward", "loss+backward", "clip", "optimizer", "metrics");
+
+    private final long[] nanos = new long[NAMES.size()];
+    private long steps;
+
+    void add(int phase, long elapsedNanos) {
+        nanos[phase] += elapsedNanos;
+    }
+
+    void endStep() {
+        steps++;
+    }
+
+    /** Seconds per step of each phase. */
+    Map<String, Double> secondsPerStep() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int i = 0; i < NAMES.size(); i++) {
+            out.put(NAMES.get(i), steps == 0 ? 0 : nanos[i] / 1e9 / steps);
+        }
+        return out;
+    }
+
+    void reset() {
+        Arrays.fill(nanos, 0);
+        steps = 0;
+    }
+}
