@@ -1,5 +1,6 @@
 package dev.convcg.jobs;
 
+import dev.convcg.jobs.config.AblationPlan;
 import dev.convcg.jobs.config.InvalidConfigException;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
@@ -20,6 +21,7 @@ import java.io.StringWriter;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,10 @@ public final class Main {
             "infer-embeddings", "evaluate");
 
     static final Map<String, Supplier<Stage>> STAGES = new LinkedHashMap<>();
+    /** The stage that measures an ablation's runs (the last step of {@code ablate} before {@code evaluate}). */
+    static final String ABLATION_REPORT = "ablation-report";
+    /** Commands that run a chain of stages: the nightly chain, and the ablation ({@link #runAblation}). */
+    static final List<String> CHAINS = List.of("nightly", "ablate");
 
     static {
         STAGES.put("check-inputs", CheckInputsStage::new);
@@ -58,7 +64,7 @@ public final class Main {
         STAGES.put("train", TrainStage::new);
         STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
         STAGES.put("evaluate", EvaluateStage::new);
-        STAGES.put("ablate", AblateStage::new);
+        STAGES.put(ABLATION_REPORT, AblateStage::new);
         STAGES.put("forget-users", ForgetUsersStage::new);
     }
 
@@ -93,6 +99,9 @@ public final class Main {
         if (stageName.equals("nightly")) {
             return runNightly(config, spark);
         }
+        if (stageName.equals("ablate")) {
+            return runAblation(config, spark);
+        }
         Stage stage = STAGES.get(stageName).get();
         LocalDate runDate = config.runDate().orElseGet(() -> defaultRunDate(stageName, config));
         StageMarkers markers = new StageMarkers(config.storageRoot());
@@ -102,12 +111,23 @@ public final class Main {
             return EXIT_OK;
         }
         LOG.info("stage {} run-date {} storage {}\n{}", stageName, runDate, config.storageRoot(), config.render());
+        return execute(stageName, stage, new StageContext(spark, config, new DeltaTables(spark, config.storageRoot()),
+                runDate), markers);
+    }
+
+    /** Runs a stage, logs its SUMMARY line and maps its outcome to an exit code; marks it complete when given markers. */
+    private static int execute(String stageName, Stage stage, StageContext ctx, StageMarkers markers) {
+        LocalDate runDate = ctx.runDate();
+        PipelineConfig config = ctx.config();
+        SparkSession spark = ctx.spark();
         long t0 = System.nanoTime();
         try {
-            StageReport report = stage.run(new StageContext(spark, config, new DeltaTables(spark, config.storageRoot()), runDate));
+            StageReport report = stage.run(ctx);
             String summary = String.format("stage=%s run-date=%s status=OK elapsed=%s %s", stageName, runDate,
                     seconds(System.nanoTime() - t0), report.summary());
-            markers.markComplete(stageName, runDate, summary);
+            if (markers != null) {
+                markers.markComplete(stageName, runDate, summary);
+            }
             LOG.info("SUMMARY {}", summary);
             return EXIT_OK;
         } catch (InputsMissingException e) {
@@ -162,6 +182,49 @@ public final class Main {
     }
 
     /**
+     * The ablation of a run date D (evaluation days after T = D - evaluate.eval-days): each run of the
+     * {@link AblationPlan} (a variant with a seed) trains and embeds on T into its own scratch store, unmarked (a run
+     * is scratch, not the day's model); then {@code ablation-report} measures every run on the held-out events and
+     * writes {@code reports/D/ablation.json}, and {@code evaluate} renders the report with it. Stops at the first
+     * failure with that stage's exit code.
+     */
+    static int runAblation(PipelineConfig config, SparkSession spark) {
+        LocalDate runDate = config.runDate().orElseGet(() -> defaultRunDate("ablate", config));
+        LocalDate t = runDate.minusDays(config.evaluate().evalDays());
+        DeltaTables tables = new DeltaTables(spark, config.storageRoot());
+        List<AblationPlan.Run> runs;
+        try {
+            runs = AblationPlan.of(config, runDate);
+        } catch (InvalidConfigException e) {
+            LOG.error("SUMMARY stage=ablate run-date={} status=INVALID error={}", runDate, e.getMessage());
+            return EXIT_USAGE;
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < runs.size(); i++) {
+            AblationPlan.Run r = runs.get(i);
+            LOG.info("ablation run {}/{}: {} seed {} (trained on {}, in {})", i + 1, runs.size(), r.variant(),
+                    r.seed(), t, r.dir());
+            StageContext ctx = new StageContext(spark, r.config(), tables, t);
+            for (Stage stage : List.<Stage>of(new TrainStage(), new InferEmbeddingsStage())) {
+                int code = execute(stage.name() + " [" + r.variant() + " seed " + r.seed() + "]", stage, ctx, null);
+                if (code != EXIT_OK) {
+                    return code;
+                }
+            }
+        }
+        StageContext day = new StageContext(spark, config, tables, runDate);
+        for (String stage : List.of(ABLATION_REPORT, "evaluate")) {
+            int code = execute(stage, STAGES.get(stage).get(), day, new StageMarkers(config.storageRoot()));
+            if (code != EXIT_OK) {
+                return code;
+            }
+        }
+        LOG.info("SUMMARY stage=ablate run-date={} status=OK runs={} elapsed={}", runDate, runs.size(),
+                seconds(System.nanoTime() - t0));
+        return EXIT_OK;
+    }
+
+    /**
      * Writes a failed stage's stack trace to {@code <storage.root>/_logs/<stage>/ds=<day>/failed-<time>.txt}, so the
      * screen shows one line and the trace is still kept; returns the file, or the trace itself if it cannot be written.
      */
@@ -202,9 +265,11 @@ public final class Main {
     /** A parsed command line. */
     record Invocation(String stage, File configFile, Map<String, String> overrides) {
         static Invocation parse(String[] args) {
-            if (args.length == 0 || !(STAGES.containsKey(args[0]) || args[0].equals("nightly"))) {
+            if (args.length == 0 || !(STAGES.containsKey(args[0]) || CHAINS.contains(args[0]))) {
+                List<String> commands = new ArrayList<>(STAGES.keySet());
+                commands.addAll(CHAINS);
                 throw new IllegalArgumentException((args.length == 0 ? "no stage given" : "unknown stage '" + args[0] + "'")
-                        + "; usage: STAGE [--config FILE] [--set key=value]...; stages: " + List.copyOf(STAGES.keySet()));
+                        + "; usage: STAGE [--config FILE] [--set key=value]...; stages: " + commands);
             }
             File config = null;
             Map<String, String> sets = new LinkedHashMap<>();

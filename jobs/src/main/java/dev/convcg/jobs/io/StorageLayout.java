@@ -4,6 +4,7 @@ import dev.convcg.core.schema.Quarantine;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.sim.Simulator;
 import dev.convcg.core.training.TrainingDataSchemas;
+import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
 
@@ -20,6 +21,7 @@ import java.util.List;
  *   embeddings/&lt;table&gt;/      published Parquet embeddings ({@link EmbeddingStore}; infer-embeddings.output-root)
  *   baselines/als/ds=&lt;day&gt;/  stored ALS fits ({@link AlsFactorStore})
  *   reports/&lt;run date&gt;/      metrics.json, report.html, ablation.json
+ *   ablation/&lt;run date&gt;/&lt;variant&gt;-seed&lt;n&gt;/   an ablation run's scratch models and embeddings
  *   _markers/&lt;stage&gt;/ds=&lt;day&gt;/_SUCCESS   stage success markers ({@link StageMarkers})
  * </pre>
  */
@@ -30,6 +32,7 @@ public final class StorageLayout {
     public static final String ALS_BASELINE = "baselines/als";
     public static final String REPORTS = "reports";
     public static final String MARKERS = "_markers";
+    public static final String ABLATION = "ablation";
 
     /** Published embeddings, Parquet under {@link #EMBEDDINGS}. */
     public static final String PIN_EMBEDDINGS = "pin_embeddings";
@@ -59,6 +62,12 @@ public final class StorageLayout {
     /** The default of {@code infer-embeddings.output-root}. */
     public static String embeddings(String storageRoot) {
         return under(storageRoot, EMBEDDINGS);
+    }
+
+    /** Scratch root of one ablation run (its models/ and embeddings/), an absolute local path. */
+    public static String ablationRun(String storageRoot, LocalDate runDate, String variant, int seed) {
+        return Path.of(storageRoot, ABLATION, runDate.toString(), variant + "-seed" + seed).toAbsolutePath()
+                .toString();
     }
 
     /** Directory of one run's reports. */

@@ -2,17 +2,14 @@ package dev.convcg.jobs.stages;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigObject;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueFactory;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
+import dev.convcg.jobs.InputsMissingException;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
+import dev.convcg.jobs.config.AblationPlan;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.ModelStore;
@@ -26,16 +23,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code ablate} command: trains, embeds and evaluates every variant of {@code evaluate.ablation.variants} (each
- * a set of config overrides, e.g. STACKED towers or the logQ correction off) once per seed, on the same window and
- * held-out events as {@code evaluate}, served as {@code evaluate} serves the model (re-engagement rescoring included),
- * and reports each headline metric's mean and standard deviation over seeds.
- * Every run has its own scratch model store and embedding root, removed once evaluated. Writes
- * {@code reports/D/ablation.json}, then renders the run's report (the evaluate stage) with the ablation table.
+ * The {@code ablation-report} stage, the measuring step of the {@code ablate} chain (Main): every run of the
+ * {@link AblationPlan} (a variant of {@code evaluate.ablation.variants}, e.g. STACKED towers or the logQ correction
+ * off, trained with one seed into its own scratch store) is evaluated on the same window and held-out events as
+ * {@code evaluate}, served as {@code evaluate} serves the model (re-engagement bias included); each headline
+ * metric's mean and standard deviation over seeds goes to {@code reports/D/ablation.json}, which the report renders.
+ * Each run's scratch store is removed once measured.
  */
 public final class AblateStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(AblateStage.class);
@@ -44,7 +43,7 @@ public final class AblateStage implements Stage {
 
     @Override
     public String name() {
-        return "ablate";
+        return "ablation-report";
     }
 
     @Override
@@ -53,49 +52,32 @@ public final class AblateStage implements Stage {
         EvaluationSettings s = base.evaluate();
         LocalDate d = ctx.runDate();
         LocalDate t = d.minusDays(s.evalDays());
-        Config ablation = base.source().getConfig("convcg.evaluate.ablation");
-        List<Integer> seeds = ablation.getIntList("seeds");
-        Map<String, ConfigObject> variants = variants(ablation.getObject("variants"));
-        List<String> only = ablation.getStringList("only");
-        if (!only.isEmpty()) {
-            for (String name : only) {
-                if (!variants.containsKey(name)) {
-                    throw new IllegalArgumentException("convcg.evaluate.ablation.only names \"" + name
-                            + "\", which is not a variant; variants: " + variants.keySet());
-                }
-            }
-            variants.keySet().retainAll(only);
-        }
+        List<AblationPlan.Run> runs = AblationPlan.of(base, d);
         EvaluateStage.Inputs in = EvaluateStage.inputs(ctx, s.window(t), false);
-        Path scratch = Path.of(base.storageRoot(), "ablation", d.toString()).toAbsolutePath();
         Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
-        int total = variants.size() * seeds.size(), done = 0;
+        Set<Integer> seeds = new TreeSet<>();
         long t0 = System.nanoTime();
-        for (Map.Entry<String, ConfigObject> v : variants.entrySet()) {
-            for (int seed : seeds) {
-                Path dir = scratch.resolve(v.getKey() + "-seed" + seed);
-                PipelineConfig c = variantConfig(base, v.getValue(), seed, dir);
-                StageContext sub = new StageContext(ctx.spark(), c, ctx.tables(), t);
-                new TrainStage().run(sub);
-                new InferEmbeddingsStage().run(sub);
-                EmbeddingStore store = new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
-                String version = store.manifest(StorageLayout.PIN_EMBEDDINGS, t).orElseThrow().modelVersion();
-                RecallMetrics.Result r = EvaluateStage.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.TWO_TOWER,
-                        version);
-                Map<String, List<Double>> byMetric = values.computeIfAbsent(v.getKey(), k -> new LinkedHashMap<>());
-                StringBuilder line = new StringBuilder();
-                for (String[] m : metrics(s)) {
-                    double x = r.get(m[0], RecallMetrics.ALL_SURFACES, Integer.parseInt(m[1]),
-                            RecallMetrics.Metric.EVENT_HIT_RATE).recall();
-                    byMetric.computeIfAbsent(metricName(m), k -> new ArrayList<>()).add(x);
-                    line.append(String.format(" %s=%.4f", metricName(m), x));
-                }
-                ModelStore.deleteRecursively(dir);
-                done++;
-                double perRun = (System.nanoTime() - t0) / 1e9 / done;
-                LOG.info("ablation {}/{}: {} seed {}:{} (ETA {} s)", done, total, v.getKey(), seed, line,
-                        Math.round(perRun * (total - done)));
+        for (AblationPlan.Run r : runs) {
+            EmbeddingStore store = new EmbeddingStore(ctx.spark(), r.config().inferEmbeddings().outputRoot());
+            String version = store.manifest(StorageLayout.PIN_EMBEDDINGS, t)
+                    .orElseThrow(() -> new InputsMissingException("ablation run " + r.variant() + " seed " + r.seed()
+                            + " has no published embeddings for " + t + " in " + r.dir()
+                            + ": run the whole ablate chain"))
+                    .modelVersion();
+            StageContext sub = new StageContext(ctx.spark(), r.config(), ctx.tables(), t);
+            RecallMetrics.Result result = EvaluateStage.evaluateEmbeddings(sub, store, t, in,
+                    OfflineEvaluation.TWO_TOWER, version);
+            Map<String, List<Double>> byMetric = values.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>());
+            StringBuilder line = new StringBuilder();
+            for (String[] m : metrics(s)) {
+                double x = result.get(m[0], RecallMetrics.ALL_SURFACES, Integer.parseInt(m[1]),
+                        RecallMetrics.Metric.EVENT_HIT_RATE).recall();
+                byMetric.computeIfAbsent(metricName(m), k -> new ArrayList<>()).add(x);
+                line.append(String.format(" %s=%.4f", metricName(m), x));
             }
+            seeds.add(r.seed());
+            ModelStore.deleteRecursively(Path.of(r.dir()));
+            LOG.info("ablation {} seed {}:{}", r.variant(), r.seed(), line);
         }
         List<AblationRow> rows = rows(values);
         String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows);
@@ -104,38 +86,7 @@ public final class AblateStage implements Stage {
         LOG.info("ablation over {} seeds written to {} in {} s:\n{}", seeds.size(), path,
                 Math.round((System.nanoTime() - t0) / 1e9), table(rows));
         in.release();
-        new EvaluateStage().run(ctx);
-        return new StageReport().output("ablation_runs", total);
-    }
-
-    /** Variants in a stable order: {@code default} first, then by name. */
-    private static Map<String, ConfigObject> variants(ConfigObject o) {
-        Map<String, ConfigObject> out = new LinkedHashMap<>();
-        if (o.containsKey("default")) {
-            out.put("default", (ConfigObject) o.get("default"));
-        }
-        o.keySet().stream().sorted().filter(k -> !k.equals("default")).forEach(k -> out.put(k, (ConfigObject) o.get(k)));
-        return out;
-    }
-
-    /** The base configuration with one variant's overrides, a seed, and scratch storage for the run's outputs. */
-    static PipelineConfig variantConfig(PipelineConfig base, ConfigObject overrides, int seed, Path dir) {
-        Config c = ConfigFactory.empty();
-        for (Map.Entry<String, ConfigValue> e : overrides.entrySet()) {
-            c = c.withValue("convcg." + e.getKey().replace("\"", ""), e.getValue());
-        }
-        Map<String, Object> run = Map.of(
-                "convcg.train.seed", seed,
-                "convcg.engagement-retriever.enabled", false,
-                "convcg.train.warm-start", false,
-                "convcg.train.model-store", StorageLayout.models(dir.toString()),
-                "convcg.infer-embeddings.output-root", StorageLayout.embeddings(dir.toString()),
-                "convcg.infer-embeddings.model-version", "",
-                "convcg.infer-embeddings.reset", true);
-        for (Map.Entry<String, Object> e : run.entrySet()) {
-            c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
-        }
-        return PipelineConfig.bind(c.withFallback(base.source()).resolve());
+        return new StageReport().output("ablation_runs", runs.size());
     }
 
     /** The headline metrics: event hit rate per task at each of evaluate.ks. */
