@@ -6,7 +6,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.StageMarkers;
 import dev.convcg.jobs.io.TextFiles;
-import dev.convcg.jobs.stages.AblateStage;
+import dev.convcg.jobs.stages.AblationReportStage;
 import dev.convcg.jobs.stages.BuildTrainingDataStage;
 import dev.convcg.jobs.stages.CheckInputsStage;
 import dev.convcg.jobs.stages.EvaluateStage;
@@ -64,7 +64,7 @@ public final class Main {
         STAGES.put("train", TrainStage::new);
         STAGES.put("infer-embeddings", InferEmbeddingsStage::new);
         STAGES.put("evaluate", EvaluateStage::new);
-        STAGES.put(ABLATION_REPORT, AblateStage::new);
+        STAGES.put(ABLATION_REPORT, AblationReportStage::new);
         STAGES.put("forget-users", ForgetUsersStage::new);
     }
 

@@ -267,7 +267,7 @@ public final class EvaluateStage implements Stage {
 
     /** The ablation table the {@code ablate} command wrote for this run date, if any. */
     private static List<EvaluationReport.AblationRow> ablation(StageContext ctx, LocalDate d) throws IOException {
-        Path p = new Path(ReportFiles.directory(ctx.config().storageRoot(), d) + "/" + AblateStage.ABLATION_JSON);
+        Path p = new Path(ReportFiles.directory(ctx.config().storageRoot(), d) + "/" + AblationReportStage.ABLATION_JSON);
         FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
         if (!fs.exists(p)) {
             return List.of();

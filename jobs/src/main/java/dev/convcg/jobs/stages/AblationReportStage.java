@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * metric's mean and standard deviation over seeds goes to {@code reports/D/ablation.json}, which the report renders.
  * Each run's scratch store is removed once measured.
  */
-public final class AblateStage implements Stage {
-    private static final Logger LOG = LoggerFactory.getLogger(AblateStage.class);
+public final class AblationReportStage implements Stage {
+    private static final Logger LOG = LoggerFactory.getLogger(AblationReportStage.class);
     public static final String ABLATION_JSON = "ablation.json";
     static final List<String> TASKS = List.of("conversion", "engagement");
 
