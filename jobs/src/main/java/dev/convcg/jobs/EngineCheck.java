@@ -24,7 +24,8 @@ public final class EngineCheck {
             try (NDManager m = NDManager.newBaseManager(d)) {
                 NDArray a = m.ones(new Shape(256, 256));
                 float v = a.matMul(a).sum().getFloat();
-                System.out.println(d + ": 256x256 ones matmul sum = " + v + (v == 256f * 256 * 256 ? " (ok)" : " (WRONG)"));
+                System.out.println(
+                        d + ": 256x256 ones matmul sum = " + v + (v == 256f * 256 * 256 ? " (ok)" : " (WRONG)"));
             } catch (RuntimeException e) {
                 failures++;
                 System.out.println(d + ": FAILED " + e);

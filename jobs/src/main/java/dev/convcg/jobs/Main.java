@@ -47,8 +47,8 @@ public final class Main {
     public static final int EXIT_NIGHTLY_STAGE_BASE = 10;
 
     /** The stages of one nightly run, in order. */
-    public static final List<String> NIGHTLY = List.of("check-inputs", "build-training-data", "train",
-            "infer-embeddings", "evaluate");
+    public static final List<String> NIGHTLY =
+            List.of("check-inputs", "build-training-data", "train", "infer-embeddings", "evaluate");
 
     static final Map<String, Supplier<Stage>> STAGES = new LinkedHashMap<>();
     /** The stage that measures an ablation's runs (the last step of {@code ablate} before {@code evaluate}). */
@@ -106,13 +106,19 @@ public final class Main {
         LocalDate runDate = config.runDate().orElseGet(() -> defaultRunDate(stageName, config));
         StageMarkers markers = new StageMarkers(config.storageRoot());
         if (config.skipComplete() && markers.complete(stageName, runDate)) {
-            LOG.info("SUMMARY stage={} run-date={} status=SKIPPED reason=complete marker={}", stageName, runDate,
+            LOG.info(
+                    "SUMMARY stage={} run-date={} status=SKIPPED reason=complete marker={}",
+                    stageName,
+                    runDate,
                     markers.marker(stageName, runDate));
             return EXIT_OK;
         }
         LOG.info("stage {} run-date {} storage {}\n{}", stageName, runDate, config.storageRoot(), config.render());
-        return execute(stageName, stage, new StageContext(spark, config, new DeltaTables(spark, config.storageRoot()),
-                runDate), markers);
+        return execute(
+                stageName,
+                stage,
+                new StageContext(spark, config, new DeltaTables(spark, config.storageRoot()), runDate),
+                markers);
     }
 
     /** Runs a stage, logs its SUMMARY line and maps its outcome to an exit code; marks it complete when given markers. */
@@ -123,27 +129,42 @@ public final class Main {
         long t0 = System.nanoTime();
         try {
             StageReport report = stage.run(ctx);
-            String summary = String.format("stage=%s run-date=%s status=OK elapsed=%s %s", stageName, runDate,
-                    seconds(System.nanoTime() - t0), report.summary());
+            String summary = String.format(
+                    "stage=%s run-date=%s status=OK elapsed=%s %s",
+                    stageName, runDate, seconds(System.nanoTime() - t0), report.summary());
             if (markers != null) {
                 markers.markComplete(stageName, runDate, summary);
             }
             LOG.info("SUMMARY {}", summary);
             return EXIT_OK;
         } catch (InputsMissingException e) {
-            LOG.error("SUMMARY stage={} run-date={} status=INPUTS_MISSING elapsed={} error={}", stageName, runDate,
-                    seconds(System.nanoTime() - t0), e.getMessage());
+            LOG.error(
+                    "SUMMARY stage={} run-date={} status=INPUTS_MISSING elapsed={} error={}",
+                    stageName,
+                    runDate,
+                    seconds(System.nanoTime() - t0),
+                    e.getMessage());
             return EXIT_INPUTS_MISSING;
         } catch (InvalidConfigException e) {
             System.err.println("error: " + e.getMessage());
-            LOG.error("SUMMARY stage={} run-date={} status=INVALID elapsed={} error={}", stageName, runDate,
-                    seconds(System.nanoTime() - t0), e.getMessage());
+            LOG.error(
+                    "SUMMARY stage={} run-date={} status=INVALID elapsed={} error={}",
+                    stageName,
+                    runDate,
+                    seconds(System.nanoTime() - t0),
+                    e.getMessage());
             return EXIT_USAGE;
         } catch (Exception e) {
             LOG.debug("stage " + stageName + " failed", e);
             String trace = saveStackTrace(spark, config, stageName, runDate, e);
-            LOG.error("SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}{} (stack trace: {})", stageName,
-                    runDate, seconds(System.nanoTime() - t0), firstLine(e), rootCause(e), trace);
+            LOG.error(
+                    "SUMMARY stage={} run-date={} status=FAILED elapsed={} error={}{} (stack trace: {})",
+                    stageName,
+                    runDate,
+                    seconds(System.nanoTime() - t0),
+                    firstLine(e),
+                    rootCause(e),
+                    trace);
             return EXIT_FAILED;
         }
     }
@@ -172,7 +193,10 @@ public final class Main {
                 return code;
             }
             if (code != EXIT_OK) {
-                LOG.error("SUMMARY stage=nightly run-date={} status=FAILED at={} elapsed={}", runDate, stage,
+                LOG.error(
+                        "SUMMARY stage=nightly run-date={} status=FAILED at={} elapsed={}",
+                        runDate,
+                        stage,
                         seconds(System.nanoTime() - t0));
                 return EXIT_NIGHTLY_STAGE_BASE + i;
             }
@@ -202,8 +226,14 @@ public final class Main {
         long t0 = System.nanoTime();
         for (int i = 0; i < runs.size(); i++) {
             AblationPlan.Run r = runs.get(i);
-            LOG.info("ablation run {}/{}: {} seed {} (trained on {}, in {})", i + 1, runs.size(), r.variant(),
-                    r.seed(), t, r.dir());
+            LOG.info(
+                    "ablation run {}/{}: {} seed {} (trained on {}, in {})",
+                    i + 1,
+                    runs.size(),
+                    r.variant(),
+                    r.seed(),
+                    t,
+                    r.dir());
             StageContext ctx = new StageContext(spark, r.config(), tables, t);
             for (Stage stage : List.<Stage>of(new TrainStage(), new InferEmbeddingsStage())) {
                 int code = execute(stage.name() + " [" + r.variant() + " seed " + r.seed() + "]", stage, ctx, null);
@@ -219,7 +249,10 @@ public final class Main {
                 return code;
             }
         }
-        LOG.info("SUMMARY stage=ablate run-date={} status=OK runs={} elapsed={}", runDate, runs.size(),
+        LOG.info(
+                "SUMMARY stage=ablate run-date={} status=OK runs={} elapsed={}",
+                runDate,
+                runs.size(),
                 seconds(System.nanoTime() - t0));
         return EXIT_OK;
     }
@@ -228,8 +261,8 @@ public final class Main {
      * Writes a failed stage's stack trace to {@code <storage.root>/_logs/<stage>/ds=<day>/failed-<time>.txt}, so the
      * screen shows one line and the trace is still kept; returns the file, or the trace itself if it cannot be written.
      */
-    private static String saveStackTrace(SparkSession spark, PipelineConfig config, String stage, LocalDate runDate,
-                                         Exception e) {
+    private static String saveStackTrace(
+            SparkSession spark, PipelineConfig config, String stage, LocalDate runDate, Exception e) {
         StringWriter trace = new StringWriter();
         e.printStackTrace(new PrintWriter(trace));
         String file = config.storageRoot().replaceAll("/+$", "") + "/_logs/" + stage + "/ds=" + runDate + "/failed-"
@@ -243,7 +276,8 @@ public final class Main {
     }
 
     private static String firstLine(Throwable e) {
-        return e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        return e.getClass().getSimpleName() + ": "
+                + String.valueOf(e.getMessage()).lines().findFirst().orElse("");
     }
 
     private static String rootCause(Throwable e) {
@@ -268,8 +302,9 @@ public final class Main {
             if (args.length == 0 || !(STAGES.containsKey(args[0]) || CHAINS.contains(args[0]))) {
                 List<String> commands = new ArrayList<>(STAGES.keySet());
                 commands.addAll(CHAINS);
-                throw new IllegalArgumentException((args.length == 0 ? "no stage given" : "unknown stage '" + args[0] + "'")
-                        + "; usage: STAGE [--config FILE] [--set key=value]...; stages: " + commands);
+                throw new IllegalArgumentException(
+                        (args.length == 0 ? "no stage given" : "unknown stage '" + args[0] + "'")
+                                + "; usage: STAGE [--config FILE] [--set key=value]...; stages: " + commands);
             }
             File config = null;
             Map<String, String> sets = new LinkedHashMap<>();
@@ -286,7 +321,8 @@ public final class Main {
                         if (eq <= 0) {
                             throw new IllegalArgumentException("--set " + kv + ": expected key=value");
                         }
-                        sets.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+                        sets.put(
+                                kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
                     }
                     default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
                 }

@@ -37,10 +37,13 @@ public final class StageReport {
     }
 
     String summary() {
-        return "in=" + render(inputs) + " out=" + render(outputs) + (counts.isEmpty() ? "" : " counts=" + render(counts));
+        return "in=" + render(inputs) + " out=" + render(outputs)
+                + (counts.isEmpty() ? "" : " counts=" + render(counts));
     }
 
     private static String render(Map<String, Long> m) {
-        return m.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(",", "{", "}"));
+        return m.entrySet().stream()
+                .map(e -> e.getKey() + ":" + e.getValue())
+                .collect(Collectors.joining(",", "{", "}"));
     }
 }

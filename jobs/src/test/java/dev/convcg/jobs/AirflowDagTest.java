@@ -22,14 +22,19 @@ class AirflowDagTest {
         File repo = new File("..").getCanonicalFile();
         Set<String> stages = new LinkedHashSet<>(Main.STAGES.keySet());
         stages.addAll(Main.NIGHTLY);
-        List<String> cmd = new ArrayList<>(List.of("python3", "scripts/airflow/check_dag.py",
-                "scripts/airflow/convcg_nightly.py", repo.getPath()));
+        List<String> cmd = new ArrayList<>(List.of(
+                "python3", "scripts/airflow/check_dag.py", "scripts/airflow/convcg_nightly.py", repo.getPath()));
         cmd.addAll(stages);
-        Process p = new ProcessBuilder(cmd).directory(repo).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(repo)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
-        assertTrue(out.contains("wait_for_logs[check-inputs] >> build_training_data[build-training-data] >> train[train]"
-                + " >> infer_embeddings[infer-embeddings] >> evaluate[evaluate]"), out);
+        assertTrue(
+                out.contains("wait_for_logs[check-inputs] >> build_training_data[build-training-data] >> train[train]"
+                        + " >> infer_embeddings[infer-embeddings] >> evaluate[evaluate]"),
+                out);
         assertTrue(out.contains("Airflow 3.0.2 layout: imports; 5 tasks; SLA on none"), out);
         assertTrue(out.contains("Airflow 2.10.5 layout: imports; 5 tasks; SLA on ['evaluate']"), out);
     }

@@ -13,10 +13,16 @@ class LauncherTest {
     private static String dryRun(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bash", "scripts/pipeline.sh", "--dry-run"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(new File("..").getCanonicalFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(new File("..").getCanonicalFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
-        return out.lines().filter(l -> l.contains("dev.convcg.jobs.Main")).findFirst().orElseThrow(() -> new AssertionError(out));
+        return out.lines()
+                .filter(l -> l.contains("dev.convcg.jobs.Main"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(out));
     }
 
     @Test
@@ -25,7 +31,9 @@ class LauncherTest {
         assertTrue(dryRun("nightly", "--force", "--ds", "2026-10-14").endsWith("--set skip-complete=false"));
         String userSet = dryRun("nightly", "--set", "skip-complete=false", "--ds", "2026-10-14");
         assertTrue(userSet.contains("--set skip-complete=false"), userSet);
-        assertFalse(userSet.contains("skip-complete=true"), "the launcher never overrides a setting the user passed: " + userSet);
+        assertFalse(
+                userSet.contains("skip-complete=true"),
+                "the launcher never overrides a setting the user passed: " + userSet);
         assertFalse(dryRun("train", "--ds", "2026-10-14").contains("skip-complete"), "only nightly skips by default");
     }
 }

@@ -31,22 +31,60 @@ class PipelineEndToEndTest {
     @Test
     @SuppressWarnings("unchecked")
     void simulatedLogsToReport(SparkSession spark, @TempDir Path root) throws Exception {
-        String[] small = {"simulate.days", "8", "simulate.users", "400", "simulate.pins", "500",
-            "model.embedding-dim", "16", "model.tower.mlp-widths", "[32, 16]", "model.max-hash-buckets", "4096",
-            "model.content-embedding-dim", "8", "train.batch-size", "256", "train.epochs", "3",
-            "train.window-days", "6", "train.learning-rate", "0.005", "train.early-stopping.patience", "0",
-            "evaluate.eval-days", "2", "evaluate.training-days", "6", "evaluate.ks", "[10, 100]",
-            "evaluate.curve-ks", "[10, 50, 100]", "evaluate.als.iterations", "3",
+        String[] small = {
+            "simulate.days",
+            "8",
+            "simulate.users",
+            "400",
+            "simulate.pins",
+            "500",
+            "model.embedding-dim",
+            "16",
+            "model.tower.mlp-widths",
+            "[32, 16]",
+            "model.max-hash-buckets",
+            "4096",
+            "model.content-embedding-dim",
+            "8",
+            "train.batch-size",
+            "256",
+            "train.epochs",
+            "3",
+            "train.window-days",
+            "6",
+            "train.learning-rate",
+            "0.005",
+            "train.early-stopping.patience",
+            "0",
+            "evaluate.eval-days",
+            "2",
+            "evaluate.training-days",
+            "6",
+            "evaluate.ks",
+            "[10, 100]",
+            "evaluate.curve-ks",
+            "[10, 50, 100]",
+            "evaluate.als.iterations",
+            "3",
             // a few hundred conversions: 4 malformed ones are already 1%, so the guard gets a small-sample margin
-            "training-data.quarantine-threshold", "0.05", "engagement-retriever.enabled", "true"};
+            "training-data.quarantine-threshold",
+            "0.05",
+            "engagement-retriever.enabled",
+            "true"
+        };
         String t = "2026-10-06", d = "2026-10-08";
         assertEquals(Main.EXIT_OK, Main.run("simulate", TestConfigs.tiny(root, small), spark));
-        assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", t,
-                "training-data.lookback-days", "6"), spark));
+        assertEquals(
+                Main.EXIT_OK,
+                Main.run(
+                        "build-training-data",
+                        with(root, small, "run-date", t, "training-data.lookback-days", "6"),
+                        spark));
         PipelineConfig atT = with(root, small, "run-date", t);
         assertEquals(Main.EXIT_OK, Main.run("train", atT, spark));
         ModelStore store = new ModelStore(Path.of(atT.train().modelStore()));
-        Map<String, Object> metrics = (Map<String, Object>) store.record(store.latestVersion().orElseThrow()).metrics();
+        Map<String, Object> metrics = (Map<String, Object>)
+                store.record(store.latestVersion().orElseThrow()).metrics();
         List<Map<String, Object>> epochs = (List<Map<String, Object>>) metrics.get("epochs");
         double first = ((Number) epochs.get(0).get("validation_loss")).doubleValue();
         double last = ((Number) epochs.get(epochs.size() - 1).get("validation_loss")).doubleValue();
@@ -54,12 +92,17 @@ class PipelineEndToEndTest {
         assertTrue(((Number) metrics.get("input_wait_share")).doubleValue() < 1.0);
         Map<String, Number> phases = (Map<String, Number>) metrics.get("step_phase_ms");
         assertEquals(TwoTowerTrainer.PHASES, List.copyOf(phases.keySet()), "step time by phase");
-        assertTrue(phases.get("forward").doubleValue() > 0 && phases.get("loss+backward").doubleValue() > 0, phases.toString());
+        assertTrue(
+                phases.get("forward").doubleValue() > 0
+                        && phases.get("loss+backward").doubleValue() > 0,
+                phases.toString());
         Map<String, Object> calibration = (Map<String, Object>) metrics.get("reengagement_calibration");
         assertNotNull(calibration, "the re-engagement biases are refitted after training: " + metrics.keySet());
         assertTrue(((Number) calibration.get("rows")).intValue() > 0, calibration.toString());
-        assertTrue(((Number) calibration.get("cross_entropy_calibrated")).doubleValue()
-                <= ((Number) calibration.get("cross_entropy_learned")).doubleValue() + 1e-9, calibration.toString());
+        assertTrue(
+                ((Number) calibration.get("cross_entropy_calibrated")).doubleValue()
+                        <= ((Number) calibration.get("cross_entropy_learned")).doubleValue() + 1e-9,
+                calibration.toString());
         Path artifact = store.artifactDir(store.latestVersion().orElseThrow());
         float[] served = ReengagementCalibration.read(artifact).orElseThrow().bias();
         try (TwoTowerEncoder encoder = TwoTowerEncoder.load(artifact)) {
@@ -70,16 +113,22 @@ class PipelineEndToEndTest {
         assertEquals(Main.EXIT_OK, Main.run("build-training-data", with(root, small, "run-date", d), spark));
         assertEquals(Main.EXIT_OK, Main.run("evaluate", with(root, small, "run-date", d), spark));
 
-        JsonNode report = new ObjectMapper().readTree(root.resolve("reports").resolve(d).resolve("metrics.json").toFile());
+        JsonNode report = new ObjectMapper()
+                .readTree(root.resolve("reports")
+                        .resolve(d)
+                        .resolve("metrics.json")
+                        .toFile());
         Set<String> models = new HashSet<>();
         for (JsonNode r : report.get("metrics")) {
             models.add(r.get("model").asText());
             double recall = r.get("recall").asDouble();
             assertTrue(recall >= 0 && recall <= 1, r.toString());
         }
-        assertEquals(Set.of("two_tower", "engagement_only", "popularity", "history", "history_popularity", "als",
-                "oracle"), models);
-        assertEquals(store.latestVersion().orElseThrow(), report.get("model_version").asText());
+        assertEquals(
+                Set.of("two_tower", "engagement_only", "popularity", "history", "history_popularity", "als", "oracle"),
+                models);
+        assertEquals(
+                store.latestVersion().orElseThrow(), report.get("model_version").asText());
         String html = Files.readString(root.resolve("reports").resolve(d).resolve("report.html"));
         assertTrue(html.contains("two_tower") && html.contains("Simulated online A/B"));
         JsonNode ab = report.get("online_ab");
@@ -95,15 +144,36 @@ class PipelineEndToEndTest {
             assertEquals(requests, a.get("requests").asLong(), "every arm replays the same requests: " + a);
             assertTrue(a.get("impressions").asLong() > 0, a.toString());
             JsonNode perImpression = a.get("rates").get("conversions_per_1000");
-            assertTrue(perImpression.get("ci_low").asDouble() <= perImpression.get("value").asDouble(), a.toString());
+            assertTrue(
+                    perImpression.get("ci_low").asDouble()
+                            <= perImpression.get("value").asDouble(),
+                    a.toString());
         }
         assertEquals(models, arms, "one arm per evaluated model");
-        assertTrue(ab.get("arms").get(0).get("rates").get("conversions_per_1000").has("lift_ci_low"));
+        assertTrue(
+                ab.get("arms").get(0).get("rates").get("conversions_per_1000").has("lift_ci_low"));
 
-        assertEquals(Main.EXIT_OK, Main.run("ablate", with(root, small, "run-date", d,
-                "evaluate.ablation.seeds", "[1]", "evaluate.ablation.only", "[default, no_reengagement]",
-                "evaluate.baselines", "[popularity]"), spark));
-        JsonNode ablation = new ObjectMapper().readTree(root.resolve("reports").resolve(d).resolve("ablation.json").toFile());
+        assertEquals(
+                Main.EXIT_OK,
+                Main.run(
+                        "ablate",
+                        with(
+                                root,
+                                small,
+                                "run-date",
+                                d,
+                                "evaluate.ablation.seeds",
+                                "[1]",
+                                "evaluate.ablation.only",
+                                "[default, no_reengagement]",
+                                "evaluate.baselines",
+                                "[popularity]"),
+                        spark));
+        JsonNode ablation = new ObjectMapper()
+                .readTree(root.resolve("reports")
+                        .resolve(d)
+                        .resolve("ablation.json")
+                        .toFile());
         Set<String> variants = new HashSet<>();
         for (JsonNode r : ablation) {
             variants.add(r.get("variant").asText());
@@ -111,7 +181,8 @@ class PipelineEndToEndTest {
             assertEquals(1, r.get("seeds").asInt(), r.toString());
         }
         assertEquals(Set.of("default", "no_reengagement"), variants);
-        assertFalse(Files.exists(root.resolve("ablation").resolve(d).resolve("default-seed1")), "scratch runs are removed");
+        assertFalse(
+                Files.exists(root.resolve("ablation").resolve(d).resolve("default-seed1")), "scratch runs are removed");
     }
 
     private static PipelineConfig with(Path root, String[] base, String... more) {

@@ -32,8 +32,8 @@ class StageContextTest {
         spark.sparkContext().addSparkListener(listener);
         try {
             PipelineConfig c = TestConfigs.tiny(root);
-            StageContext ctx = new StageContext(spark, c, new DeltaTables(spark, c.storageRoot()),
-                    LocalDate.parse("2026-10-11"));
+            StageContext ctx =
+                    new StageContext(spark, c, new DeltaTables(spark, c.storageRoot()), LocalDate.parse("2026-10-11"));
             ctx.step("outer", () -> {
                 spark.range(10).count();
                 ctx.step("inner", () -> spark.range(5).count());
@@ -47,8 +47,10 @@ class StageContextTest {
         } finally {
             spark.sparkContext().removeSparkListener(listener);
         }
-        assertEquals(List.of("outer (2026-10-11)", "inner (2026-10-11)", "outer (2026-10-11)", "null"),
-                runs(descriptions), "a count may run more than one job: " + descriptions);
+        assertEquals(
+                List.of("outer (2026-10-11)", "inner (2026-10-11)", "outer (2026-10-11)", "null"),
+                runs(descriptions),
+                "a count may run more than one job: " + descriptions);
     }
 
     /** The descriptions with consecutive repeats collapsed. */

@@ -99,8 +99,8 @@ class BlocksTest {
             double[] gradXl;
             synchronized (TwoTowerTrainer.TRAINING_LOCK) {
                 try (GradientCollector gc = m.getEngine().newGradientCollector()) {
-                    NDArray out = layer.forward(new ParameterStore(m, false),
-                            new NDList(x0, xl), true).head();
+                    NDArray out = layer.forward(new ParameterStore(m, false), new NDList(x0, xl), true)
+                            .head();
                     gc.backward(out.mul(proj).sum());
                 }
                 gradW = w.getGradient().toDoubleArray();
@@ -113,8 +113,9 @@ class BlocksTest {
                 double[] minus = wv.clone();
                 plus[i] += eps;
                 minus[i] -= eps;
-                double num = (objective(m, layer, w, plus, x0v, xlv, rv, d)
-                        - objective(m, layer, w, minus, x0v, xlv, rv, d)) / (2 * eps);
+                double num =
+                        (objective(m, layer, w, plus, x0v, xlv, rv, d) - objective(m, layer, w, minus, x0v, xlv, rv, d))
+                                / (2 * eps);
                 assertEquals(num, gradW[i], 1e-6, "dL/dW[" + i + "]");
             }
             w.set(wv);
@@ -123,19 +124,23 @@ class BlocksTest {
                 double[] minus = xlv.clone();
                 plus[i] += eps;
                 minus[i] -= eps;
-                double num = (objective(m, layer, w, wv, x0v, plus, rv, d)
-                        - objective(m, layer, w, wv, x0v, minus, rv, d)) / (2 * eps);
+                double num =
+                        (objective(m, layer, w, wv, x0v, plus, rv, d) - objective(m, layer, w, wv, x0v, minus, rv, d))
+                                / (2 * eps);
                 assertEquals(num, gradXl[i], 1e-6, "dL/dxl[" + i + "]");
             }
         }
     }
 
-    private static double objective(NDManager m, CrossLayer layer, NDArray w, double[] wv,
-            double[] x0, double[] xl, double[] r, int d) {
+    private static double objective(
+            NDManager m, CrossLayer layer, NDArray w, double[] wv, double[] x0, double[] xl, double[] r, int d) {
         w.set(wv);
         try (NDManager s = m.newSubManager()) {
-            NDArray out = layer.forward(new ParameterStore(s, false), new NDList(
-                    s.create(x0, new Shape(2, d)), s.create(xl, new Shape(2, d))), false).head();
+            NDArray out = layer.forward(
+                            new ParameterStore(s, false),
+                            new NDList(s.create(x0, new Shape(2, d)), s.create(xl, new Shape(2, d))),
+                            false)
+                    .head();
             return out.mul(s.create(r, new Shape(2, d))).sum().getDouble();
         }
     }
@@ -150,7 +155,8 @@ class BlocksTest {
                 param(net, l + "_bias").getArray().set(new float[] {0, 0});
             }
             NDArray x0 = m.create(new float[] {2, 3}, new Shape(1, 2));
-            NDArray out = net.forward(new ParameterStore(m, false), new NDList(x0), false).head();
+            NDArray out = net.forward(new ParameterStore(m, false), new NDList(x0), false)
+                    .head();
             // x1 = x0² + x0 = [6, 12]; x2 = x0 ⊙ x1 + x1 = [18, 48]
             assertArrayEquals(new float[] {18f, 48f}, out.toFloatArray(), 1e-5f);
         }
@@ -175,19 +181,24 @@ class BlocksTest {
             EmbeddingTables tables = new EmbeddingTables(Map.of("c", c));
             tables.initialize(m, DataType.FLOAT32, new Shape(1));
             Tower tower = Tower.builder()
-                    .setFeatures(FeatureEmbeddingBlock.builder().setSpecs(List.of(a, b, c))
-                            .setTables(tables).build())
-                    .setArrangement(arrangement).setCrossLayers(1)
-                    .setMlpWidths(List.of(3, 2)).setOutputDim(2).build();
-            tower.initialize(m, DataType.FLOAT32, new Shape(1, 1), new Shape(1, 1),
-                    new Shape(1));
+                    .setFeatures(FeatureEmbeddingBlock.builder()
+                            .setSpecs(List.of(a, b, c))
+                            .setTables(tables)
+                            .build())
+                    .setArrangement(arrangement)
+                    .setCrossLayers(1)
+                    .setMlpWidths(List.of(3, 2))
+                    .setOutputDim(2)
+                    .build();
+            tower.initialize(m, DataType.FLOAT32, new Shape(1, 1), new Shape(1, 1), new Shape(1));
             FeatureBatch batch = FeatureBatch.builder(2)
                     .numeric("a", new float[] {0.5f, -1f})
                     .numeric("b", new float[] {2f, 0.25f})
                     .id("c", new long[] {1, 3})
                     .build();
             NDList in = FeatureTensors.tensorize(m, List.of(a, b, c), batch);
-            float[] got = tower.forward(new ParameterStore(m, false), in, false).head()
+            float[] got = tower.forward(new ParameterStore(m, false), in, false)
+                    .head()
                     .toFloatArray();
 
             float[] table = param(tables, "c").getArray().toFloatArray();
@@ -198,8 +209,7 @@ class BlocksTest {
             float[] expected = new float[4];
             for (int row = 0; row < 2; row++) {
                 double[] x = toDouble(x0[row]);
-                double[] cross = add(mul(x, affine(tower, "cross0_weight", "cross0_bias", x, 4)),
-                        x);
+                double[] cross = add(mul(x, affine(tower, "cross0_weight", "cross0_bias", x, 4)), x);
                 double[] mlpIn = arrangement == Arrangement.PARALLEL ? x : cross;
                 double[] h = relu(affine(tower, "dense0_weight", "dense0_bias", mlpIn, 3));
                 h = relu(affine(tower, "dense1_weight", "dense1_bias", h, 2));

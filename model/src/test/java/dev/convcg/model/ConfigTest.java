@@ -20,23 +20,27 @@ class ConfigTest {
         assertEquals(List.of(256, 128, 64), m.tower().mlpWidths());
         assertEquals(ModelConfig.Arrangement.PARALLEL, m.tower().arrangement());
         assertEquals(ModelConfig.HeadMode.UNIFIED, m.heads().mode());
-        assertTrue(m.logQCorrection() && m.hardNegatives().enabled()
-                && m.advertiserLoss().enabled() && m.useExampleWeights() && m.reengagement().enabled());
+        assertTrue(m.logQCorrection()
+                && m.hardNegatives().enabled()
+                && m.advertiserLoss().enabled()
+                && m.useExampleWeights()
+                && m.reengagement().enabled());
         assertEquals("cpu", TrainerConfig.defaults().devices());
     }
 
     @Test
     void invalidValuesNameFieldValueAndAllowed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ModelConfig.TemperatureConfig(2f, 0.01f, 1f));
-        assertTrue(e.getMessage().startsWith(
-                "model.temperature.initial = 2.0 is invalid; allowed: a number in ["),
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new ModelConfig.TemperatureConfig(2f, 0.01f, 1f));
+        assertTrue(
+                e.getMessage().startsWith("model.temperature.initial = 2.0 is invalid; allowed: a number in ["),
                 e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new ModelConfig.TowerConfig(
-                ModelConfig.Arrangement.STACKED, -1, 0, List.of(8)));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ModelConfig.TowerConfig(ModelConfig.Arrangement.STACKED, -1, 0, List.of(8)));
         assertTrue(e.getMessage().startsWith("model.tower.crossLayers = -1 is invalid"));
-        e = assertThrows(IllegalArgumentException.class,
-                () -> TrainerConfig.defaults().withDevices("tpu:0", false));
+        e = assertThrows(
+                IllegalArgumentException.class, () -> TrainerConfig.defaults().withDevices("tpu:0", false));
         assertTrue(e.getMessage().contains("trainer.devices = tpu:0"), e.getMessage());
         assertEquals(List.of(0, 1), TrainerConfig.parseDevices("gpu:0, gpu:1"));
     }
@@ -46,7 +50,6 @@ class ConfigTest {
         String a = ConfigHash.of(ModelConfig.defaults(), FeatureSchema.defaults());
         assertEquals(a, ConfigHash.of(ModelConfig.defaults(), FeatureSchema.defaults()));
         assertEquals(16, a.length());
-        assertNotEquals(a, ConfigHash.of(ModelConfig.defaults().withLogQCorrection(false),
-                FeatureSchema.defaults()));
+        assertNotEquals(a, ConfigHash.of(ModelConfig.defaults().withLogQCorrection(false), FeatureSchema.defaults()));
     }
 }

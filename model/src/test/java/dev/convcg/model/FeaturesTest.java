@@ -41,8 +41,8 @@ class FeaturesTest {
         for (int c : counts) {
             assertTrue(c > 500 && c < 750, "bucket count " + c);
         }
-        assertEquals(FeatureHashing.bucket(Long.MIN_VALUE, seed, 1000),
-                FeatureHashing.bucket(Long.MIN_VALUE, seed, 1000));
+        assertEquals(
+                FeatureHashing.bucket(Long.MIN_VALUE, seed, 1000), FeatureHashing.bucket(Long.MIN_VALUE, seed, 1000));
         FeatureSpec hour = FeatureSpec.code("hour_of_day", 24, 4);
         assertEquals(23, FeatureHashing.bucket(23, hour));
         assertEquals(1, FeatureHashing.bucket(-23, hour));
@@ -51,11 +51,24 @@ class FeaturesTest {
     @Test
     void defaultSchemaMatchesTrainingColumns() {
         FeatureSchema s = FeatureSchema.defaults();
-        assertTrue(s.names().containsAll(List.of("user_id", "user_country", "surface",
-                "hour_of_day", "query_tokens", "user_engaged_pins", "user_converted_pins",
-                "user_clicks_28d", "user_saves_28d", "user_conversions_28d", "pin_id",
-                "pin_category", "pin_price_bucket", "pin_ctr", "pin_cvr",
-                "pin_content_embedding")));
+        assertTrue(s.names()
+                .containsAll(List.of(
+                        "user_id",
+                        "user_country",
+                        "surface",
+                        "hour_of_day",
+                        "query_tokens",
+                        "user_engaged_pins",
+                        "user_converted_pins",
+                        "user_clicks_28d",
+                        "user_saves_28d",
+                        "user_conversions_28d",
+                        "pin_id",
+                        "pin_category",
+                        "pin_price_bucket",
+                        "pin_ctr",
+                        "pin_cvr",
+                        "pin_content_embedding")));
         assertEquals("pin_id", s.user().get(5).tableName());
         assertTrue(!s.tables().containsKey("user_engaged_pins"));
     }
@@ -64,10 +77,10 @@ class FeaturesTest {
     void schemaRejectsBadSharing() {
         FeatureSpec pinId = FeatureSpec.id("pin_id", 100, 8);
         FeatureSpec other = FeatureSpec.id("other", 50, 8);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new FeatureSchema(
-                        List.of(FeatureSpec.sequenceSharing("seq", other, 3, Pooling.MEAN)),
-                        List.of(pinId)));
+                        List.of(FeatureSpec.sequenceSharing("seq", other, 3, Pooling.MEAN)), List.of(pinId)));
         assertTrue(e.getMessage().contains("feature[seq].sharedTable"), e.getMessage());
     }
 
@@ -97,17 +110,23 @@ class FeaturesTest {
 
     @Test
     void batchesValidateColumnsAndTasks() {
-        assertThrows(IllegalArgumentException.class,
-                () -> FeatureBatch.builder(2).id("x", new long[3]));
+        assertThrows(
+                IllegalArgumentException.class, () -> FeatureBatch.builder(2).id("x", new long[3]));
         FeatureBatch two = FeatureBatch.builder(2).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrainingBatch.of(two, two, new long[2], new long[2],
-                        new byte[] {Task.CONVERSION.code(), Task.NEGATIVE.code()}, new float[2],
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> TrainingBatch.of(
+                        two,
+                        two,
+                        new long[2],
+                        new long[2],
+                        new byte[] {Task.CONVERSION.code(), Task.NEGATIVE.code()},
+                        new float[2],
                         new double[] {0.1, 0.1}));
         assertTrue(e.getMessage().contains("batch.tasks"), e.getMessage());
         FeatureBatch a = FeatureBatch.builder(1).id("x", new long[] {1}).build();
-        FeatureBatch c = FeatureBatch.concat(a, FeatureBatch.builder(1).id("x", new long[] {2})
-                .build());
+        FeatureBatch c = FeatureBatch.concat(
+                a, FeatureBatch.builder(1).id("x", new long[] {2}).build());
         assertArrayEquals(new long[] {1, 2}, c.ids("x"));
         assertArrayEquals(new long[] {2}, c.slice(1, 2).ids("x"));
     }

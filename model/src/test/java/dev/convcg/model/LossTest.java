@@ -11,11 +11,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import dev.convcg.model.blocks.TwoTowerBlock;
+import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.ModelConfig.AdvertiserLossConfig;
 import dev.convcg.model.config.ModelConfig.HeadConfig;
 import dev.convcg.model.config.ModelConfig.HeadMode;
 import dev.convcg.model.config.ModelConfig.ReengagementConfig;
-import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.data.Task;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
@@ -39,16 +39,24 @@ class LossTest {
                 .withLogQCorrection(logQ);
     }
 
-    private static TrainingBatch batch(long[] pins, long[] advs, byte[] tasks, float[] w,
-            double[] q, long[] negPins) {
+    private static TrainingBatch batch(long[] pins, long[] advs, byte[] tasks, float[] w, double[] q, long[] negPins) {
         FeatureBatch rows = FeatureBatch.builder(pins.length).build();
         int h = negPins.length;
-        return new TrainingBatch(rows, rows, pins, advs, tasks, w, q,
-                h == 0 ? null : FeatureBatch.builder(h).build(), negPins, new long[h], null);
+        return new TrainingBatch(
+                rows,
+                rows,
+                pins,
+                advs,
+                tasks,
+                w,
+                q,
+                h == 0 ? null : FeatureBatch.builder(h).build(),
+                negPins,
+                new long[h],
+                null);
     }
 
-    private static NDList terms(NDManager m, ModelConfig cfg, TrainingBatch b, float tau,
-            float[][]... emb) {
+    private static NDList terms(NDManager m, ModelConfig cfg, TrainingBatch b, float tau, float[][]... emb) {
         NDList preds = new NDList();
         for (float[][] e : emb) {
             preds.add(m.create(e));
@@ -75,16 +83,15 @@ class LossTest {
         float[][] u = {{1, 0}, {0, 1}};
         float[][] p = {{1, 0}, {0, 1}};
         double[] q = {0.5, 0.1};
-        TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, C},
-                new float[] {1, 1}, q, new long[0]);
+        TrainingBatch b =
+                batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, C}, new float[] {1, 1}, q, new long[0]);
         try (NDManager m = NDManager.newBaseManager()) {
             double got = terms(m, plain(true), b, 1f, u, p).get(1).getFloat();
             double l0 = ce(new double[] {1 - Math.log(0.5), 0 - Math.log(0.1)}, 0);
             double l1 = ce(new double[] {0 - Math.log(0.5), 1 - Math.log(0.1)}, 1);
             assertEquals((l0 + l1) / 2, got, 1e-5);
             double off = terms(m, plain(false), b, 1f, u, p).get(1).getFloat();
-            assertEquals((ce(new double[] {1, 0}, 0) + ce(new double[] {0, 1}, 1)) / 2, off,
-                    1e-5);
+            assertEquals((ce(new double[] {1, 0}, 0) + ce(new double[] {0, 1}, 1)) / 2, off, 1e-5);
         }
     }
 
@@ -102,8 +109,13 @@ class LossTest {
     }
 
     private static double rowZeroLoss(NDManager m, float[][] u, float[][] p, double qNegative) {
-        TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, E},
-                new float[] {1, 1}, new double[] {0.1, qNegative}, new long[0]);
+        TrainingBatch b = batch(
+                new long[] {1, 2},
+                new long[] {1, 2},
+                new byte[] {C, E},
+                new float[] {1, 1},
+                new double[] {0.1, qNegative},
+                new long[0]);
         return terms(m, plain(true), b, 1f, u, p).get(1).getFloat();
     }
 
@@ -112,8 +124,12 @@ class LossTest {
         float[][] u = {{1, 0}, {0, 1}, {0.6f, 0.8f}};
         float[][] p = {{0.8f, 0.6f}, {1, 0}, {0, 1}, {0.6f, 0.8f}};
         // Rows 0 and 1 share pin 7; hard negative (column 3) is pin 9 = row 2's positive.
-        TrainingBatch b = batch(new long[] {7, 7, 9}, new long[] {1, 2, 3},
-                new byte[] {C, C, C}, new float[] {1, 1, 1}, new double[] {1, 1, 1},
+        TrainingBatch b = batch(
+                new long[] {7, 7, 9},
+                new long[] {1, 2, 3},
+                new byte[] {C, C, C},
+                new float[] {1, 1, 1},
+                new double[] {1, 1, 1},
                 new long[] {9});
         try (NDManager m = NDManager.newBaseManager()) {
             double got = terms(m, plain(false), b, 1f, u, p).get(1).getFloat();
@@ -134,15 +150,20 @@ class LossTest {
     void matchesDjlSoftmaxCrossEntropyWithoutCorrections() {
         float[][] u = {{0.6f, 0.8f}, {1, 0}, {0, 1}};
         float[][] p = {{0, 1}, {0.8f, 0.6f}, {1, 0}};
-        TrainingBatch b = batch(new long[] {1, 2, 3}, new long[] {1, 2, 3},
-                new byte[] {C, C, C}, new float[] {1, 1, 1}, new double[] {0.2, 0.3, 0.4},
+        TrainingBatch b = batch(
+                new long[] {1, 2, 3},
+                new long[] {1, 2, 3},
+                new byte[] {C, C, C},
+                new float[] {1, 1, 1},
+                new double[] {0.2, 0.3, 0.4},
                 new long[0]);
         try (NDManager m = NDManager.newBaseManager()) {
             float tau = 0.5f;
             double ours = terms(m, plain(false), b, tau, u, p).get(1).getFloat();
             NDArray logits = m.create(u).matMul(m.create(p).transpose()).div(tau);
-            double djl = Loss.softmaxCrossEntropyLoss().evaluate(
-                    new NDList(m.create(new float[] {0, 1, 2})), new NDList(logits)).getFloat();
+            double djl = Loss.softmaxCrossEntropyLoss()
+                    .evaluate(new NDList(m.create(new float[] {0, 1, 2})), new NDList(logits))
+                    .getFloat();
             assertEquals(djl, ours, 1e-5);
         }
     }
@@ -153,8 +174,13 @@ class LossTest {
         float[][] p0 = {{0.6f, 0.8f}, {0, 1}};
         float[][] u1 = {{0, 1}, {1, 0}};
         float[][] p1 = {{1, 0}, {0.8f, 0.6f}};
-        TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, E},
-                new float[] {2f, 0.5f}, new double[] {1, 1}, new long[0]);
+        TrainingBatch b = batch(
+                new long[] {1, 2},
+                new long[] {1, 2},
+                new byte[] {C, E},
+                new float[] {2f, 0.5f},
+                new double[] {1, 1},
+                new long[0]);
         ModelConfig multi = ModelConfig.defaults()
                 .withReengagement(ReengagementConfig.off())
                 .withHeads(new HeadConfig(HeadMode.MULTI_HEAD, 1f, 0.25f))
@@ -169,8 +195,8 @@ class LossTest {
             assertEquals(eng, t.get(2).getFloat(), 1e-5);
             assertEquals(conv + 0.25 * eng, t.get(0).getFloat(), 1e-5);
 
-            ModelConfig unified = multi.withHeads(new HeadConfig(HeadMode.UNIFIED, 1f, 0.25f))
-                    .withUseExampleWeights(false);
+            ModelConfig unified =
+                    multi.withHeads(new HeadConfig(HeadMode.UNIFIED, 1f, 0.25f)).withUseExampleWeights(false);
             NDList tu = terms(m, unified, b, 1f, u0, p0);
             double engU = ce(new double[] {dot(u0[1], p0[0]), dot(u0[1], p0[1])}, 1);
             assertEquals(conv, tu.get(1).getFloat(), 1e-5);
@@ -188,17 +214,28 @@ class LossTest {
             for (int i = 0; i < 3; i++) {
                 l[i] = ce(new double[] {dot(u[i], p[0]), dot(u[i], p[1]), dot(u[i], p[2])}, i);
             }
-            TrainingBatch b = batch(new long[] {1, 2, 3}, new long[] {1, 2, 3}, new byte[] {C, C, E},
-                    new float[] {3f, 1f, 0.25f}, new double[] {1, 1, 1}, new long[0]);
+            TrainingBatch b = batch(
+                    new long[] {1, 2, 3},
+                    new long[] {1, 2, 3},
+                    new byte[] {C, C, E},
+                    new float[] {3f, 1f, 0.25f},
+                    new double[] {1, 1, 1},
+                    new long[0]);
             NDList t = terms(m, cfg, b, 1f, u, p);
             assertEquals((3 * l[0] + l[1]) / 4, t.get(1).getFloat(), 1e-5);
             assertEquals(l[2], t.get(2).getFloat(), 1e-5);
             assertEquals(t.get(1).getFloat() + 2 * t.get(2).getFloat(), t.get(0).getFloat(), 1e-5);
 
             // scaling a task's weights changes nothing: only the task weights set the balance between tasks
-            TrainingBatch scaled = batch(new long[] {1, 2, 3}, new long[] {1, 2, 3}, new byte[] {C, C, E},
-                    new float[] {0.6f, 0.2f, 4f}, new double[] {1, 1, 1}, new long[0]);
-            assertEquals(t.get(0).getFloat(), terms(m, cfg, scaled, 1f, u, p).get(0).getFloat(), 1e-5);
+            TrainingBatch scaled = batch(
+                    new long[] {1, 2, 3},
+                    new long[] {1, 2, 3},
+                    new byte[] {C, C, E},
+                    new float[] {0.6f, 0.2f, 4f},
+                    new double[] {1, 1, 1},
+                    new long[0]);
+            assertEquals(
+                    t.get(0).getFloat(), terms(m, cfg, scaled, 1f, u, p).get(0).getFloat(), 1e-5);
         }
     }
 
@@ -206,8 +243,12 @@ class LossTest {
     void advertiserLossTreatsSameAdvertiserPinsAsPositives() {
         float[][] u = {{1, 0}, {0, 1}, {0.6f, 0.8f}};
         float[][] p = {{0.8f, 0.6f}, {1, 0}, {0, 1}};
-        TrainingBatch b = batch(new long[] {1, 2, 3}, new long[] {5, 5, 6},
-                new byte[] {C, C, C}, new float[] {1, 1, 1}, new double[] {1, 1, 1},
+        TrainingBatch b = batch(
+                new long[] {1, 2, 3},
+                new long[] {5, 5, 6},
+                new byte[] {C, C, C},
+                new float[] {1, 1, 1},
+                new double[] {1, 1, 1},
                 new long[0]);
         ModelConfig cfg = plain(false).withAdvertiserLoss(new AdvertiserLossConfig(true, 0.5f));
         try (NDManager m = NDManager.newBaseManager()) {
@@ -232,8 +273,8 @@ class LossTest {
 
     @Test
     void temperatureIsClampedToConfiguredRange() {
-        ModelConfig cfg = TestSchemas.smallModel()
-                .withTemperature(new ModelConfig.TemperatureConfig(0.1f, 0.05f, 0.5f));
+        ModelConfig cfg =
+                TestSchemas.smallModel().withTemperature(new ModelConfig.TemperatureConfig(0.1f, 0.05f, 0.5f));
         try (NDManager m = NDManager.newBaseManager()) {
             TwoTowerBlock block = new TwoTowerBlock(cfg, TestSchemas.small());
             block.initialize(m);
@@ -247,11 +288,15 @@ class LossTest {
             // logits scale with 1/τ: same embeddings, τ = 0.5 vs the clamped floor 0.05
             float[][] u = {{1, 0}, {0, 1}};
             float[][] p = {{0.6f, 0.8f}, {0, 1}};
-            TrainingBatch b = batch(new long[] {1, 2}, new long[] {1, 2}, new byte[] {C, C},
-                    new float[] {1, 1}, new double[] {1, 1}, new long[0]);
+            TrainingBatch b = batch(
+                    new long[] {1, 2},
+                    new long[] {1, 2},
+                    new byte[] {C, C},
+                    new float[] {1, 1},
+                    new double[] {1, 1},
+                    new long[0]);
             double l = terms(m, plain(false), b, 0.05f, u, p).get(1).getFloat();
-            double expected = (ce(new double[] {0.6 / 0.05, 0}, 0)
-                    + ce(new double[] {0.8 / 0.05, 1 / 0.05}, 1)) / 2;
+            double expected = (ce(new double[] {0.6 / 0.05, 0}, 0) + ce(new double[] {0.8 / 0.05, 1 / 0.05}, 1)) / 2;
             assertEquals(expected, l, 1e-4);
             assertEquals(new Shape(1), t.getShape());
         }
@@ -272,22 +317,31 @@ class LossTest {
      */
     @Test
     void reengagementBiasIsAddedWhereTheColumnPinIsInTheRowsSequence() {
-        ModelConfig cfg = plain(false).withReengagement(
-                new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins")));
+        ModelConfig cfg =
+                plain(false).withReengagement(new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins")));
         FeatureBatch users = FeatureBatch.builder(2)
                 .sequence("user_engaged_pins", new long[] {2, 9, 1, 0, 0, 0}, 3, new int[] {3, 0})
                 .build();
         FeatureBatch pins = FeatureBatch.builder(2).build();
-        TrainingBatch b = new TrainingBatch(users, pins, new long[] {1, 2}, new long[] {1, 2},
-                new byte[] {C, C}, new float[] {1, 1}, new double[] {0.5, 0.5}, null, null, null, null);
+        TrainingBatch b = new TrainingBatch(
+                users,
+                pins,
+                new long[] {1, 2},
+                new long[] {1, 2},
+                new byte[] {C, C},
+                new float[] {1, 1},
+                new double[] {0.5, 0.5},
+                null,
+                null,
+                null,
+                null);
         float[][] u = {{1, 0}, {0, 1}};
         float[][] p = {{1, 0}, {0, 1}};
         float b1 = 0.7f;
         float b2 = -0.3f;
         try (NDManager m = NDManager.newBaseManager()) {
             float tau = 0.5f;
-            NDList preds = new NDList(m.create(u), m.create(p),
-                    m.create(new float[] {tau, 0f, b1, b2, 0f, 0f}));
+            NDList preds = new NDList(m.create(u), m.create(p), m.create(new float[] {tau, 0f, b1, b2, 0f, 0f}));
             NDList labels = TwoTowerLoss.labels(m, cfg, b, 0);
             assertEquals(9, labels.size(), "8 labels and one slot matrix");
             double got = new TwoTowerLoss(cfg).terms(labels, preds).get(1).getFloat();

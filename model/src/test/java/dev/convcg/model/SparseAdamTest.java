@@ -30,9 +30,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** Row-sparse (lazy) Adam for embedding tables: equality with dense Adam, untouched rows, state. */
 class SparseAdamTest {
@@ -40,8 +40,11 @@ class SparseAdamTest {
     private static final int DIM = 4;
 
     private static StatefulAdam adam(boolean decoupled) {
-        return StatefulAdam.builder().setLearningRate(Tracker.fixed(0.01f))
-                .optWeightDecays(0.1f).optDecoupled(decoupled).build();
+        return StatefulAdam.builder()
+                .setLearningRate(Tracker.fixed(0.01f))
+                .optWeightDecays(0.1f)
+                .optDecoupled(decoupled)
+                .build();
     }
 
     private static float[] randomGrad(Random r, int rows) {
@@ -53,8 +56,7 @@ class SparseAdamTest {
     }
 
     /** One lazy step on {@code rows} (without padding) with the gradient rows of {@code grad}. */
-    private static void sparseStep(NDManager m, StatefulAdam opt, NDArray table, long[] rows,
-            float[] grad) {
+    private static void sparseStep(NDManager m, StatefulAdam opt, NDArray table, long[] rows, float[] grad) {
         long[] withPad = new long[rows.length + 1];
         System.arraycopy(rows, 0, withPad, 1, rows.length);
         float[] g = new float[withPad.length * DIM]; // padding slot: zero gradient
@@ -84,8 +86,7 @@ class SparseAdamTest {
                 s.setStep(step);
                 d.update("w", dense, m.create(g, new Shape(ROWS, DIM)));
                 sparseStep(m, s, sparse, allShuffled, g);
-                assertArrayEquals(dense.toFloatArray(), sparse.toFloatArray(), 1e-6f,
-                        "step " + step);
+                assertArrayEquals(dense.toFloatArray(), sparse.toFloatArray(), 1e-6f, "step " + step);
             }
             try (NDList ds = d.exportState();
                     NDList ss = s.exportState()) {
@@ -168,13 +169,13 @@ class SparseAdamTest {
     private static FeatureSchema tinyTables() {
         FeatureSpec pinId = FeatureSpec.id("pin_id", 4, 4);
         return new FeatureSchema(
-                List.of(FeatureSpec.id("user_id", 4, 4),
+                List.of(
+                        FeatureSpec.id("user_id", 4, 4),
                         FeatureSpec.sequenceSharing("user_engaged_pins", pinId, 3, Pooling.MEAN),
                         FeatureSpec.sequenceSharing("user_converted_pins", pinId, 3, Pooling.MEAN),
                         FeatureSpec.sequence("query_tokens", 4, 4, 3, Pooling.ATTENTION),
                         FeatureSpec.numeric("user_clicks_28d", true)),
-                List.of(pinId, FeatureSpec.id("advertiser_id", 4, 4),
-                        FeatureSpec.numeric("pin_ctr", false)));
+                List.of(pinId, FeatureSpec.id("advertiser_id", 4, 4), FeatureSpec.numeric("pin_ctr", false)));
     }
 
     @Test
@@ -200,8 +201,7 @@ class SparseAdamTest {
         }
     }
 
-    private static float[][] train(FeatureSchema schema, TrainerConfig cfg,
-            List<TrainingBatch> batches) {
+    private static float[][] train(FeatureSchema schema, TrainerConfig cfg, List<TrainingBatch> batches) {
         try (TwoTowerTrainer t = new TwoTowerTrainer(TestSchemas.smallModel(), schema, cfg)) {
             assertEquals(cfg.sparseEmbeddingUpdates(), t.sparseEmbeddingUpdates());
             double[] losses = new double[batches.size()];
@@ -230,8 +230,7 @@ class SparseAdamTest {
         try (NDManager m = NDManager.newBaseManager()) {
             FeatureTensors.tensorize(m, schema.user(), batch.user(), touched); // user_id
         }
-        try (TwoTowerTrainer t = new TwoTowerTrainer(TestSchemas.smallModel(), schema,
-                TestSchemas.fastTrainer())) {
+        try (TwoTowerTrainer t = new TwoTowerTrainer(TestSchemas.smallModel(), schema, TestSchemas.fastTrainer())) {
             Map<String, Parameter> tables = t.block().tables().parameters();
             float[] before = tables.get("user_id").getArray().toFloatArray();
             t.trainStep(batch);

@@ -14,13 +14,15 @@ public final class TestSchemas {
     public static FeatureSchema small() {
         FeatureSpec pinId = FeatureSpec.id("pin_id", 512, 8);
         return new FeatureSchema(
-                List.of(FeatureSpec.id("user_id", 512, 8),
+                List.of(
+                        FeatureSpec.id("user_id", 512, 8),
                         FeatureSpec.code("hour_of_day", 24, 4),
                         FeatureSpec.sequenceSharing("user_engaged_pins", pinId, 5, Pooling.MEAN),
                         FeatureSpec.sequenceSharing("user_converted_pins", pinId, 3, Pooling.MEAN),
                         FeatureSpec.sequence("query_tokens", 64, 4, 3, Pooling.ATTENTION),
                         FeatureSpec.numeric("user_clicks_28d", true)),
-                List.of(pinId,
+                List.of(
+                        pinId,
                         FeatureSpec.id("advertiser_id", 64, 4),
                         FeatureSpec.numeric("pin_ctr", false),
                         FeatureSpec.vector("pin_content_embedding", 4)));
@@ -29,8 +31,7 @@ public final class TestSchemas {
     public static ModelConfig smallModel() {
         return ModelConfig.defaults()
                 .withEmbeddingDim(16)
-                .withTower(new ModelConfig.TowerConfig(ModelConfig.Arrangement.PARALLEL, 2, 0,
-                        List.of(32, 32, 16)));
+                .withTower(new ModelConfig.TowerConfig(ModelConfig.Arrangement.PARALLEL, 2, 0, List.of(32, 32, 16)));
     }
 
     public static TrainerConfig fastTrainer() {

@@ -32,8 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
-    private static final SyntheticBatches DATA =
-            new SyntheticBatches(TestSchemas.small(), 16, 4, 400, 20);
+    private static final SyntheticBatches DATA = new SyntheticBatches(TestSchemas.small(), 16, 4, 400, 20);
 
     private static TwoTowerTrainer trainer(TrainerConfig cfg) {
         return new TwoTowerTrainer(TestSchemas.smallModel(), TestSchemas.small(), cfg);
@@ -130,7 +129,8 @@ class TrainerTest {
     @Test
     void resumeFromCheckpointGivesSameNextLossAsUninterruptedRun(@TempDir Path tmp) {
         List<TrainingBatch> batches = DATA.batches(3, 7);
-        TrainerConfig base = TestSchemas.fastTrainer().withEpochs(2)
+        TrainerConfig base = TestSchemas.fastTrainer()
+                .withEpochs(2)
                 .withSchedule(new TrainerConfig.ScheduleConfig(
                         TrainerConfig.ScheduleKind.WARMUP_COSINE, 3, 10, 0.1f, 5, 0.5f));
 
@@ -144,8 +144,7 @@ class TrainerTest {
 
         TrainerConfig ckpt = base.withCheckpoints(tmp.resolve("ckpt").toString(), 3);
         try (TwoTowerTrainer t = trainer(ckpt)) {
-            assertThrows(IllegalStateException.class,
-                    () -> t.fit(crashingAfter(batches, 5), null));
+            assertThrows(IllegalStateException.class, () -> t.fit(crashingAfter(batches, 5), null));
             assertEquals(5, t.globalStep());
         }
         assertTrue(Files.exists(tmp.resolve("ckpt/ckpt-000000000003/optimizer.ndlist")));
@@ -159,8 +158,7 @@ class TrainerTest {
         assertEquals(4L, resumed.keySet().iterator().next(), "resumes after step 3");
         for (Map.Entry<Long, Double> e : resumed.entrySet()) {
             double expected = uninterrupted.get(e.getKey());
-            assertEquals(expected, e.getValue(), float32Tolerance(expected),
-                    "loss at step " + e.getKey());
+            assertEquals(expected, e.getValue(), float32Tolerance(expected), "loss at step " + e.getKey());
         }
         assertEquals(2, rest.size());
         double epochLoss = full.get(0).train().total();
@@ -194,12 +192,14 @@ class TrainerTest {
 
     @Test
     void missingGpuFailsClearlyOrFallsBack() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> trainer(TestSchemas.fastTrainer().withDevices("gpu:0", false)));
-        assertTrue(e.getMessage().contains("trainer.devices = \"gpu:0\"")
-                && e.getMessage().contains("fallbackToCpu"), e.getMessage());
-        try (TwoTowerTrainer t = trainer(TestSchemas.fastTrainer().withDevices("gpu:0,gpu:1",
-                true))) {
+        assertTrue(
+                e.getMessage().contains("trainer.devices = \"gpu:0\"")
+                        && e.getMessage().contains("fallbackToCpu"),
+                e.getMessage());
+        try (TwoTowerTrainer t = trainer(TestSchemas.fastTrainer().withDevices("gpu:0,gpu:1", true))) {
             assertArrayEquals(new Device[] {Device.cpu()}, t.devices());
             assertTrue(Double.isFinite(t.trainStep(DATA.batch(1, 0)).total()));
         }
@@ -219,15 +219,28 @@ class TrainerTest {
             assertEquals(t.configHash(), meta.configHash());
             try (NDManager m = NDManager.newBaseManager()) {
                 ParameterStore ps = new ParameterStore(m, false);
-                users = t.block().encodeUsers(ps, FeatureTensors.tensorize(m,
-                        TestSchemas.small().user(), batch.user()), false).head().toFloatArray();
-                pins = t.block().encodePins(ps, FeatureTensors.tensorize(m,
-                        TestSchemas.small().pin(), batch.pin()), false).head().toFloatArray();
+                users = t.block()
+                        .encodeUsers(
+                                ps,
+                                FeatureTensors.tensorize(m, TestSchemas.small().user(), batch.user()),
+                                false)
+                        .head()
+                        .toFloatArray();
+                pins = t.block()
+                        .encodePins(
+                                ps,
+                                FeatureTensors.tensorize(m, TestSchemas.small().pin(), batch.pin()),
+                                false)
+                        .head()
+                        .toFloatArray();
             }
         }
         String json = Files.readString(dir.resolve(ModelArtifact.META_FILE));
-        assertTrue(json.contains("\"formatVersion\": 1") && json.contains("\"versionId\"")
-                && json.contains("pin_content_embedding"), json);
+        assertTrue(
+                json.contains("\"formatVersion\": 1")
+                        && json.contains("\"versionId\"")
+                        && json.contains("pin_content_embedding"),
+                json);
         try (TwoTowerEncoder enc = TwoTowerEncoder.load(dir)) {
             assertTrue(enc.versionId().startsWith("2026-11-21-"));
             assertArrayEquals(users, enc.encodeUsersFlat(batch.user()), 0f);
@@ -240,9 +253,13 @@ class TrainerTest {
         try (TwoTowerTrainer warm = trainer(TestSchemas.fastTrainer().withSeed(777))) {
             warm.warmStartFrom(dir);
             try (NDManager m = NDManager.newBaseManager()) {
-                float[] again = warm.block().encodeUsers(new ParameterStore(m, false),
-                        FeatureTensors.tensorize(m, TestSchemas.small().user(), batch.user()),
-                        false).head().toFloatArray();
+                float[] again = warm.block()
+                        .encodeUsers(
+                                new ParameterStore(m, false),
+                                FeatureTensors.tensorize(m, TestSchemas.small().user(), batch.user()),
+                                false)
+                        .head()
+                        .toFloatArray();
                 assertArrayEquals(users, again, 0f);
             }
             assertTrue(Double.isFinite(warm.trainStep(batch).total()));
@@ -257,8 +274,8 @@ class TrainerTest {
     void pinBiasGivesUnitUserEmbeddingsEndingInTheConstant(@TempDir Path tmp) throws Exception {
         TrainingBatch batch = DATA.batch(9, 0);
         Path dir = tmp.resolve("artifact");
-        try (TwoTowerTrainer t = new TwoTowerTrainer(TestSchemas.smallModel().withPinBias(0.5),
-                TestSchemas.small(), TestSchemas.fastTrainer())) {
+        try (TwoTowerTrainer t = new TwoTowerTrainer(
+                TestSchemas.smallModel().withPinBias(0.5), TestSchemas.small(), TestSchemas.fastTrainer())) {
             double first = t.trainStep(batch).total(), last = first;
             for (int i = 0; i < 30; i++) {
                 last = t.trainStep(batch).total();
@@ -281,8 +298,7 @@ class TrainerTest {
     @Test
     void validationLossIsReportedPerEpoch() {
         try (TwoTowerTrainer t = trainer(TestSchemas.fastTrainer().withEpochs(2))) {
-            List<EpochMetrics> m = t.fit(EpochSource.of(DATA.batches(4, 3)),
-                    EpochSource.of(DATA.batches(5, 2)));
+            List<EpochMetrics> m = t.fit(EpochSource.of(DATA.batches(4, 3)), EpochSource.of(DATA.batches(5, 2)));
             assertEquals(2, m.size());
             assertTrue(m.get(1).validation().total() > 0);
             assertTrue(m.get(1).validation().conversion() > 0);

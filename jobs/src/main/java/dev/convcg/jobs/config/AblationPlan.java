@@ -58,7 +58,9 @@ public final class AblationPlan {
         if (o.containsKey("default")) {
             out.put("default", (ConfigObject) o.get("default"));
         }
-        o.keySet().stream().sorted().filter(k -> !k.equals("default"))
+        o.keySet().stream()
+                .sorted()
+                .filter(k -> !k.equals("default"))
                 .forEach(k -> out.put(k, (ConfigObject) o.get(k)));
         return out;
     }
@@ -70,13 +72,20 @@ public final class AblationPlan {
             c = c.withValue("convcg." + e.getKey().replace("\"", ""), e.getValue());
         }
         Map<String, Object> run = Map.of(
-                "convcg.train.seed", seed,
-                "convcg.engagement-retriever.enabled", false,
-                "convcg.train.warm-start", false,
-                "convcg.train.model-store", StorageLayout.models(dir),
-                "convcg.infer-embeddings.output-root", StorageLayout.embeddings(dir),
-                "convcg.infer-embeddings.model-version", "",
-                "convcg.infer-embeddings.reset", true);
+                "convcg.train.seed",
+                seed,
+                "convcg.engagement-retriever.enabled",
+                false,
+                "convcg.train.warm-start",
+                false,
+                "convcg.train.model-store",
+                StorageLayout.models(dir),
+                "convcg.infer-embeddings.output-root",
+                StorageLayout.embeddings(dir),
+                "convcg.infer-embeddings.model-version",
+                "",
+                "convcg.infer-embeddings.reset",
+                true);
         for (Map.Entry<String, Object> e : run.entrySet()) {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
         }

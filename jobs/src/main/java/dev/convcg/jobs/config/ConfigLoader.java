@@ -23,7 +23,8 @@ import java.util.Map;
 public final class ConfigLoader {
     public static final String ROOT = "convcg";
     /** Sections whose keys are free-form (passed through to Spark, say). */
-    private static final List<String> OPEN_SECTIONS = List.of(ROOT + ".spark.conf", ROOT + ".evaluate.ablation.variants");
+    private static final List<String> OPEN_SECTIONS =
+            List.of(ROOT + ".spark.conf", ROOT + ".evaluate.ablation.variants");
     /** Maps taken whole from the strongest layer that sets them; reference.conf entries a file includes do not count. */
     static final List<String> WHOLE_MAPS = List.of(ROOT + ".import-events.event-values");
 
@@ -37,7 +38,8 @@ public final class ConfigLoader {
                 throw new InvalidConfigException("--config " + configFile + ": no such file");
             }
             try {
-                file = ConfigFactory.parseFile(configFile, ConfigParseOptions.defaults().setAllowMissing(false));
+                file = ConfigFactory.parseFile(
+                        configFile, ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (ConfigException e) {
                 throw new InvalidConfigException("--config " + e.getMessage() + " (HOCON syntax)", e);
             }
@@ -119,8 +121,8 @@ public final class ConfigLoader {
             }
         }
         if (!unknown.isEmpty()) {
-            throw new InvalidConfigException(source + ": unknown key(s) " + unknown
-                    + "; every key must be one documented in reference.conf");
+            throw new InvalidConfigException(
+                    source + ": unknown key(s) " + unknown + "; every key must be one documented in reference.conf");
         }
     }
 

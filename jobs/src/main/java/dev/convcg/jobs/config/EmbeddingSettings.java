@@ -25,9 +25,17 @@ public final class EmbeddingSettings {
      * @param userSurfaces   surfaces each user is embedded for
      * @param userHourOfDay  hour of day fed to the user tower
      */
-    public record InferEmbeddings(String modelVersion, SmoothingSettings smoothing, int batchSize, boolean reset,
-                                  String outputRoot, String device, int intraOpThreads, int partitions,
-                                  List<Surface> userSurfaces, int userHourOfDay) {
+    public record InferEmbeddings(
+            String modelVersion,
+            SmoothingSettings smoothing,
+            int batchSize,
+            boolean reset,
+            String outputRoot,
+            String device,
+            int intraOpThreads,
+            int partitions,
+            List<Surface> userSurfaces,
+            int userHourOfDay) {
         public InferEmbeddings {
             userSurfaces = List.copyOf(userSurfaces);
         }
@@ -66,22 +74,30 @@ public final class EmbeddingSettings {
             try {
                 surfaces.add(Surface.valueOf(v));
             } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(ctx.key("surfaces") + " contains \"" + v + "\": expected any of "
-                        + List.of(Surface.values()));
+                throw new InvalidConfigException(
+                        ctx.key("surfaces") + " contains \"" + v + "\": expected any of " + List.of(Surface.values()));
             }
         }
         if (surfaces.isEmpty() || new LinkedHashSet<>(surfaces).size() != surfaces.size()) {
-            throw new InvalidConfigException(ctx.key("surfaces") + " = " + surfaces
-                    + ": expected a non-empty list of distinct surfaces");
+            throw new InvalidConfigException(
+                    ctx.key("surfaces") + " = " + surfaces + ": expected a non-empty list of distinct surfaces");
         }
         int hour = ctx.nonNegativeInt("hour-of-day");
         if (hour > 23) {
             throw new InvalidConfigException(ctx.key("hour-of-day") + " = " + hour + ": expected an hour in 0..23");
         }
         String out = s.string("output-root");
-        return new InferEmbeddings(s.string("model-version").trim(), smoothing, s.positiveInt("batch-size"),
-                s.bool("reset"), out.isBlank() ? StorageLayout.embeddings(storageRoot) : out, device,
-                s.nonNegativeInt("intra-op-threads"), s.nonNegativeInt("partitions"), surfaces, hour);
+        return new InferEmbeddings(
+                s.string("model-version").trim(),
+                smoothing,
+                s.positiveInt("batch-size"),
+                s.bool("reset"),
+                out.isBlank() ? StorageLayout.embeddings(storageRoot) : out,
+                device,
+                s.nonNegativeInt("intra-op-threads"),
+                s.nonNegativeInt("partitions"),
+                surfaces,
+                hour);
     }
 
     static ForgetUsers forgetUsers(Settings s) {

@@ -65,7 +65,10 @@ public record PipelineConfig(
      * engine the project ships, one thread per task) or BLAS (netlib: a native BLAS when the machine has one, else
      * its Java implementation).
      */
-    public enum Scorer { LIBTORCH, BLAS }
+    public enum Scorer {
+        LIBTORCH,
+        BLAS
+    }
 
     /** Suffix of the engagement retriever's model store and embedding root (beside the conversion model's). */
     public static final String ENGAGEMENT_RETRIEVER_SUFFIX = "-engagement-only";
@@ -80,15 +83,24 @@ public record PipelineConfig(
      */
     public PipelineConfig engagementRetrieverConfig() {
         Map<String, Object> o = Map.of(
-                "convcg.engagement-retriever.enabled", false,
-                "convcg.train.model-store", train.modelStore() + ENGAGEMENT_RETRIEVER_SUFFIX,
-                "convcg.train.event-types", List.of("CLICK", "IMPRESSION", "SAMPLED"),
-                "convcg.model.heads.mode", "UNIFIED",
-                "convcg.model.use-example-weights", false,
-                "convcg.model.advertiser-loss.enabled", false,
-                "convcg.model.reengagement.enabled", false,
-                "convcg.infer-embeddings.output-root", inferEmbeddings.outputRoot() + ENGAGEMENT_RETRIEVER_SUFFIX,
-                "convcg.infer-embeddings.model-version", "");
+                "convcg.engagement-retriever.enabled",
+                false,
+                "convcg.train.model-store",
+                train.modelStore() + ENGAGEMENT_RETRIEVER_SUFFIX,
+                "convcg.train.event-types",
+                List.of("CLICK", "IMPRESSION", "SAMPLED"),
+                "convcg.model.heads.mode",
+                "UNIFIED",
+                "convcg.model.use-example-weights",
+                false,
+                "convcg.model.advertiser-loss.enabled",
+                false,
+                "convcg.model.reengagement.enabled",
+                false,
+                "convcg.infer-embeddings.output-root",
+                inferEmbeddings.outputRoot() + ENGAGEMENT_RETRIEVER_SUFFIX,
+                "convcg.infer-embeddings.model-version",
+                "");
         Config overrides = ConfigFactory.empty();
         for (Map.Entry<String, Object> e : o.entrySet()) {
             overrides = overrides.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
@@ -103,12 +115,21 @@ public record PipelineConfig(
      * How the train stage runs; {@code trainer} carries the optimisation settings (its checkpoint directory and
      * devices are set per run).
      */
-    public record TrainSettings(int windowDays, int validationDays, TrainerConfig trainer, boolean warmStart,
-                                int earlyStoppingPatience, double earlyStoppingMinDelta, boolean restoreBest,
-                                int sampledRecallK,
-                                int sampledConversions, int sampledCandidates, boolean durationWeights,
-                                List<String> eventTypes, String modelStore,
-                                ReengagementCalibrationSettings reengagementCalibration) {}
+    public record TrainSettings(
+            int windowDays,
+            int validationDays,
+            TrainerConfig trainer,
+            boolean warmStart,
+            int earlyStoppingPatience,
+            double earlyStoppingMinDelta,
+            boolean restoreBest,
+            int sampledRecallK,
+            int sampledConversions,
+            int sampledCandidates,
+            boolean durationWeights,
+            List<String> eventTypes,
+            String modelStore,
+            ReengagementCalibrationSettings reengagementCalibration) {}
 
     /**
      * The refit of the re-engagement biases on the held-out positives over the full catalog after training
@@ -128,9 +149,12 @@ public record PipelineConfig(
      * @param mode    REPLACE_DAYS: the days the file's accepted rows occupy are replaced; APPEND: the rows are added
      *                to those days (for several files of the same days)
      */
-    public record ImportSource(String input, String format, boolean csvHeader, String csvDelimiter, List<String> columns,
-                               Mode mode) {
-        public enum Mode { REPLACE_DAYS, APPEND }
+    public record ImportSource(
+            String input, String format, boolean csvHeader, String csvDelimiter, List<String> columns, Mode mode) {
+        public enum Mode {
+            REPLACE_DAYS,
+            APPEND
+        }
     }
 
     public static PipelineConfig load(File configFile, Map<String, String> overrides) {
@@ -148,16 +172,27 @@ public record PipelineConfig(
         Settings model = root.section("model");
         ModelConfig modelConfig = model(model);
         String modelStore = root.section("train").string("model-store");
-        return new PipelineConfig(date, root.bool("skip-complete"), storageRoot, spark(root.section("spark")),
-                simulate(root.section("simulate")), importSource(root.section("import-events")),
-                importSettings(root.section("import-events")), trainingData(root.section("training-data")), modelConfig,
-                model.positiveInt("content-embedding-dim"), model.positiveInt("max-hash-buckets"),
-                model.positiveInt("hash-buckets-limit"), excludedFeatures(model, modelConfig),
+        return new PipelineConfig(
+                date,
+                root.bool("skip-complete"),
+                storageRoot,
+                spark(root.section("spark")),
+                simulate(root.section("simulate")),
+                importSource(root.section("import-events")),
+                importSettings(root.section("import-events")),
+                trainingData(root.section("training-data")),
+                modelConfig,
+                model.positiveInt("content-embedding-dim"),
+                model.positiveInt("max-hash-buckets"),
+                model.positiveInt("hash-buckets-limit"),
+                excludedFeatures(model, modelConfig),
                 train(root.section("train"), modelStore.isBlank() ? StorageLayout.models(storageRoot) : modelStore),
-                evaluate(root.section("evaluate")), root.section("evaluate").enumValue("scorer", Scorer.class),
+                evaluate(root.section("evaluate")),
+                root.section("evaluate").enumValue("scorer", Scorer.class),
                 EmbeddingSettings.inferEmbeddings(root.section("infer-embeddings"), storageRoot),
                 EmbeddingSettings.forgetUsers(root.section("forget-users")),
-                root.section("engagement-retriever").bool("enabled"), config);
+                root.section("engagement-retriever").bool("enabled"),
+                config);
     }
 
     /**
@@ -171,10 +206,13 @@ public record PipelineConfig(
             throw new InvalidConfigException(key + "a name appears twice");
         }
         if (modelConfig.reengagement().enabled()) {
-            names.stream().filter(modelConfig.reengagement().sequences()::contains).findFirst().ifPresent(n -> {
-                throw new InvalidConfigException(key + "'" + n
-                        + "' is read by model.reengagement.sequences; exclude it there too or keep it");
-            });
+            names.stream()
+                    .filter(modelConfig.reengagement().sequences()::contains)
+                    .findFirst()
+                    .ifPresent(n -> {
+                        throw new InvalidConfigException(key + "'" + n
+                                + "' is read by model.reengagement.sequences; exclude it there too or keep it");
+                    });
         }
         try {
             FeatureSchema.defaults().without(names);
@@ -189,7 +227,8 @@ public record PipelineConfig(
         for (Map.Entry<String, ConfigValue> e : s.raw().getConfig("conf").entrySet()) {
             conf.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
         }
-        return new SparkSettings(s.string("master"), s.string("app-name"), s.positiveInt("shuffle-partitions"), Map.copyOf(conf));
+        return new SparkSettings(
+                s.string("master"), s.string("app-name"), s.positiveInt("shuffle-partitions"), Map.copyOf(conf));
     }
 
     private static TrainingDataSettings trainingData(Settings s) {
@@ -199,22 +238,39 @@ public record PipelineConfig(
             try {
                 conversionWeights.put(ConversionType.valueOf(type), weights.number(type));
             } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(weights.key(type) + ": unknown conversion type; expected "
-                        + List.of(ConversionType.values()));
+                throw new InvalidConfigException(
+                        weights.key(type) + ": unknown conversion type; expected " + List.of(ConversionType.values()));
             }
         }
         Settings click = s.section("click-weight");
         Settings hard = s.section("hard-negatives");
         Settings sampled = s.section("sampled-negatives");
-        double[] splits = s.raw().getDoubleList("price-splits").stream().mapToDouble(Double::doubleValue).toArray();
-        return s.bind(() -> new TrainingDataSettings(s.positiveInt("click-through-window-days"),
-                s.positiveInt("view-through-window-days"), s.positiveInt("lookback-days"), conversionWeights,
-                click.enumValue("shape", TrainingDataSettings.ClickWeightShape.class), click.number("intercept"),
-                click.number("slope"), click.longValue("t-max-ms"), click.number("min"), click.number("max"),
-                s.number("save-weight"), hard.fraction("rate"), hard.nonNegativeInt("cap-per-user-day"),
-                s.positiveInt("history-length"), s.positiveInt("feature-window-days"), s.number("ctr-prior-mean"),
-                s.number("cvr-prior-mean"), s.number("prior-strength"), splits, s.fraction("quarantine-threshold"),
-                s.longValue("seed"), new TrainingDataSettings.SampledNegativeSettings(
+        double[] splits = s.raw().getDoubleList("price-splits").stream()
+                .mapToDouble(Double::doubleValue)
+                .toArray();
+        return s.bind(() -> new TrainingDataSettings(
+                s.positiveInt("click-through-window-days"),
+                s.positiveInt("view-through-window-days"),
+                s.positiveInt("lookback-days"),
+                conversionWeights,
+                click.enumValue("shape", TrainingDataSettings.ClickWeightShape.class),
+                click.number("intercept"),
+                click.number("slope"),
+                click.longValue("t-max-ms"),
+                click.number("min"),
+                click.number("max"),
+                s.number("save-weight"),
+                hard.fraction("rate"),
+                hard.nonNegativeInt("cap-per-user-day"),
+                s.positiveInt("history-length"),
+                s.positiveInt("feature-window-days"),
+                s.number("ctr-prior-mean"),
+                s.number("cvr-prior-mean"),
+                s.number("prior-strength"),
+                splits,
+                s.fraction("quarantine-threshold"),
+                s.longValue("seed"),
+                new TrainingDataSettings.SampledNegativeSettings(
                         sampled.enumValue("distribution", TrainingDataSettings.NegativeSampling.class),
                         sampled.nonNegativeInt("per-positive")),
                 s.enumValue("same-day-repeats", TrainingDataSettings.SameDayRepeats.class)));
@@ -232,17 +288,23 @@ public record PipelineConfig(
             try {
                 widths.add(Integer.parseInt(w));
             } catch (NumberFormatException e) {
-                throw new InvalidConfigException(tower.key("mlp-widths") + " contains \"" + w + "\": expected integers");
+                throw new InvalidConfigException(
+                        tower.key("mlp-widths") + " contains \"" + w + "\": expected integers");
             }
         }
         return s.bind(() -> new ModelConfig(
                 s.positiveInt("embedding-dim"),
-                new ModelConfig.TowerConfig(tower.enumValue("arrangement", ModelConfig.Arrangement.class),
-                        tower.nonNegativeInt("cross-layers"), tower.nonNegativeInt("cross-rank"), widths),
-                new ModelConfig.TemperatureConfig((float) temp.number("initial"), (float) temp.number("min"),
-                        (float) temp.number("max")),
-                new ModelConfig.HeadConfig(heads.enumValue("mode", ModelConfig.HeadMode.class),
-                        (float) heads.number("conversion-weight"), (float) heads.number("engagement-weight")),
+                new ModelConfig.TowerConfig(
+                        tower.enumValue("arrangement", ModelConfig.Arrangement.class),
+                        tower.nonNegativeInt("cross-layers"),
+                        tower.nonNegativeInt("cross-rank"),
+                        widths),
+                new ModelConfig.TemperatureConfig(
+                        (float) temp.number("initial"), (float) temp.number("min"), (float) temp.number("max")),
+                new ModelConfig.HeadConfig(
+                        heads.enumValue("mode", ModelConfig.HeadMode.class),
+                        (float) heads.number("conversion-weight"),
+                        (float) heads.number("engagement-weight")),
                 s.bool("logq-correction"),
                 new ModelConfig.HardNegativeConfig(hard.bool("enabled"), hard.nonNegativeInt("max-count")),
                 new ModelConfig.AdvertiserLossConfig(adv.bool("enabled"), (float) adv.number("weight")),
@@ -260,11 +322,21 @@ public record PipelineConfig(
                 sched.positiveInt("decay-steps"), (float) sched.fraction("min-lr-fraction"),
                 sched.positiveInt("step-every"), (float) sched.fraction("step-factor")));
         TrainerConfig trainer = s.bind(() -> new TrainerConfig(
-                s.enumValue("optimizer", TrainerConfig.Optimizer.class), (float) s.number("learning-rate"),
-                (float) s.number("weight-decay"), schedule, (float) s.number("grad-clip-norm"),
-                (int) s.longValue("seed"), s.positiveInt("batch-size"), s.positiveInt("epochs"),
-                s.nonNegativeInt("checkpoint-every-steps"), "", s.positiveInt("keep-checkpoints"), true,
-                s.string("devices"), s.bool("fallback-to-cpu"), s.nonNegativeInt("intra-op-threads"),
+                s.enumValue("optimizer", TrainerConfig.Optimizer.class),
+                (float) s.number("learning-rate"),
+                (float) s.number("weight-decay"),
+                schedule,
+                (float) s.number("grad-clip-norm"),
+                (int) s.longValue("seed"),
+                s.positiveInt("batch-size"),
+                s.positiveInt("epochs"),
+                s.nonNegativeInt("checkpoint-every-steps"),
+                "",
+                s.positiveInt("keep-checkpoints"),
+                true,
+                s.string("devices"),
+                s.bool("fallback-to-cpu"),
+                s.nonNegativeInt("intra-op-threads"),
                 s.positiveInt("log-every-n-steps")));
         int window = s.positiveInt("window-days");
         int validation = s.nonNegativeInt("validation-days");
@@ -272,15 +344,26 @@ public record PipelineConfig(
             throw new InvalidConfigException(s.key("validation-days") + " = " + validation
                     + ": expected fewer than train.window-days (" + window + ")");
         }
-        return new TrainSettings(window, validation, trainer, s.bool("warm-start"), stop.nonNegativeInt("patience"),
-                stop.number("min-delta"), stop.bool("restore-best"), recall.positiveInt("k"), recall.positiveInt("conversions"),
-                recall.positiveInt("candidates"), s.bool("duration-weights"), eventTypes(s), modelStore,
+        return new TrainSettings(
+                window,
+                validation,
+                trainer,
+                s.bool("warm-start"),
+                stop.nonNegativeInt("patience"),
+                stop.number("min-delta"),
+                stop.bool("restore-best"),
+                recall.positiveInt("k"),
+                recall.positiveInt("conversions"),
+                recall.positiveInt("candidates"),
+                s.bool("duration-weights"),
+                eventTypes(s),
+                modelStore,
                 reengagementCalibration(s.section("reengagement-calibration")));
     }
 
     private static ReengagementCalibrationSettings reengagementCalibration(Settings s) {
-        return new ReengagementCalibrationSettings(s.bool("enabled"), s.positiveInt("max-rows"),
-                s.nonNegative("ridge"), s.positiveInt("recall-k"));
+        return new ReengagementCalibrationSettings(
+                s.bool("enabled"), s.positiveInt("max-rows"), s.nonNegative("ridge"), s.positiveInt("recall-k"));
     }
 
     private static List<String> eventTypes(Settings s) {
@@ -288,7 +371,8 @@ public record PipelineConfig(
         List<String> types = s.strings("event-types");
         for (String t : types) {
             if (!allowed.contains(t)) {
-                throw new InvalidConfigException(s.key("event-types") + " contains \"" + t + "\": expected any of " + allowed);
+                throw new InvalidConfigException(
+                        s.key("event-types") + " contains \"" + t + "\": expected any of " + allowed);
             }
         }
         if (types.isEmpty()) {
@@ -313,10 +397,27 @@ public record PipelineConfig(
         double malformed = s.fraction("malformed-rate");
         int partitions = s.positiveInt("partitions");
         SimulationSettings.Behaviour behaviour = s.bind(() -> new SimulationSettings.Behaviour(
-                s.number("conversion-logit-shift"), s.number("advertiser-quality-sd"), s.fraction("return-rate"),
-                s.number("organic-per-day"), s.number("view-through-penalty")));
-        return s.bind(() -> new SimulationSettings(seed, start, days, users, pins, advertisers, categories, topicDim,
-                impressions, active, correlation, duplicates, malformed, partitions, behaviour));
+                s.number("conversion-logit-shift"),
+                s.number("advertiser-quality-sd"),
+                s.fraction("return-rate"),
+                s.number("organic-per-day"),
+                s.number("view-through-penalty")));
+        return s.bind(() -> new SimulationSettings(
+                seed,
+                start,
+                days,
+                users,
+                pins,
+                advertisers,
+                categories,
+                topicDim,
+                impressions,
+                active,
+                correlation,
+                duplicates,
+                malformed,
+                partitions,
+                behaviour));
     }
 
     private static ImportSource importSource(Settings s) {
@@ -326,13 +427,19 @@ public record PipelineConfig(
         }
         String delimiter = s.string("csv-delimiter");
         if (delimiter.isEmpty()) {
-            throw new InvalidConfigException(s.key("csv-delimiter") + " is empty: expected a separator such as \",\" or \"\\t\"");
+            throw new InvalidConfigException(
+                    s.key("csv-delimiter") + " is empty: expected a separator such as \",\" or \"\\t\"");
         }
         List<String> columns = s.strings("columns");
         if (new HashSet<>(columns).size() != columns.size()) {
             throw new InvalidConfigException(s.key("columns") + " = " + columns + ": expected distinct column names");
         }
-        return new ImportSource(s.string("input"), format, s.bool("csv-header"), delimiter, columns,
+        return new ImportSource(
+                s.string("input"),
+                format,
+                s.bool("csv-header"),
+                delimiter,
+                columns,
                 s.enumValue("mode", ImportSource.Mode.class));
     }
 
@@ -369,37 +476,69 @@ public record PipelineConfig(
         int maxDays = s.nonNegativeInt("max-days-before-run-date");
         boolean hashIds = s.bool("hash-ids");
         return s.bind(() -> new ImportSettings(
-                new ImportSettings.Columns(s.string("user-id"), s.string("pin-id"), s.string("advertiser-id"),
-                        s.string("category"), s.string("price"), s.string("event-type"), s.string("timestamp")),
-                unit, s.string("timestamp-pattern"), zone, year, order, hashIds, values, surface, from, to, maxDays));
+                new ImportSettings.Columns(
+                        s.string("user-id"),
+                        s.string("pin-id"),
+                        s.string("advertiser-id"),
+                        s.string("category"),
+                        s.string("price"),
+                        s.string("event-type"),
+                        s.string("timestamp")),
+                unit,
+                s.string("timestamp-pattern"),
+                zone,
+                year,
+                order,
+                hashIds,
+                values,
+                surface,
+                from,
+                to,
+                maxDays));
     }
 
     private static EvaluationSettings evaluate(Settings s) {
         Set<EvaluationSettings.Baseline> baselines = new LinkedHashSet<>();
         for (String b : s.strings("baselines")) {
             try {
-                baselines.add(EvaluationSettings.Baseline.valueOf(b.toUpperCase(Locale.ROOT).replace('-', '_')));
+                baselines.add(EvaluationSettings.Baseline.valueOf(
+                        b.toUpperCase(Locale.ROOT).replace('-', '_')));
             } catch (IllegalArgumentException e) {
                 throw new InvalidConfigException(s.key("baselines") + " contains \"" + b + "\": expected any of "
                         + Arrays.stream(EvaluationSettings.Baseline.values())
-                                .map(x -> x.name().toLowerCase(Locale.ROOT)).toList());
+                                .map(x -> x.name().toLowerCase(Locale.ROOT))
+                                .toList());
             }
         }
         Settings a = s.section("als");
-        EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(a.positiveInt("rank"),
-                a.number("reg-param"), a.number("alpha"), a.positiveInt("iterations"), a.longValue("seed"),
-                a.number("conversion-weight"), a.positiveInt("refit-every-days")));
+        EvaluationSettings.AlsSettings als = s.bind(() -> new EvaluationSettings.AlsSettings(
+                a.positiveInt("rank"),
+                a.number("reg-param"),
+                a.number("alpha"),
+                a.positiveInt("iterations"),
+                a.longValue("seed"),
+                a.number("conversion-weight"),
+                a.positiveInt("refit-every-days")));
         Settings iv = s.section("intervals");
-        Bootstrap.Settings intervals = s.bind(() -> new Bootstrap.Settings(iv.nonNegativeInt("replicates"),
-                iv.number("level"), iv.longValue("seed")));
-        return s.bind(() -> new EvaluationSettings(s.positiveInt("eval-days"), s.positiveInt("training-days"), s.ints("ks"),
-                s.ints("curve-ks"), s.positiveInt("query-block-size"), s.positiveInt("item-block-size"), baselines, als,
-                s.nonNegativeInt("max-users"), intervals, s.section("online-ab").nonNegativeInt("k")));
+        Bootstrap.Settings intervals = s.bind(() ->
+                new Bootstrap.Settings(iv.nonNegativeInt("replicates"), iv.number("level"), iv.longValue("seed")));
+        return s.bind(() -> new EvaluationSettings(
+                s.positiveInt("eval-days"),
+                s.positiveInt("training-days"),
+                s.ints("ks"),
+                s.ints("curve-ks"),
+                s.positiveInt("query-block-size"),
+                s.positiveInt("item-block-size"),
+                baselines,
+                als,
+                s.nonNegativeInt("max-users"),
+                intervals,
+                s.section("online-ab").nonNegativeInt("k")));
     }
 
     /** Keys whose values never reach the logs (credentials passed through spark.conf, say). */
-    static final Pattern SECRET = Pattern.compile(
-            "(?i).*(secret|password|passwd|token|credential|access\\.key|private\\.key).*");
+    static final Pattern SECRET =
+            Pattern.compile("(?i).*(secret|password|passwd|token|credential|access\\.key|private\\.key).*");
 
     /** The effective configuration as HOCON, for the logs, with secret-looking values replaced by "***". */
     public String render() {
@@ -409,7 +548,10 @@ public record PipelineConfig(
                 shown = shown.withValue(e.getKey(), ConfigValueFactory.fromAnyRef("***"));
             }
         }
-        return shown.root().render(
-                ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
+        return shown.root()
+                .render(ConfigRenderOptions.defaults()
+                        .setOriginComments(false)
+                        .setComments(false)
+                        .setJson(false));
     }
 }

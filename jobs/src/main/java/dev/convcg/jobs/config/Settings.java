@@ -152,7 +152,9 @@ public final class Settings {
         } catch (ConfigException.Missing e) {
             throw new InvalidConfigException(key(k) + " is missing: expected " + allowed, e);
         } catch (ConfigException.WrongType | ConfigException.BadValue e) {
-            Object shown = config.hasPathOrNull(k) && !config.getIsNull(k) ? config.getValue(k).render() : "null";
+            Object shown = config.hasPathOrNull(k) && !config.getIsNull(k)
+                    ? config.getValue(k).render()
+                    : "null";
             throw new InvalidConfigException(key(k) + " = " + shown + ": expected " + allowed, e);
         }
     }

@@ -41,8 +41,15 @@ public final class AlsFactorStore {
 
     /** The identity of a fit's settings (everything that changes the factors; not the cadence). */
     public static String identity(AlsSettings s) {
-        return String.format(Locale.ROOT, "rank=%d reg-param=%s alpha=%s iterations=%d seed=%d conversion-weight=%s",
-                s.rank(), s.regParam(), s.alpha(), s.iterations(), s.seed(), s.conversionWeight());
+        return String.format(
+                Locale.ROOT,
+                "rank=%d reg-param=%s alpha=%s iterations=%d seed=%d conversion-weight=%s",
+                s.rank(),
+                s.regParam(),
+                s.alpha(),
+                s.iterations(),
+                s.seed(),
+                s.conversionWeight());
     }
 
     /**
@@ -68,7 +75,8 @@ public final class AlsFactorStore {
                 try (var in = fs.open(fit)) {
                     f = new Gson().fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), Fit.class);
                 }
-                if (day.isAfter(trainTo) || !day.plusDays(s.refitEveryDays()).isAfter(trainTo)
+                if (day.isAfter(trainTo)
+                        || !day.plusDays(s.refitEveryDays()).isAfter(trainTo)
                         || !identity.equals(f.settings())) {
                     continue;
                 }
@@ -84,7 +92,8 @@ public final class AlsFactorStore {
     /** A fit found on storage. */
     public record Stored(LocalDate day, Fit fit, String path) {
         public Baselines.Embeddings read(SparkSession spark) {
-            return new Baselines.Embeddings(spark.read().parquet(path + "/users"), spark.read().parquet(path + "/pins"));
+            return new Baselines.Embeddings(
+                    spark.read().parquet(path + "/users"), spark.read().parquet(path + "/pins"));
         }
     }
 
@@ -94,8 +103,12 @@ public final class AlsFactorStore {
         Path staging = new Path(root, "_staging/ds=" + trainTo + "-" + UUID.randomUUID());
         e.users().write().parquet(staging + "/users");
         e.pins().write().parquet(staging + "/pins");
-        Fit fit = new Fit(identity(s), trainFrom.toString(), trainTo.toString(),
-                spark.read().parquet(staging + "/users").count(), spark.read().parquet(staging + "/pins").count());
+        Fit fit = new Fit(
+                identity(s),
+                trainFrom.toString(),
+                trainTo.toString(),
+                spark.read().parquet(staging + "/users").count(),
+                spark.read().parquet(staging + "/pins").count());
         TextFiles.write(spark, staging + "/" + FIT_FILE, new Gson().toJson(fit));
         try {
             FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -131,9 +144,12 @@ public final class AlsFactorStore {
             if (!fs.exists(root)) {
                 return List.of();
             }
-            return Arrays.stream(fs.listStatus(root)).map(d -> d.getPath().getName())
-                    .filter(n -> n.startsWith("ds=")).map(n -> LocalDate.parse(n.substring(3)))
-                    .sorted(Comparator.naturalOrder()).toList();
+            return Arrays.stream(fs.listStatus(root))
+                    .map(d -> d.getPath().getName())
+                    .filter(n -> n.startsWith("ds="))
+                    .map(n -> LocalDate.parse(n.substring(3)))
+                    .sorted(Comparator.naturalOrder())
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + root, e);
         }

@@ -49,8 +49,8 @@ public final class DeltaTables {
      */
     public Dataset<Row> read(String table) {
         if (!exists(table)) {
-            throw new IllegalStateException("table '" + table + "' does not exist at " + path(table)
-                    + ": run the stage that writes it first");
+            throw new IllegalStateException(
+                    "table '" + table + "' does not exist at " + path(table) + ": run the stage that writes it first");
         }
         Dataset<Row> rows = spark.read().format("delta").load(path(table));
         if (RawTables.ALL.contains(table)) {
@@ -71,8 +71,12 @@ public final class DeltaTables {
 
     /** Replaces the whole table in one transaction. */
     public void replaceAll(String table, Dataset<Row> rows, String... partitionBy) {
-        rows.write().format("delta").mode(SaveMode.Overwrite).option("overwriteSchema", "true")
-                .partitionBy(partitionBy).save(path(table));
+        rows.write()
+                .format("delta")
+                .mode(SaveMode.Overwrite)
+                .option("overwriteSchema", "true")
+                .partitionBy(partitionBy)
+                .save(path(table));
     }
 
     /**
@@ -80,7 +84,10 @@ public final class DeltaTables {
      * Delta's replaceWhere constraint check rather than written.
      */
     public void replaceDays(String table, Dataset<Row> rows, String fromDs, String toDs) {
-        replaceWhere(table, rows, RawTables.DS + " >= '" + fromDs + "' AND " + RawTables.DS + " <= '" + toDs + "'",
+        replaceWhere(
+                table,
+                rows,
+                RawTables.DS + " >= '" + fromDs + "' AND " + RawTables.DS + " <= '" + toDs + "'",
                 RawTables.DS);
     }
 
@@ -92,18 +99,25 @@ public final class DeltaTables {
         if (days.isEmpty()) {
             throw new IllegalArgumentException("no day to replace in table '" + table + "'");
         }
-        String list = days.stream().map(d -> {
-            if (!d.matches("\\d{4}-\\d{2}-\\d{2}")) {
-                throw new IllegalArgumentException("day '" + d + "' of table '" + table + "' is not yyyy-MM-dd");
-            }
-            return "'" + d + "'";
-        }).collect(Collectors.joining(", "));
+        String list = days.stream()
+                .map(d -> {
+                    if (!d.matches("\\d{4}-\\d{2}-\\d{2}")) {
+                        throw new IllegalArgumentException(
+                                "day '" + d + "' of table '" + table + "' is not yyyy-MM-dd");
+                    }
+                    return "'" + d + "'";
+                })
+                .collect(Collectors.joining(", "));
         replaceWhere(table, rows, RawTables.DS + " IN (" + list + ")", RawTables.DS);
     }
 
     /** Adds rows to a table (creating it if need be) in one transaction, deleting nothing. */
     public void append(String table, Dataset<Row> rows, String... partitionBy) {
-        rows.write().format("delta").mode(SaveMode.Append).partitionBy(partitionBy).save(path(table));
+        rows.write()
+                .format("delta")
+                .mode(SaveMode.Append)
+                .partitionBy(partitionBy)
+                .save(path(table));
     }
 
     /**
@@ -111,7 +125,10 @@ public final class DeltaTables {
      * no such metric (metrics turned off). Meant for the writer that just committed.
      */
     public OptionalLong rowsWrittenByLastCommit(String table) {
-        Row last = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics").first();
+        Row last = DeltaTable.forPath(spark, path(table))
+                .history(1)
+                .select("operationMetrics")
+                .first();
         Map<String, String> metrics = last.isNullAt(0) ? Map.of() : last.getJavaMap(0);
         String rows = metrics.get("numOutputRows");
         return rows == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(rows));
@@ -122,7 +139,10 @@ public final class DeltaTables {
         if (!exists(table)) {
             return OptionalLong.empty();
         }
-        return OptionalLong.of(DeltaTable.forPath(spark, path(table)).history(1).select("version").first()
+        return OptionalLong.of(DeltaTable.forPath(spark, path(table))
+                .history(1)
+                .select("version")
+                .first()
                 .getLong(0));
     }
 
@@ -153,8 +173,13 @@ public final class DeltaTables {
         if (Arrays.stream(like.columns()).allMatch(have::contains)) {
             return;
         }
-        like.limit(0).write().format("delta").mode(SaveMode.Append).option("mergeSchema", "true")
-                .partitionBy(partitionBy).save(path(table));
+        like.limit(0)
+                .write()
+                .format("delta")
+                .mode(SaveMode.Append)
+                .option("mergeSchema", "true")
+                .partitionBy(partitionBy)
+                .save(path(table));
     }
 
     /**
@@ -162,7 +187,11 @@ public final class DeltaTables {
      * rewrite the files holding matches) in one transaction.
      */
     public void replaceWhere(String table, Dataset<Row> rows, String predicate, String... partitionBy) {
-        rows.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
-                .partitionBy(partitionBy).save(path(table));
+        rows.write()
+                .format("delta")
+                .mode(SaveMode.Overwrite)
+                .option("replaceWhere", predicate)
+                .partitionBy(partitionBy)
+                .save(path(table));
     }
 }

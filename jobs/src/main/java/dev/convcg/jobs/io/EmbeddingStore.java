@@ -39,7 +39,8 @@ public final class EmbeddingStore {
     public static final String MARKER = "_PUBLISHED.json";
     private static final String STAGING = "_staging";
     private static final String TRASH = "_trash";
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    private static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddingStore.class);
 
     private final SparkSession spark;
@@ -69,8 +70,16 @@ public final class EmbeddingStore {
      * @param writtenAt    ISO-8601 instant
      * @param note         what wrote it (infer-embeddings, or forget-users with the count removed)
      */
-    public record Manifest(String table, String ds, String modelVersion, String lineageId, String smoothing, long rows,
-                           long carriedOver, String writtenAt, String note) {}
+    public record Manifest(
+            String table,
+            String ds,
+            String modelVersion,
+            String lineageId,
+            String smoothing,
+            long rows,
+            long carriedOver,
+            String writtenAt,
+            String note) {}
 
     public String root() {
         return root;
@@ -127,8 +136,8 @@ public final class EmbeddingStore {
                 return Optional.empty();
             }
             try (var in = fs.open(marker)) {
-                return Optional.of(GSON.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8),
-                        Manifest.class));
+                return Optional.of(
+                        GSON.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), Manifest.class));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + marker, e);
@@ -138,8 +147,8 @@ public final class EmbeddingStore {
     /** The rows of a published day (without a ds column: the day is the directory). */
     public Dataset<Row> readDay(String table, LocalDate ds) {
         if (manifest(table, ds).isEmpty()) {
-            throw new IllegalStateException(table + " has no published day " + ds + " at " + dayPath(table, ds)
-                    + " (no " + MARKER + ")");
+            throw new IllegalStateException(
+                    table + " has no published day " + ds + " at " + dayPath(table, ds) + " (no " + MARKER + ")");
         }
         return spark.read().parquet(dayPath(table, ds));
     }
@@ -155,11 +164,22 @@ public final class EmbeddingStore {
         try {
             removeLeftovers(new Path(tablePath(table) + "/" + STAGING), "ds=" + ds + "-");
             rows.write().mode(SaveMode.ErrorIfExists).parquet(staging.toString());
-            Row counts = spark.read().parquet(staging.toString()).agg(count(lit(1)),
-                    sum(when(col(EmbeddingColumns.CARRIED_OVER), 1).otherwise(0))).first();
-            Manifest done = new Manifest(table, ds.toString(), manifest.modelVersion(), manifest.lineageId(),
-                    manifest.smoothing(), counts.getLong(0), counts.isNullAt(1) ? 0 : counts.getLong(1),
-                    Instant.now().toString(), manifest.note());
+            Row counts = spark.read()
+                    .parquet(staging.toString())
+                    .agg(
+                            count(lit(1)),
+                            sum(when(col(EmbeddingColumns.CARRIED_OVER), 1).otherwise(0)))
+                    .first();
+            Manifest done = new Manifest(
+                    table,
+                    ds.toString(),
+                    manifest.modelVersion(),
+                    manifest.lineageId(),
+                    manifest.smoothing(),
+                    counts.getLong(0),
+                    counts.isNullAt(1) ? 0 : counts.getLong(1),
+                    Instant.now().toString(),
+                    manifest.note());
             Path trash = null;
             if (fs.exists(target)) {
                 trash = new Path(tablePath(table) + "/" + TRASH + "/ds=" + ds + "-" + UUID.randomUUID());
@@ -178,8 +198,13 @@ public final class EmbeddingStore {
             if (trash != null) {
                 fs.delete(trash, true);
             }
-            LOG.info("published {} ds={}: {} rows ({} carried over) at {}", table, ds, done.rows(),
-                    done.carriedOver(), target);
+            LOG.info(
+                    "published {} ds={}: {} rows ({} carried over) at {}",
+                    table,
+                    ds,
+                    done.rows(),
+                    done.carriedOver(),
+                    target);
             return done;
         } catch (IOException e) {
             deleteQuietly(staging);

@@ -57,8 +57,12 @@ public final class EventFile {
         if (source.format().equals("parquet")) {
             columns = List.of(spark.read().parquet(input).columns());
         } else if (source.csvHeader()) {
-            columns = List.of(spark.read().option("header", "true").option("inferSchema", "false")
-                    .option("sep", source.csvDelimiter()).csv(input).columns());
+            columns = List.of(spark.read()
+                    .option("header", "true")
+                    .option("inferSchema", "false")
+                    .option("sep", source.csvDelimiter())
+                    .csv(input)
+                    .columns());
         } else {
             columns = source.columns();
             if (columns.isEmpty()) {
@@ -88,7 +92,8 @@ public final class EventFile {
 
     /** Where the column names come from, for messages. */
     public String columnsOrigin() {
-        return source.format().equals("parquet") ? "its Parquet schema"
+        return source.format().equals("parquet")
+                ? "its Parquet schema"
                 : source.csvHeader() ? "its header" : "convcg.import-events.columns";
     }
 
@@ -102,8 +107,11 @@ public final class EventFile {
             schema = schema.add(c, DataTypes.StringType, true);
         }
         schema = schema.add(EventImporter.CORRUPT_RECORD, DataTypes.StringType, true);
-        DataFrameReader reader = spark.read().schema(schema).option("header", String.valueOf(source.csvHeader()))
-                .option("sep", source.csvDelimiter()).option("mode", "PERMISSIVE")
+        DataFrameReader reader = spark.read()
+                .schema(schema)
+                .option("header", String.valueOf(source.csvHeader()))
+                .option("sep", source.csvDelimiter())
+                .option("mode", "PERMISSIVE")
                 .option("columnNameOfCorruptRecord", EventImporter.CORRUPT_RECORD);
         return reader.csv(source.input());
     }
@@ -114,7 +122,8 @@ public final class EventFile {
         try {
             FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
             if (!fs.exists(path)) {
-                throw new InvalidConfigException("convcg.import-events.input = " + input + ": no such file or directory");
+                throw new InvalidConfigException(
+                        "convcg.import-events.input = " + input + ": no such file or directory");
             }
             List<FileStatus> files = new ArrayList<>();
             if (fs.getFileStatus(path).isFile()) {
@@ -123,7 +132,14 @@ public final class EventFile {
                 RemoteIterator<LocatedFileStatus> it = fs.listFiles(path, true);
                 while (it.hasNext()) {
                     LocatedFileStatus f = it.next();
-                    String relative = f.getPath().toUri().getPath().substring(fs.getFileStatus(path).getPath().toUri().getPath().length());
+                    String relative = f.getPath()
+                            .toUri()
+                            .getPath()
+                            .substring(fs.getFileStatus(path)
+                                    .getPath()
+                                    .toUri()
+                                    .getPath()
+                                    .length());
                     if (Arrays.stream(relative.split("/")).noneMatch(n -> n.startsWith("_") || n.startsWith("."))) {
                         files.add(f);
                     }
@@ -135,7 +151,8 @@ public final class EventFile {
             }
             return files;
         } catch (IOException e) {
-            throw new InvalidConfigException("convcg.import-events.input = " + input + ": cannot be listed (" + e.getMessage() + ")", e);
+            throw new InvalidConfigException(
+                    "convcg.import-events.input = " + input + ": cannot be listed (" + e.getMessage() + ")", e);
         }
     }
 
@@ -147,7 +164,11 @@ public final class EventFile {
             byte[] buffer = new byte[1 << 16];
             for (FileStatus f : files) {
                 if (files.size() > 1 || !f.getPath().toUri().getPath().equals(rootPath)) {
-                    sha.update(f.getPath().toUri().getPath().substring(rootPath.length()).getBytes(StandardCharsets.UTF_8));
+                    sha.update(f.getPath()
+                            .toUri()
+                            .getPath()
+                            .substring(rootPath.length())
+                            .getBytes(StandardCharsets.UTF_8));
                     sha.update((byte) 0);
                 }
                 try (InputStream in = fs.open(f.getPath())) {

@@ -28,9 +28,11 @@ public final class ModelStore {
     public static final String LATEST = "LATEST";
     /** Published artifacts, one directory per version id. */
     public static final String VERSIONS = "versions";
+
     public static final String TRAINING_RECORD = "training.json";
     private static final Logger LOG = LoggerFactory.getLogger(ModelStore.class);
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    private static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
     private final Path root;
 
@@ -111,7 +113,9 @@ public final class ModelStore {
     public Optional<String> latestVersion() {
         Path latest = root.resolve(LATEST);
         try {
-            return Files.isRegularFile(latest) ? Optional.of(Files.readString(latest).trim()) : Optional.empty();
+            return Files.isRegularFile(latest)
+                    ? Optional.of(Files.readString(latest).trim())
+                    : Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + latest, e);
         }

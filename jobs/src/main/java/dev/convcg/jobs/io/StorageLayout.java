@@ -36,13 +36,22 @@ public final class StorageLayout {
 
     /** Published embeddings, Parquet under {@link #EMBEDDINGS}. */
     public static final String PIN_EMBEDDINGS = "pin_embeddings";
+
     public static final String USER_EMBEDDINGS = "user_embeddings";
 
     /** Every Delta table the stages write under {@link #TABLES}. */
     public static final List<String> DELTA_TABLES = List.of(
-            RawTables.IMPRESSIONS, RawTables.ENGAGEMENTS, RawTables.CONVERSIONS, RawTables.PINS, RawTables.USERS,
-            Quarantine.TABLE, TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, TrainingDataSchemas.USER_FEATURES_TABLE,
-            TrainingDataSchemas.PIN_FEATURES_TABLE, Simulator.TRUTH_USERS, Simulator.TRUTH_PINS);
+            RawTables.IMPRESSIONS,
+            RawTables.ENGAGEMENTS,
+            RawTables.CONVERSIONS,
+            RawTables.PINS,
+            RawTables.USERS,
+            Quarantine.TABLE,
+            TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+            TrainingDataSchemas.USER_FEATURES_TABLE,
+            TrainingDataSchemas.PIN_FEATURES_TABLE,
+            Simulator.TRUTH_USERS,
+            Simulator.TRUTH_PINS);
 
     /** Every embedding table under {@link #EMBEDDINGS}. */
     public static final List<String> EMBEDDING_TABLES = List.of(PIN_EMBEDDINGS, USER_EMBEDDINGS);
@@ -66,7 +75,8 @@ public final class StorageLayout {
 
     /** Scratch root of one ablation run (its models/ and embeddings/), an absolute local path. */
     public static String ablationRun(String storageRoot, LocalDate runDate, String variant, int seed) {
-        return Path.of(storageRoot, ABLATION, runDate.toString(), variant + "-seed" + seed).toAbsolutePath()
+        return Path.of(storageRoot, ABLATION, runDate.toString(), variant + "-seed" + seed)
+                .toAbsolutePath()
                 .toString();
     }
 

@@ -41,7 +41,8 @@ public final class WriteJournal {
      * @param days           the day partitions it was replacing
      * @param versionsBefore each table's Delta version before the write, {@link #ABSENT} for a table it creates
      */
-    public record Entry(String stage, String runDs, String input, List<String> days, Map<String, Long> versionsBefore) {}
+    public record Entry(
+            String stage, String runDs, String input, List<String> days, Map<String, Long> versionsBefore) {}
 
     private final SparkSession spark;
     private final DeltaTables tables;
@@ -76,8 +77,8 @@ public final class WriteJournal {
     /** Records the tables' current versions before a write; fails when an earlier write of the stage is pending. */
     public Entry begin(String stage, String runDs, String input, List<String> days, List<String> tableNames) {
         pending(stage).ifPresent(e -> {
-            throw new IllegalStateException("an interrupted " + stage + " write is pending in " + path(stage)
-                    + ": roll it back first");
+            throw new IllegalStateException(
+                    "an interrupted " + stage + " write is pending in " + path(stage) + ": roll it back first");
         });
         Map<String, Long> versions = new LinkedHashMap<>();
         for (String t : tableNames) {
@@ -117,7 +118,9 @@ public final class WriteJournal {
     /** One line saying which tables of an interrupted write are at the new state and which at the old one. */
     public String describe(Entry e) {
         List<String> advanced = advanced(e);
-        List<String> old = e.versionsBefore().keySet().stream().filter(t -> !advanced.contains(t)).toList();
+        List<String> old = e.versionsBefore().keySet().stream()
+                .filter(t -> !advanced.contains(t))
+                .toList();
         return e.stage() + " of " + e.input() + " (run date " + e.runDs() + ", days " + span(e.days())
                 + ") was interrupted: " + (advanced.isEmpty() ? "no table" : String.join(", ", advanced))
                 + " at the new state, " + (old.isEmpty() ? "no table" : String.join(", ", old)) + " at the old state";
@@ -147,6 +150,8 @@ public final class WriteJournal {
     }
 
     private static String span(List<String> days) {
-        return days.isEmpty() ? "none" : days.size() == 1 ? days.get(0) : days.get(0) + ".." + days.get(days.size() - 1);
+        return days.isEmpty()
+                ? "none"
+                : days.size() == 1 ? days.get(0) : days.get(0) + ".." + days.get(days.size() - 1);
     }
 }

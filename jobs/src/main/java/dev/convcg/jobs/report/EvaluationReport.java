@@ -37,9 +37,15 @@ public record EvaluationReport(
         Optional<OnlineAb> onlineAb) {
 
     /** A report without an online A/B (real logs). */
-    public EvaluationReport(LocalDate runDate, String modelVersion, DataWindow window, long catalogPins,
-                            List<Integer> headlineKs, List<ModelResult> models, List<AblationRow> ablation,
-                            Optional<JsonNode> dataQuality) {
+    public EvaluationReport(
+            LocalDate runDate,
+            String modelVersion,
+            DataWindow window,
+            long catalogPins,
+            List<Integer> headlineKs,
+            List<ModelResult> models,
+            List<AblationRow> ablation,
+            Optional<JsonNode> dataQuality) {
         this(runDate, modelVersion, window, catalogPins, headlineKs, models, ablation, dataQuality, Optional.empty());
     }
 
@@ -53,8 +59,14 @@ public record EvaluationReport(
     public record ModelResult(String model, RecallMetrics.Result result) {}
 
     /** {@code model}'s figure relative to {@code reference}'s ({@code model / reference - 1}), with a paired interval. */
-    public record Comparison(String model, String reference, String task, String surface, int k,
-                             RecallMetrics.Metric metric, RecallMetrics.Lift lift) {}
+    public record Comparison(
+            String model,
+            String reference,
+            String task,
+            String surface,
+            int k,
+            RecallMetrics.Metric metric,
+            RecallMetrics.Lift lift) {}
 
     /**
      * The comparisons the report and metrics.json show, over all surfaces at the headline cut-offs, where intervals
@@ -68,7 +80,8 @@ public record EvaluationReport(
         for (ModelResult m : models) {
             clicks.filter(c -> c != m).ifPresent(c -> add(out, m, c));
         }
-        served.ifPresent(t -> models.stream().filter(m -> m != t && !m.model().equals(OfflineEvaluation.ENGAGEMENT_ONLY))
+        served.ifPresent(t -> models.stream()
+                .filter(m -> m != t && !m.model().equals(OfflineEvaluation.ENGAGEMENT_ONLY))
                 .forEach(m -> add(out, t, m)));
         return out;
     }
@@ -84,9 +97,10 @@ public record EvaluationReport(
         for (String task : tasks) {
             for (int k : headlineKs) {
                 for (RecallMetrics.Metric metric : RecallMetrics.Metric.values()) {
-                    model.result().liftOver(reference.result(), task, RecallMetrics.ALL_SURFACES, k, metric)
-                            .ifPresent(l -> out.add(new Comparison(model.model(), reference.model(), task,
-                                    RecallMetrics.ALL_SURFACES, k, metric, l)));
+                    model.result()
+                            .liftOver(reference.result(), task, RecallMetrics.ALL_SURFACES, k, metric)
+                            .ifPresent(l -> out.add(new Comparison(
+                                    model.model(), reference.model(), task, RecallMetrics.ALL_SURFACES, k, metric, l)));
                 }
             }
         }

@@ -20,7 +20,8 @@ import java.util.Map;
  * interval and its paired lift over the reference arm).
  */
 public final class MetricsJson {
-    public static final List<String> RECORD_FIELDS = List.of("model", "task", "surface", "k", "recall", "metric", "users", "events");
+    public static final List<String> RECORD_FIELDS =
+            List.of("model", "task", "surface", "k", "recall", "metric", "users", "events");
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -131,7 +132,8 @@ public final class MetricsJson {
         return out;
     }
 
-    private static Map<String, Object> key(String model, String task, String surface, int k, RecallMetrics.Metric metric) {
+    private static Map<String, Object> key(
+            String model, String task, String surface, int k, RecallMetrics.Metric metric) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("model", model);
         row.put("task", task);

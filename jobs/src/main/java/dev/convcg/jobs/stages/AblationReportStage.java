@@ -58,20 +58,25 @@ public final class AblationReportStage implements Stage {
         Set<Integer> seeds = new TreeSet<>();
         long t0 = System.nanoTime();
         for (AblationPlan.Run r : runs) {
-            EmbeddingStore store = new EmbeddingStore(ctx.spark(), r.config().inferEmbeddings().outputRoot());
+            EmbeddingStore store =
+                    new EmbeddingStore(ctx.spark(), r.config().inferEmbeddings().outputRoot());
             String version = store.manifest(StorageLayout.PIN_EMBEDDINGS, t)
                     .orElseThrow(() -> new InputsMissingException("ablation run " + r.variant() + " seed " + r.seed()
                             + " has no published embeddings for " + t + " in " + r.dir()
                             + ": run the whole ablate chain"))
                     .modelVersion();
             StageContext sub = new StageContext(ctx.spark(), r.config(), ctx.tables(), t);
-            RecallMetrics.Result result = EvaluateStage.evaluateEmbeddings(sub, store, t, in,
-                    OfflineEvaluation.TWO_TOWER, version);
+            RecallMetrics.Result result =
+                    EvaluateStage.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.TWO_TOWER, version);
             Map<String, List<Double>> byMetric = values.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>());
             StringBuilder line = new StringBuilder();
             for (String[] m : metrics(s)) {
-                double x = result.get(m[0], RecallMetrics.ALL_SURFACES, Integer.parseInt(m[1]),
-                        RecallMetrics.Metric.EVENT_HIT_RATE).recall();
+                double x = result.get(
+                                m[0],
+                                RecallMetrics.ALL_SURFACES,
+                                Integer.parseInt(m[1]),
+                                RecallMetrics.Metric.EVENT_HIT_RATE)
+                        .recall();
                 byMetric.computeIfAbsent(metricName(m), k -> new ArrayList<>()).add(x);
                 line.append(String.format(" %s=%.4f", metricName(m), x));
             }
@@ -80,11 +85,16 @@ public final class AblationReportStage implements Stage {
             LOG.info("ablation {} seed {}:{}", r.variant(), r.seed(), line);
         }
         List<AblationRow> rows = rows(values);
-        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows);
+        String json =
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows);
         String path = ReportFiles.directory(base.storageRoot(), d) + "/" + ABLATION_JSON;
         TextFiles.write(ctx.spark(), path, json);
-        LOG.info("ablation over {} seeds written to {} in {} s:\n{}", seeds.size(), path,
-                Math.round((System.nanoTime() - t0) / 1e9), table(rows));
+        LOG.info(
+                "ablation over {} seeds written to {} in {} s:\n{}",
+                seeds.size(),
+                path,
+                Math.round((System.nanoTime() - t0) / 1e9),
+                table(rows));
         in.release();
         return new StageReport().output("ablation_runs", runs.size());
     }
@@ -108,7 +118,9 @@ public final class AblationReportStage implements Stage {
         List<AblationRow> rows = new ArrayList<>();
         values.forEach((variant, byMetric) -> byMetric.forEach((metric, xs) -> {
             double mean = xs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-            double var = xs.size() < 2 ? 0 : xs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (xs.size() - 1);
+            double var = xs.size() < 2
+                    ? 0
+                    : xs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (xs.size() - 1);
             rows.add(new AblationRow(variant, metric, mean, Math.sqrt(var), xs.size()));
         }));
         return rows;
@@ -117,7 +129,8 @@ public final class AblationReportStage implements Stage {
     private static String table(List<AblationRow> rows) {
         StringBuilder b = new StringBuilder();
         for (AblationRow r : rows) {
-            b.append(String.format("  %-22s %-24s %.4f ± %.4f (n=%d)%n", r.variant(), r.metric(), r.mean(), r.std(), r.seeds()));
+            b.append(String.format(
+                    "  %-22s %-24s %.4f ± %.4f (n=%d)%n", r.variant(), r.metric(), r.mean(), r.std(), r.seeds()));
         }
         return b.toString();
     }

@@ -49,16 +49,23 @@ public final class BuildTrainingDataStage implements Stage {
         for (String table : RawTables.ALL) {
             raw.put(table, ctx.tables().readDays(table, from, d.toString()));
         }
-        LOG.info("building examples {}..{} from raw logs {}..{}", TrainingDataBuilder.firstExampleDay(d, s), d, from, d);
+        LOG.info(
+                "building examples {}..{} from raw logs {}..{}", TrainingDataBuilder.firstExampleDay(d, s), d, from, d);
         TrainingDataBuilder.TrainingData td = TrainingDataBuilder.build(raw, d, s);
         try {
             ctx.step("write quarantine", () -> {
                 ctx.tables().addMissingColumns(Quarantine.TABLE, td.quarantine(), "stage", "run_ds");
-                ctx.tables().replaceWhere(Quarantine.TABLE, td.quarantine(),
-                        "stage = '" + RawValidation.STAGE + "' AND run_ds = '" + d + "'", "stage", "run_ds");
+                ctx.tables()
+                        .replaceWhere(
+                                Quarantine.TABLE,
+                                td.quarantine(),
+                                "stage = '" + RawValidation.STAGE + "' AND run_ds = '" + d + "'",
+                                "stage",
+                                "run_ds");
                 return null;
             });
-            DataQualitySummary inputs = ctx.step("data-quality summary of the inputs", () -> DataQualitySummary.ofInputs(td));
+            DataQualitySummary inputs =
+                    ctx.step("data-quality summary of the inputs", () -> DataQualitySummary.ofInputs(td));
             try {
                 inputs.requireQuarantineShareAtMost(s.quarantineThreshold());
             } catch (RuntimeException e) {
@@ -66,19 +73,35 @@ public final class BuildTrainingDataStage implements Stage {
                 throw e;
             }
             ctx.step("write " + TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, () -> {
-                ctx.tables().replaceWhere(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, td.examples(),
-                        td.examplesReplaceWhere(), RawTables.DS);
+                ctx.tables()
+                        .replaceWhere(
+                                TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                                td.examples(),
+                                td.examplesReplaceWhere(),
+                                RawTables.DS);
                 return null;
             });
-            DataQualitySummary summary = ctx.step("data-quality summary of the examples written", () -> inputs.withExamples(
-                    ctx.tables().readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, td.firstExampleDay().toString(),
-                            d.toString())));
+            DataQualitySummary summary = ctx.step(
+                    "data-quality summary of the examples written",
+                    () -> inputs.withExamples(ctx.tables()
+                            .readDays(
+                                    TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                                    td.firstExampleDay().toString(),
+                                    d.toString())));
             writeSummary(ctx, d, summary);
             ctx.step("write feature snapshots", () -> {
-                ctx.tables().replaceWhere(TrainingDataSchemas.USER_FEATURES_TABLE, td.userFeatures(),
-                        td.snapshotsReplaceWhere(), RawTables.DS);
-                ctx.tables().replaceWhere(TrainingDataSchemas.PIN_FEATURES_TABLE, td.pinFeatures(),
-                        td.snapshotsReplaceWhere(), RawTables.DS);
+                ctx.tables()
+                        .replaceWhere(
+                                TrainingDataSchemas.USER_FEATURES_TABLE,
+                                td.userFeatures(),
+                                td.snapshotsReplaceWhere(),
+                                RawTables.DS);
+                ctx.tables()
+                        .replaceWhere(
+                                TrainingDataSchemas.PIN_FEATURES_TABLE,
+                                td.pinFeatures(),
+                                td.snapshotsReplaceWhere(),
+                                RawTables.DS);
                 return null;
             });
             StageReport report = new StageReport();

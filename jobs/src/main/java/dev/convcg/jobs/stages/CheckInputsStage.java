@@ -28,9 +28,10 @@ public final class CheckInputsStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(CheckInputsStage.class);
     /** Share of a day's rows allowed to refer to a row missing from the table they refer to (late or lost logs). */
     static final double MAX_DANGLING_SHARE = 0.01;
+
     static final List<String> JOURNALED_STAGES = List.of("import-events", "simulate");
-    static final List<String> REQUIRED_DAILY = List.of(RawTables.IMPRESSIONS, RawTables.ENGAGEMENTS, RawTables.PINS,
-            RawTables.USERS);
+    static final List<String> REQUIRED_DAILY =
+            List.of(RawTables.IMPRESSIONS, RawTables.ENGAGEMENTS, RawTables.PINS, RawTables.USERS);
 
     @Override
     public String name() {
@@ -42,10 +43,12 @@ public final class CheckInputsStage implements Stage {
         String ds = ctx.runDate().toString();
         StageReport report = new StageReport();
         List<String> missing = new ArrayList<>();
-        WriteJournal journal = new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
+        WriteJournal journal =
+                new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
         for (String stage : JOURNALED_STAGES) {
-            journal.pending(stage).ifPresent(e -> missing.add(journal.describe(e) + "; rerun " + stage
-                    + ", which rolls the interrupted write back first"));
+            journal.pending(stage)
+                    .ifPresent(e -> missing.add(journal.describe(e) + "; rerun " + stage
+                            + ", which rolls the interrupted write back first"));
         }
         if (!missing.isEmpty()) {
             throw new InputsMissingException("inputs for " + ds + " are not consistent: " + String.join("; ", missing));
@@ -81,19 +84,28 @@ public final class CheckInputsStage implements Stage {
      * Counts the day's rows of {@code child} whose {@code key} is not among the {@code parent} rows of
      * [{@code parentFrom}, run date]; adds a line to {@code disagree} when more than {@link #MAX_DANGLING_SHARE} do.
      */
-    private static void dangling(StageContext ctx, String child, String key, String parent, String parentFrom,
-                                 List<String> disagree, StageReport report) {
+    private static void dangling(
+            StageContext ctx,
+            String child,
+            String key,
+            String parent,
+            String parentFrom,
+            List<String> disagree,
+            StageReport report) {
         String ds = ctx.runDate().toString();
         Dataset<Row> rows = ctx.tables().readDays(child, ds, ds).select(key).filter(col(key).isNotNull());
-        Dataset<Row> keys = ctx.tables().readDays(parent, parentFrom, ds).select(key).distinct();
+        Dataset<Row> keys =
+                ctx.tables().readDays(parent, parentFrom, ds).select(key).distinct();
         Row r = rows.join(keys, rows.col(key).equalTo(keys.col(key)), "left_outer")
-                .agg(count(lit(1)), count(when(keys.col(key).isNull(), 1))).first();
+                .agg(count(lit(1)), count(when(keys.col(key).isNull(), 1)))
+                .first();
         long total = r.getLong(0);
         long missing = r.getLong(1);
         report.count("dangling_" + child + "_" + key, missing);
         if (total > 0 && missing > MAX_DANGLING_SHARE * total) {
-            disagree.add(String.format("%,d of %,d %s rows of %s: %s not in %s %s", missing, total, child, ds,
-                    key, parent, parentFrom.equals(ds) ? ds : parentFrom + ".." + ds));
+            disagree.add(String.format(
+                    "%,d of %,d %s rows of %s: %s not in %s %s",
+                    missing, total, child, ds, key, parent, parentFrom.equals(ds) ? ds : parentFrom + ".." + ds));
         }
     }
 }

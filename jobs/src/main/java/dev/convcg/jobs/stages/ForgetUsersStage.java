@@ -52,8 +52,8 @@ public final class ForgetUsersStage implements Stage {
             ids.addAll(readIds(ctx, f.userIdsFile()));
         }
         if (ids.isEmpty()) {
-            throw new IllegalStateException("no user ids to forget: set forget-users.user-ids = [..] or "
-                    + "forget-users.user-ids-file");
+            throw new IllegalStateException(
+                    "no user ids to forget: set forget-users.user-ids = [..] or " + "forget-users.user-ids-file");
         }
         LOG.info("forgetting {} user(s) in user_embeddings and tables {}", ids.size(), f.tables());
         Column forgotten = col("user_id").isin(ids.toArray());
@@ -87,14 +87,23 @@ public final class ForgetUsersStage implements Stage {
             report.output(table, removed);
         }
         int alsFits = new AlsFactorStore(ctx.spark(), ctx.config().storageRoot()).deleteAll();
-        LOG.info("{}: removed {} stored ALS fit(s) (users' factors; the next evaluate refits)", StorageLayout.ALS_BASELINE,
+        LOG.info(
+                "{}: removed {} stored ALS fit(s) (users' factors; the next evaluate refits)",
+                StorageLayout.ALS_BASELINE,
                 alsFits);
         report.output(StorageLayout.ALS_BASELINE, alsFits);
-        report.output(StorageLayout.USER_EMBEDDINGS, forgetEmbeddings(ctx,
-                new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot()), forgotten));
+        report.output(
+                StorageLayout.USER_EMBEDDINGS,
+                forgetEmbeddings(
+                        ctx,
+                        new EmbeddingStore(
+                                ctx.spark(), ctx.config().inferEmbeddings().outputRoot()),
+                        forgotten));
         if (ctx.config().engagementRetriever()) {
-            String root = ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot();
-            report.output(Retrievers.ENGAGEMENT_REPORT_PREFIX + StorageLayout.USER_EMBEDDINGS,
+            String root =
+                    ctx.config().engagementRetrieverConfig().inferEmbeddings().outputRoot();
+            report.output(
+                    Retrievers.ENGAGEMENT_REPORT_PREFIX + StorageLayout.USER_EMBEDDINGS,
                     forgetEmbeddings(ctx, new EmbeddingStore(ctx.spark(), root), forgotten));
         }
         return report;
@@ -109,11 +118,24 @@ public final class ForgetUsersStage implements Stage {
             if (n == 0) {
                 continue;
             }
-            EmbeddingStore.Manifest m = out.manifest(StorageLayout.USER_EMBEDDINGS, d).orElseThrow();
-            ctx.step("rewrite user_embeddings ds=" + d + " under " + out.root(), () -> out.publish(
-                    StorageLayout.USER_EMBEDDINGS, d, day.filter(not(forgotten)), new EmbeddingStore.Manifest(m.table(),
-                            m.ds(), m.modelVersion(), m.lineageId(), m.smoothing(), 0, 0, null,
-                            m.note() + "; forget-users removed " + n + " rows")));
+            EmbeddingStore.Manifest m =
+                    out.manifest(StorageLayout.USER_EMBEDDINGS, d).orElseThrow();
+            ctx.step(
+                    "rewrite user_embeddings ds=" + d + " under " + out.root(),
+                    () -> out.publish(
+                            StorageLayout.USER_EMBEDDINGS,
+                            d,
+                            day.filter(not(forgotten)),
+                            new EmbeddingStore.Manifest(
+                                    m.table(),
+                                    m.ds(),
+                                    m.modelVersion(),
+                                    m.lineageId(),
+                                    m.smoothing(),
+                                    0,
+                                    0,
+                                    null,
+                                    m.note() + "; forget-users removed " + n + " rows")));
             LOG.info("user_embeddings ds={} under {}: removed {} rows", d, out.root(), n);
             removedEmbeddings += n;
         }
@@ -132,7 +154,9 @@ public final class ForgetUsersStage implements Stage {
         boolean listingSet = conf.contains(LISTING_PARALLELISM);
         conf.set(VACUUM_CHECK, "false");
         if (!listingSet) {
-            conf.set(LISTING_PARALLELISM, String.valueOf(4 * ctx.spark().sparkContext().defaultParallelism()));
+            conf.set(
+                    LISTING_PARALLELISM,
+                    String.valueOf(4 * ctx.spark().sparkContext().defaultParallelism()));
         }
         try {
             DeltaTable.forPath(ctx.spark(), ctx.tables().path(table)).vacuum(0.0);

@@ -43,7 +43,8 @@ public final class ImportEventsStage implements Stage {
 
     @Override
     public StageReport run(StageContext ctx) throws Exception {
-        WriteJournal journal = new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
+        WriteJournal journal =
+                new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
         journal.pending(name()).ifPresent(journal::rollBack);
         ImportSource src = ctx.config().importSource();
         ImportSettings settings = ctx.config().importSettings();
@@ -52,13 +53,21 @@ public final class ImportEventsStage implements Stage {
         String runDs = ctx.runDate().toString();
         EventImporter.Result result = EventImporter.map(file.read(), settings, ctx.runDate(), file.path(), file.hash());
         try {
-            EventImporter.Summary summary = readable(src, () -> ctx.step("map and count",
-                    () -> EventImporter.summarize(result)));
+            EventImporter.Summary summary =
+                    readable(src, () -> ctx.step("map and count", () -> EventImporter.summarize(result)));
             long in = summary.rows();
             long quarantined = summary.quarantinedRows();
-            LOG.info("read {} rows from {} (sha256 {}): {} mapped, {} quarantined, {} exact duplicate rows (kept); "
-                            + "accepted days {} (window {} .. {})", in, file.path(), file.hash(), summary.accepted(),
-                    quarantined, summary.duplicateRows(), span(summary.days()), result.window().first(),
+            LOG.info(
+                    "read {} rows from {} (sha256 {}): {} mapped, {} quarantined, {} exact duplicate rows (kept); "
+                            + "accepted days {} (window {} .. {})",
+                    in,
+                    file.path(),
+                    file.hash(),
+                    summary.accepted(),
+                    quarantined,
+                    summary.duplicateRows(),
+                    span(summary.days()),
+                    result.window().first(),
                     result.window().last());
             if (in == 0) {
                 throw new InvalidConfigException(KEY + "input = " + file.path()
@@ -66,8 +75,14 @@ public final class ImportEventsStage implements Stage {
             }
             ctx.step("write quarantine", () -> {
                 ctx.tables().addMissingColumns(Quarantine.TABLE, result.quarantine(), "stage", "run_ds");
-                ctx.tables().replaceWhere(Quarantine.TABLE, result.quarantine(), "stage = '" + EventImporter.STAGE
-                        + "' AND run_ds = '" + runDs + "' AND input_hash = '" + file.hash() + "'", "stage", "run_ds");
+                ctx.tables()
+                        .replaceWhere(
+                                Quarantine.TABLE,
+                                result.quarantine(),
+                                "stage = '" + EventImporter.STAGE + "' AND run_ds = '" + runDs + "' AND input_hash = '"
+                                        + file.hash() + "'",
+                                "stage",
+                                "run_ds");
                 return null;
             });
             if (quarantined > 0) {
@@ -77,8 +92,8 @@ public final class ImportEventsStage implements Stage {
                 throw new IllegalStateException("row conservation broken: " + in + " in, " + summary.accepted()
                         + " mapped, " + quarantined + " quarantined");
             }
-            String where = " (the rejected rows are in the quarantine: stage = '" + EventImporter.STAGE + "', run_ds = '"
-                    + runDs + "', input_hash = '" + file.hash() + "')";
+            String where = " (the rejected rows are in the quarantine: stage = '" + EventImporter.STAGE
+                    + "', run_ds = '" + runDs + "', input_hash = '" + file.hash() + "')";
             if (summary.allOutsideWindow()) {
                 throw new InvalidConfigException(KEY + "input = " + file.path() + ": "
                         + EventImporter.explainAllOutsideWindow(summary, settings, ctx.runDate()) + where);
@@ -88,17 +103,27 @@ public final class ImportEventsStage implements Stage {
                         + quarantined + " rows quarantined by reason " + summary.quarantined() + where);
             }
             if (summary.droppedTimesOfDay() > 0) {
-                LOG.warn("{}within-day-order = FUNNEL replaced the time of day of {} rows that had one: FUNNEL is meant "
-                        + "for logs whose times are dates only; NONE keeps the times", KEY, summary.droppedTimesOfDay());
+                LOG.warn(
+                        "{}within-day-order = FUNNEL replaced the time of day of {} rows that had one: FUNNEL is meant "
+                                + "for logs whose times are dates only; NONE keeps the times",
+                        KEY,
+                        summary.droppedTimesOfDay());
             }
             StageReport report = new StageReport().input(EventImporter.SOURCE, in);
-            journal.begin(name(), runDs, file.path() + " (sha256 " + file.hash() + ")", summary.days(),
+            journal.begin(
+                    name(),
+                    runDs,
+                    file.path() + " (sha256 " + file.hash() + ")",
+                    summary.days(),
                     List.copyOf(result.rawTables().keySet()));
             for (Map.Entry<String, Dataset<Row>> e : result.rawTables().entrySet()) {
-                Dataset<Row> written = ctx.step((src.mode() == ImportSource.Mode.APPEND ? "append " : "write ")
-                        + e.getKey() + " " + span(summary.days()), () ->
-                        write(ctx, src.mode(), e.getKey(), e.getValue(), summary.days()));
-                report.output(e.getKey(), ctx.tables().rowsWrittenByLastCommit(e.getKey()).orElseGet(written::count));
+                Dataset<Row> written = ctx.step(
+                        (src.mode() == ImportSource.Mode.APPEND ? "append " : "write ") + e.getKey() + " "
+                                + span(summary.days()),
+                        () -> write(ctx, src.mode(), e.getKey(), e.getValue(), summary.days()));
+                report.output(
+                        e.getKey(),
+                        ctx.tables().rowsWrittenByLastCommit(e.getKey()).orElseGet(written::count));
             }
             journal.commit(name());
             report.output(Quarantine.TABLE, quarantined);
@@ -116,18 +141,24 @@ public final class ImportEventsStage implements Stage {
      * rather than one file per day and task (123 instead of 984 for the Tmall log); a file of few days skips that
      * shuffle. Returns the rows written.
      */
-    private static Dataset<Row> write(StageContext ctx, ImportSource.Mode mode, String table, Dataset<Row> rows,
-                                      List<String> days) {
+    private static Dataset<Row> write(
+            StageContext ctx, ImportSource.Mode mode, String table, Dataset<Row> rows, List<String> days) {
         if (mode == ImportSource.Mode.REPLACE_DAYS) {
             ctx.tables().replaceDayList(table, byDay(ctx, rows, days), days);
             return rows;
         }
         String key = table.equals(RawTables.PINS) ? "pin_id" : table.equals(RawTables.USERS) ? "user_id" : null;
         if (key != null && ctx.tables().exists(table)) {
-            Dataset<Row> held = ctx.tables().read(table).filter(col(RawTables.DS).isin(days.toArray()))
+            Dataset<Row> held = ctx.tables()
+                    .read(table)
+                    .filter(col(RawTables.DS).isin(days.toArray()))
                     .select(col(key), col(RawTables.DS));
-            rows = rows.join(held, rows.col(key).equalTo(held.col(key))
-                    .and(rows.col(RawTables.DS).equalTo(held.col(RawTables.DS))), "left_anti");
+            rows = rows.join(
+                    held,
+                    rows.col(key)
+                            .equalTo(held.col(key))
+                            .and(rows.col(RawTables.DS).equalTo(held.col(RawTables.DS))),
+                    "left_anti");
         }
         ctx.tables().append(table, byDay(ctx, rows, days), RawTables.DS);
         return rows;
@@ -149,16 +180,22 @@ public final class ImportEventsStage implements Stage {
             boolean unreadable = false;
             Throwable reason = e;
             for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                unreadable |= t instanceof SparkThrowable st && st.getCondition() != null
+                unreadable |= t instanceof SparkThrowable st
+                        && st.getCondition() != null
                         && st.getCondition().startsWith("FAILED_READ_FILE");
                 reason = t;
             }
             if (!unreadable) {
                 throw e;
             }
-            throw new InvalidConfigException(KEY + "input = " + src.input() + " cannot be read as " + src.format()
-                    + " (" + KEY + "format): " + reason.getClass().getSimpleName() + ": "
-                    + String.valueOf(reason.getMessage()).lines().findFirst().orElse(""), e);
+            throw new InvalidConfigException(
+                    KEY + "input = " + src.input() + " cannot be read as " + src.format()
+                            + " (" + KEY + "format): " + reason.getClass().getSimpleName() + ": "
+                            + String.valueOf(reason.getMessage())
+                                    .lines()
+                                    .findFirst()
+                                    .orElse(""),
+                    e);
         }
     }
 
@@ -171,13 +208,16 @@ public final class ImportEventsStage implements Stage {
             }
         });
         if (!missing.isEmpty()) {
-            throw new InvalidConfigException(String.join(", ", missing) + ": " + file.path() + " has no such column; its "
-                    + "columns (" + file.columnsOrigin() + ") are " + file.columns());
+            throw new InvalidConfigException(String.join(", ", missing) + ": " + file.path()
+                    + " has no such column; its " + "columns (" + file.columnsOrigin() + ") are " + file.columns());
         }
     }
 
     private static String span(List<String> days) {
-        return days.isEmpty() ? "none" : days.size() == 1 ? days.get(0)
-                : days.get(0) + ".." + days.get(days.size() - 1) + " (" + days.size() + " days)";
+        return days.isEmpty()
+                ? "none"
+                : days.size() == 1
+                        ? days.get(0)
+                        : days.get(0) + ".." + days.get(days.size() - 1) + " (" + days.size() + " days)";
     }
 }

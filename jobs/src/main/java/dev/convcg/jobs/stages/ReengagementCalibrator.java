@@ -10,8 +10,8 @@ import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.config.PipelineConfig.ReengagementCalibrationSettings;
 import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.calibration.ReengagementCalibration;
-import dev.convcg.model.config.ModelConfig.ReengagementConfig;
 import dev.convcg.model.config.ModelConfig;
+import dev.convcg.model.config.ModelConfig.ReengagementConfig;
 import dev.convcg.model.data.Task;
 import dev.convcg.modelspark.inference.EmbeddingInference;
 import dev.convcg.modelspark.train.ModelInputs;
@@ -52,8 +52,13 @@ public final class ReengagementCalibrator {
      * @param trainThrough    last training day; the rows after it are the held-out positives
      * @param durationWeights whether clicks carry their duration weight (train.duration-weights)
      */
-    public static Optional<ReengagementCalibration.Result> run(StageContext ctx, Dataset<Row> examples,
-            LocalDate trainThrough, Path artifactDir, boolean durationWeights, int seed) {
+    public static Optional<ReengagementCalibration.Result> run(
+            StageContext ctx,
+            Dataset<Row> examples,
+            LocalDate trainThrough,
+            Path artifactDir,
+            boolean durationWeights,
+            int seed) {
         ReengagementCalibrationSettings s = ctx.config().train().reengagementCalibration();
         // The per-JVM encoder the partition encoders reuse in local mode: the artifact is loaded once.
         TwoTowerEncoder encoder = TwoTowerEncoder.shared(artifactDir);
@@ -65,13 +70,16 @@ public final class ReengagementCalibrator {
             return Optional.empty();
         }
         if (!ctx.tables().exists(TrainingDataSchemas.PIN_FEATURES_TABLE)) {
-            LOG.warn("re-engagement calibration skipped: no {} table at {} to take the catalog from; the model serves "
-                    + "the biases training learned", TrainingDataSchemas.PIN_FEATURES_TABLE,
+            LOG.warn(
+                    "re-engagement calibration skipped: no {} table at {} to take the catalog from; the model serves "
+                            + "the biases training learned",
+                    TrainingDataSchemas.PIN_FEATURES_TABLE,
                     ctx.tables().path(TrainingDataSchemas.PIN_FEATURES_TABLE));
             return Optional.empty();
         }
-        Dataset<Row> held = examples
-                .filter(col(RawTables.DS).gt(trainThrough.toString()).and(col("task").notEqual(ExampleLabeler.NEGATIVE)))
+        Dataset<Row> held = examples.filter(col(RawTables.DS)
+                        .gt(trainThrough.toString())
+                        .and(col("task").notEqual(ExampleLabeler.NEGATIVE)))
                 .withColumn("_w", model.useExampleWeights() ? ModelInputs.exampleWeight(durationWeights) : lit(1f))
                 .orderBy(xxhash64(col("example_id"), lit(seed)))
                 .limit(s.maxRows())
@@ -81,44 +89,75 @@ public final class ReengagementCalibrator {
             re.sequences().forEach(q -> meta.add(col(q)));
             List<Row> rows = held.select(meta.toArray(Column[]::new)).collectAsList();
             String day = trainThrough.plusDays(1).toString();
-            Dataset<Row> catalogFeatures = ctx.tables().readDays(TrainingDataSchemas.PIN_FEATURES_TABLE, day, day)
+            Dataset<Row> catalogFeatures = ctx.tables()
+                    .readDays(TrainingDataSchemas.PIN_FEATURES_TABLE, day, day)
                     .drop(RawTables.DS);
             long catalogSize = catalogFeatures.count();
             if (rows.isEmpty() || catalogSize == 0) {
-                LOG.warn("re-engagement calibration skipped: {} held-out positives after {}, {} pins in {} of {}; the model "
-                        + "serves the biases training learned", rows.size(), trainThrough, catalogSize,
-                        TrainingDataSchemas.PIN_FEATURES_TABLE, day);
+                LOG.warn(
+                        "re-engagement calibration skipped: {} held-out positives after {}, {} pins in {} of {}; the model "
+                                + "serves the biases training learned",
+                        rows.size(),
+                        trainThrough,
+                        catalogSize,
+                        TrainingDataSchemas.PIN_FEATURES_TABLE,
+                        day);
                 return Optional.empty();
             }
-            Map<Object, float[]> userEmbedding = collect(EmbeddingInference.embed(held, List.of("example_id"), true,
-                    artifactDir, ctx.config().inferEmbeddings().encoder(), "calibration users", rows.size(), day));
-            Map<Object, float[]> pinEmbedding = new LinkedHashMap<>(collect(EmbeddingInference.embed(catalogFeatures,
-                    List.of("pin_id"), false, artifactDir, ctx.config().inferEmbeddings().encoder(), "calibration catalog", catalogSize,
+            Map<Object, float[]> userEmbedding = collect(EmbeddingInference.embed(
+                    held,
+                    List.of("example_id"),
+                    true,
+                    artifactDir,
+                    ctx.config().inferEmbeddings().encoder(),
+                    "calibration users",
+                    rows.size(),
+                    day));
+            Map<Object, float[]> pinEmbedding = new LinkedHashMap<>(collect(EmbeddingInference.embed(
+                    catalogFeatures,
+                    List.of("pin_id"),
+                    false,
+                    artifactDir,
+                    ctx.config().inferEmbeddings().encoder(),
+                    "calibration catalog",
+                    catalogSize,
                     day)));
-            ReengagementCalibration.Problem problem = problem(rows, userEmbedding, pinEmbedding, re, model, temperature,
-                    learned);
+            ReengagementCalibration.Problem problem =
+                    problem(rows, userEmbedding, pinEmbedding, re, model, temperature, learned);
             ReengagementCalibration.Result r;
             try (NDManager m = NDManager.newBaseManager()) {
                 r = ReengagementCalibration.fit(problem, s.recallK(), s.ridge(), m);
             }
             ReengagementCalibration.write(artifactDir, r);
-            LOG.info(String.format(Locale.ROOT, "re-engagement calibration on %d held-out positives of %s over %d pins "
+            LOG.info(String.format(
+                    Locale.ROOT,
+                    "re-engagement calibration on %d held-out positives of %s over %d pins "
                             + "(%.1f%% of them in the user's history): cross-entropy %.4f -> %.4f, recall@%d %.4f -> %.4f, "
-                            + "bias %s -> %s (score units, %s), %d Newton steps", r.rows(), day, r.catalog(),
-                    100 * r.historyShare(), r.lossLearned(), r.lossCalibrated(), r.recallK(), r.recallLearned(),
-                    r.recallCalibrated(), Arrays.toString(r.learnedBias()), Arrays.toString(r.bias()),
-                    re.sequences(), r.iterations()));
+                            + "bias %s -> %s (score units, %s), %d Newton steps",
+                    r.rows(),
+                    day,
+                    r.catalog(),
+                    100 * r.historyShare(),
+                    r.lossLearned(),
+                    r.lossCalibrated(),
+                    r.recallK(),
+                    r.recallLearned(),
+                    r.recallCalibrated(),
+                    Arrays.toString(r.learnedBias()),
+                    Arrays.toString(r.bias()),
+                    re.sequences(),
+                    r.iterations()));
             return Optional.of(r);
         } finally {
             held.unpersist();
         }
     }
 
-
     /** Key to embedding, keyed by the entity's key column as it is (a String example id, a long pin id). */
     private static Map<Object, float[]> collect(Dataset<Row> embedded) {
         Map<Object, float[]> out = new HashMap<>();
-        for (Row r : embedded.select(col(embedded.columns()[0]), col("embedding")).collectAsList()) {
+        for (Row r :
+                embedded.select(col(embedded.columns()[0]), col("embedding")).collectAsList()) {
             List<Float> e = r.getList(1);
             float[] v = new float[e.size()];
             for (int i = 0; i < v.length; i++) {
@@ -130,8 +169,13 @@ public final class ReengagementCalibrator {
     }
 
     /** The held-out rows whose positive is in the catalog, their weights (training's task weighting) and histories. */
-    static ReengagementCalibration.Problem problem(List<Row> rows, Map<Object, float[]> userEmbedding,
-            Map<Object, float[]> pinEmbedding, ReengagementConfig re, ModelConfig model, float temperature,
+    static ReengagementCalibration.Problem problem(
+            List<Row> rows,
+            Map<Object, float[]> userEmbedding,
+            Map<Object, float[]> pinEmbedding,
+            ReengagementConfig re,
+            ModelConfig model,
+            float temperature,
             float[] learned) {
         int dim = model.embeddingDim();
         Map<Object, Integer> index = new HashMap<>();
@@ -151,8 +195,10 @@ public final class ReengagementCalibrator {
         }
         int dropped = rows.size() - kept.size();
         if (dropped > 0) {
-            LOG.info("re-engagement calibration: {} of {} held-out positives are on pins outside the catalog and are left out",
-                    dropped, rows.size());
+            LOG.info(
+                    "re-engagement calibration: {} of {} held-out positives are on pins outside the catalog and are left out",
+                    dropped,
+                    rows.size());
         }
         int n = kept.size();
         float[] users = new float[n * dim];
@@ -164,7 +210,9 @@ public final class ReengagementCalibrator {
             Row r = kept.get(i);
             System.arraycopy(userEmbedding.get(r.get(0)), 0, users, i * dim, dim);
             boolean conversion = isConversion(r);
-            double taskWeight = conversion ? model.heads().conversionWeight() : model.heads().engagementWeight();
+            double taskWeight = conversion
+                    ? model.heads().conversionWeight()
+                    : model.heads().engagementWeight();
             weights[i] = (float) (taskWeight * r.getFloat(3) / Math.max(taskMass[conversion ? 0 : 1], 1e-12));
             positives[i] = index.get(r.get(1));
             Map<Integer, int[]> slots = new LinkedHashMap<>();
@@ -184,8 +232,18 @@ public final class ReengagementCalibrator {
                 System.arraycopy(perSequence, 0, historySlots[i], h++ * sequences, sequences);
             }
         }
-        return new ReengagementCalibration.Problem(temperature, dim, users, weights, pins, positives, historyPins,
-                historySlots, sequences, ReengagementConfig.SLOTS, learned);
+        return new ReengagementCalibration.Problem(
+                temperature,
+                dim,
+                users,
+                weights,
+                pins,
+                positives,
+                historyPins,
+                historySlots,
+                sequences,
+                ReengagementConfig.SLOTS,
+                learned);
     }
 
     private static boolean isConversion(Row r) {

@@ -27,8 +27,8 @@ final class Retrievers {
     static StageReport both(StageContext ctx, String engagementStep, Work work) throws Exception {
         StageReport report = work.run(ctx);
         if (ctx.config().engagementRetriever()) {
-            StageContext sub = new StageContext(ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(),
-                    ctx.runDate());
+            StageContext sub = new StageContext(
+                    ctx.spark(), ctx.config().engagementRetrieverConfig(), ctx.tables(), ctx.runDate());
             StageReport engagement = ctx.step(engagementStep, () -> work.run(sub));
             engagement.outputs().forEach((name, rows) -> report.output(ENGAGEMENT_REPORT_PREFIX + name, rows));
         }

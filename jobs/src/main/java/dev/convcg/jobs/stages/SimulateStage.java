@@ -33,11 +33,17 @@ public final class SimulateStage implements Stage {
     public StageReport run(StageContext ctx) throws Exception {
         SimulationSettings s = ctx.config().simulate();
         Simulator sim = new Simulator(ctx.spark(), s);
-        WriteJournal journal = new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
+        WriteJournal journal =
+                new WriteJournal(ctx.spark(), ctx.tables(), ctx.config().storageRoot());
         journal.pending(name()).ifPresent(journal::rollBack);
         StageReport report = new StageReport();
-        LOG.info("simulating {} days from {}: {} users, {} pins, {} advertisers, ~{} impressions/day",
-                s.days(), s.startDate(), s.users(), s.pins(), s.advertisers(),
+        LOG.info(
+                "simulating {} days from {}: {} users, {} pins, {} advertisers, ~{} impressions/day",
+                s.days(),
+                s.startDate(),
+                s.users(),
+                s.pins(),
+                s.advertisers(),
                 Math.round(s.users() * s.activeUserRate() * s.impressionsPerUserDay()));
         journal.begin(name(), ctx.runDate().toString(), "the simulated world", List.of(), RawTables.ALL);
         for (String table : RawTables.ALL) {
@@ -54,21 +60,37 @@ public final class SimulateStage implements Stage {
         journal.commit(name());
         Dataset<Row> perDay = null;
         for (String table : RawTables.ALL) {
-            Dataset<Row> counts = ctx.tables().read(table).groupBy(RawTables.DS).agg(count(lit(1)).as(table));
+            Dataset<Row> counts = ctx.tables()
+                    .read(table)
+                    .groupBy(RawTables.DS)
+                    .agg(count(lit(1)).as(table));
             perDay = perDay == null ? counts : perDay.join(counts, new String[] {RawTables.DS}, "full_outer");
         }
         Dataset<Row> summary = perDay.orderBy(RawTables.DS).na().fill(0);
         LOG.info("rows written per day:\n{}", TextTable.render(summary, s.days() + 8));
-        Row totals = summary.agg(sum(RawTables.IMPRESSIONS), sum(RawTables.ENGAGEMENTS), sum(RawTables.CONVERSIONS),
-                sum(RawTables.PINS), sum(RawTables.USERS)).first();
+        Row totals = summary.agg(
+                        sum(RawTables.IMPRESSIONS),
+                        sum(RawTables.ENGAGEMENTS),
+                        sum(RawTables.CONVERSIONS),
+                        sum(RawTables.PINS),
+                        sum(RawTables.USERS))
+                .first();
         for (int i = 0; i < RawTables.ALL.size(); i++) {
             report.output(RawTables.ALL.get(i), totals.getLong(i));
         }
-        Row rates = ctx.tables().read(RawTables.ENGAGEMENTS).agg(
-                sum(when(col("type").equalTo("CLICK"), 1).otherwise(0)), sum(when(col("type").equalTo("SAVE"), 1).otherwise(0))).first();
-        LOG.info("clicks {} ({} per impression), saves {}, conversion reports {} ({} per click)",
-                rates.getLong(0), String.format("%.4f", rates.getLong(0) / (double) totals.getLong(0)), rates.getLong(1),
-                totals.getLong(2), String.format("%.4f", totals.getLong(2) / (double) Math.max(1, rates.getLong(0))));
+        Row rates = ctx.tables()
+                .read(RawTables.ENGAGEMENTS)
+                .agg(
+                        sum(when(col("type").equalTo("CLICK"), 1).otherwise(0)),
+                        sum(when(col("type").equalTo("SAVE"), 1).otherwise(0)))
+                .first();
+        LOG.info(
+                "clicks {} ({} per impression), saves {}, conversion reports {} ({} per click)",
+                rates.getLong(0),
+                String.format("%.4f", rates.getLong(0) / (double) totals.getLong(0)),
+                rates.getLong(1),
+                totals.getLong(2),
+                String.format("%.4f", totals.getLong(2) / (double) Math.max(1, rates.getLong(0))));
         return report;
     }
 }

@@ -8,8 +8,8 @@ import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.InvalidConfigException;
-import dev.convcg.jobs.config.PipelineConfig.TrainSettings;
 import dev.convcg.jobs.config.PipelineConfig;
+import dev.convcg.jobs.config.PipelineConfig.TrainSettings;
 import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.model.artifact.ModelArtifact;
 import dev.convcg.model.calibration.ReengagementCalibration;
@@ -72,16 +72,29 @@ public final class TrainStage implements Stage {
         }
         LocalDate trainThrough = runDate.minusDays(ts.validationDays());
         if (trainThrough.isBefore(from)) {
-            throw new IllegalStateException("nothing to train on: the window " + from + ".." + runDate + " holds only the "
-                    + ts.validationDays() + " validation day(s); lower train.validation-days or run a later day");
+            throw new IllegalStateException("nothing to train on: the window " + from + ".." + runDate
+                    + " holds only the " + ts.validationDays()
+                    + " validation day(s); lower train.validation-days or run a later day");
         }
         String parentVersion = parent.map(ModelStore.TrainingRecord::versionId).orElse(null);
-        Dataset<Row> examples = ctx.tables().readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString())
+        Dataset<Row> examples = ctx.tables()
+                .readDays(TRAINING_EXAMPLES, from.toString(), runDate.toString())
                 .filter(col("event_type").isin(ts.eventTypes().toArray()));
         Row counts = examples.agg(
-                sum(when(col("ds").leq(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
-                sum(when(col("ds").gt(trainThrough.toString()).and(col("task").notEqual("NEGATIVE")), 1).otherwise(0)),
-                sum(when(col("task").equalTo("NEGATIVE"), 1).otherwise(0))).first();
+                        sum(when(
+                                        col("ds")
+                                                .leq(trainThrough.toString())
+                                                .and(col("task").notEqual("NEGATIVE")),
+                                        1)
+                                .otherwise(0)),
+                        sum(when(
+                                        col("ds")
+                                                .gt(trainThrough.toString())
+                                                .and(col("task").notEqual("NEGATIVE")),
+                                        1)
+                                .otherwise(0)),
+                        sum(when(col("task").equalTo("NEGATIVE"), 1).otherwise(0)))
+                .first();
         long trainPositives = counts.isNullAt(0) ? 0 : counts.getLong(0);
         long validationPositives = counts.isNullAt(1) ? 0 : counts.getLong(1);
         if (trainPositives == 0) {
@@ -89,46 +102,104 @@ public final class TrainStage implements Stage {
                     + ctx.tables().path(TRAINING_EXAMPLES) + ": run build-training-data for those days first");
         }
         try {
-            schema = TrainingSchema.sizedToData(examples, schema, c.maxHashBuckets(), c.hashBucketsLimit(),
-                    parent.map(p -> ModelArtifact.read(store.artifactDir(p.versionId())).features()));
+            schema = TrainingSchema.sizedToData(
+                    examples,
+                    schema,
+                    c.maxHashBuckets(),
+                    c.hashBucketsLimit(),
+                    parent.map(p ->
+                            ModelArtifact.read(store.artifactDir(p.versionId())).features()));
         } catch (TrainingSchema.TableLimitException e) {
             throw new InvalidConfigException(e.getMessage(), e);
         }
         String configHash = ConfigHash.of(c.model(), schema);
-        String version = ModelStore.versionId(runDate, configHash + TrainSpec.json(ts.trainer()) + from + parentVersion
-                + ts.eventTypes() + ts.durationWeights());
-        LOG.info("training {} on {}..{} ({} positives), validating on {}..{} ({} positives), {} hard negatives{}",
-                version, from, trainThrough, trainPositives, trainThrough.plusDays(1), runDate, validationPositives,
-                counts.isNullAt(2) ? 0 : counts.getLong(2), parent.map(p -> ", warm start from " + p.versionId()).orElse(""));
+        String version = ModelStore.versionId(
+                runDate,
+                configHash
+                        + TrainSpec.json(ts.trainer())
+                        + from
+                        + parentVersion
+                        + ts.eventTypes()
+                        + ts.durationWeights());
+        LOG.info(
+                "training {} on {}..{} ({} positives), validating on {}..{} ({} positives), {} hard negatives{}",
+                version,
+                from,
+                trainThrough,
+                trainPositives,
+                trainThrough.plusDays(1),
+                runDate,
+                validationPositives,
+                counts.isNullAt(2) ? 0 : counts.getLong(2),
+                parent.map(p -> ", warm start from " + p.versionId()).orElse(""));
 
         Path staging = store.newStagingDir(version);
-        TrainerConfig trainer = withThreads(ctx, ts.trainer()).withCheckpoints(store.checkpointDir(version).toString(),
-                ts.trainer().checkpointEveryNSteps());
-        TrainSpec spec = new TrainSpec(TrainSpec.json(c.model()), TrainSpec.json(schema), TrainSpec.json(trainer), version,
-                staging.toString(), parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
-                ts.earlyStoppingPatience(), ts.earlyStoppingMinDelta(), ts.restoreBest(), ts.sampledRecallK(), ts.sampledConversions(),
-                ts.sampledCandidates(), trainPositives);
-        Dataset<Row> sorted = EpochOrder.of(examples, schema, trainThrough, trainer.epochs(), trainer.seed(),
-                ts.durationWeights()).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        TrainerConfig trainer = withThreads(ctx, ts.trainer())
+                .withCheckpoints(
+                        store.checkpointDir(version).toString(), ts.trainer().checkpointEveryNSteps());
+        TrainSpec spec = new TrainSpec(
+                TrainSpec.json(c.model()),
+                TrainSpec.json(schema),
+                TrainSpec.json(trainer),
+                version,
+                staging.toString(),
+                parentVersion == null ? null : store.artifactDir(parentVersion).toString(),
+                ts.earlyStoppingPatience(),
+                ts.earlyStoppingMinDelta(),
+                ts.restoreBest(),
+                ts.sampledRecallK(),
+                ts.sampledConversions(),
+                ts.sampledCandidates(),
+                trainPositives);
+        Dataset<Row> sorted = EpochOrder.of(
+                        examples, schema, trainThrough, trainer.epochs(), trainer.seed(), ts.durationWeights())
+                .persist(StorageLevel.MEMORY_AND_DISK_SER());
         long streamed = ctx.step("shuffle " + trainer.epochs() + " epoch(s) of examples", sorted::count);
-        LOG.info("{} rows streamed to the training task ({} epoch(s) of training and validation rows)", streamed, trainer.epochs());
-        String trained = ctx.step("train " + trainer.epochs() + " epoch(s)", () -> sorted.coalesce(1)
-                .mapPartitions((MapPartitionsFunction<Row, String>) rows -> TrainTask.run(spec, rows), Encoders.STRING())
-                .collectAsList().get(0));
+        LOG.info(
+                "{} rows streamed to the training task ({} epoch(s) of training and validation rows)",
+                streamed,
+                trainer.epochs());
+        String trained = ctx.step(
+                "train " + trainer.epochs() + " epoch(s)",
+                () -> sorted.coalesce(1)
+                        .mapPartitions(
+                                (MapPartitionsFunction<Row, String>) rows -> TrainTask.run(spec, rows),
+                                Encoders.STRING())
+                        .collectAsList()
+                        .get(0));
         sorted.unpersist();
-        Optional<ReengagementCalibration.Result> calibration = ts.reengagementCalibration().enabled()
-                ? ctx.step("calibrate the re-engagement biases on the full catalog", () -> ReengagementCalibrator.run(
-                        ctx, examples, trainThrough, staging, ts.durationWeights(), trainer.seed()))
-                : Optional.empty();
+        Optional<ReengagementCalibration.Result> calibration =
+                ts.reengagementCalibration().enabled()
+                        ? ctx.step(
+                                "calibrate the re-engagement biases on the full catalog",
+                                () -> ReengagementCalibrator.run(
+                                        ctx, examples, trainThrough, staging, ts.durationWeights(), trainer.seed()))
+                        : Optional.empty();
         String result = calibration.map(r -> withCalibration(trained, r)).orElse(trained);
 
         String lineage = parent.map(ModelStore.TrainingRecord::lineageId).orElse(version);
-        store.publish(staging, new ModelStore.TrainingRecord(version, runDate.toString(), from.toString(),
-                trainThrough.toString(), runDate.toString(), parentVersion, lineage, configHash,
-                new Gson().fromJson(result, Object.class)));
+        store.publish(
+                staging,
+                new ModelStore.TrainingRecord(
+                        version,
+                        runDate.toString(),
+                        from.toString(),
+                        trainThrough.toString(),
+                        runDate.toString(),
+                        parentVersion,
+                        lineage,
+                        configHash,
+                        new Gson().fromJson(result, Object.class)));
         store.deleteCheckpoints(version);
-        LOG.info("published model {} at {}; LATEST -> {}; metrics {}", version, store.artifactDir(version), version, result);
-        return new StageReport().input(TRAINING_EXAMPLES, trainPositives + validationPositives).output("model:" + version, 1);
+        LOG.info(
+                "published model {} at {}; LATEST -> {}; metrics {}",
+                version,
+                store.artifactDir(version),
+                version,
+                result);
+        return new StageReport()
+                .input(TRAINING_EXAMPLES, trainPositives + validationPositives)
+                .output("model:" + version, 1);
     }
 
     /** The trainer's metrics JSON with the calibration's summary added as {@code reengagement_calibration}. */
@@ -157,8 +228,8 @@ public final class TrainStage implements Stage {
      * sequences the training data holds are read whole).
      */
     public static FeatureSchema schema(PipelineConfig c) {
-        return TrainingSchema.of(c.contentEmbeddingDim(), c.maxHashBuckets(), c.trainingData().historyLength(),
-                c.excludedFeatures());
+        return TrainingSchema.of(
+                c.contentEmbeddingDim(), c.maxHashBuckets(), c.trainingData().historyLength(), c.excludedFeatures());
     }
 
     private static TrainerConfig withThreads(StageContext ctx, TrainerConfig t) {

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 class EmbeddingSettingsTest {
     private static String error(Map<String, String> sets) {
-        return assertThrows(InvalidConfigException.class, () -> PipelineConfig.load(null, sets)).getMessage();
+        return assertThrows(InvalidConfigException.class, () -> PipelineConfig.load(null, sets))
+                .getMessage();
     }
 
     @Test
@@ -23,10 +24,13 @@ class EmbeddingSettingsTest {
         assertFalse(s.reset());
         assertTrue(c.forgetUsers().userIds().isEmpty());
 
-        assertEquals("convcg.infer-embeddings.alpha = 1.5 is invalid; allowed: a number in [0, 1) (the weight of the"
-                + " previous embedding; 1 would never update)", error(Map.of("infer-embeddings.alpha", "1.5")));
-        assertTrue(error(Map.of("infer-embeddings.smoothing", "EMA")).startsWith(
-                "convcg.infer-embeddings.smoothing = \"EMA\": expected one of [ACCUMULATE, MOVING_AVERAGE"));
+        assertEquals(
+                "convcg.infer-embeddings.alpha = 1.5 is invalid; allowed: a number in [0, 1) (the weight of the"
+                        + " previous embedding; 1 would never update)",
+                error(Map.of("infer-embeddings.alpha", "1.5")));
+        assertTrue(error(Map.of("infer-embeddings.smoothing", "EMA"))
+                .startsWith(
+                        "convcg.infer-embeddings.smoothing = \"EMA\": expected one of [ACCUMULATE, MOVING_AVERAGE"));
         assertTrue(error(Map.of("infer-embeddings.user-context.surfaces", "[TOP_STORIES]"))
                 .contains("expected any of [HOME_FEED, RELATED_PINS, SEARCH]"));
         assertTrue(error(Map.of("infer-embeddings.device", "tpu")).contains("expected cpu, gpu or auto"));

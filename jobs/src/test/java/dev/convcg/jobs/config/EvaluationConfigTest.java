@@ -11,8 +11,11 @@ import org.junit.jupiter.api.Test;
 class EvaluationConfigTest {
     @Test
     void referenceDefaultsBindToTheSettingsDefaults() {
-        assertEquals(EvaluationSettings.defaults(), PipelineConfig.load(null, Map.of()).evaluate());
-        EvaluationSettings s = PipelineConfig.load(null, Map.of("evaluate.ks", "[50]", "evaluate.baselines", "[als]")).evaluate();
+        assertEquals(
+                EvaluationSettings.defaults(),
+                PipelineConfig.load(null, Map.of()).evaluate());
+        EvaluationSettings s = PipelineConfig.load(null, Map.of("evaluate.ks", "[50]", "evaluate.baselines", "[als]"))
+                .evaluate();
         assertEquals(List.of(50), s.ks());
         assertEquals(1000, s.maxK());
         assertEquals(Set.of(EvaluationSettings.Baseline.ALS), s.baselines());
@@ -20,10 +23,16 @@ class EvaluationConfigTest {
 
     @Test
     void badValuesNameTheKey() {
-        assertMessage(Map.of("evaluate.ks", "[0, 100]"), "convcg.evaluate.ks = [0, 100]: every cut-off must be a positive integer");
+        assertMessage(
+                Map.of("evaluate.ks", "[0, 100]"),
+                "convcg.evaluate.ks = [0, 100]: every cut-off must be a positive integer");
         assertMessage(Map.of("evaluate.als.alpha", "0"), "convcg.evaluate.als.alpha = 0.0: must be a number > 0");
-        assertMessage(Map.of("evaluate.baselines", "[random]"), "convcg.evaluate.baselines contains \"random\": expected any of [popularity, history, history_popularity, als, oracle, engagement_only]");
-        assertMessage(Map.of("evaluate.query-block-size", "0"), "convcg.evaluate.query-block-size = 0: expected a positive integer");
+        assertMessage(
+                Map.of("evaluate.baselines", "[random]"),
+                "convcg.evaluate.baselines contains \"random\": expected any of [popularity, history, history_popularity, als, oracle, engagement_only]");
+        assertMessage(
+                Map.of("evaluate.query-block-size", "0"),
+                "convcg.evaluate.query-block-size = 0: expected a positive integer");
     }
 
     private static void assertMessage(Map<String, String> sets, String expected) {

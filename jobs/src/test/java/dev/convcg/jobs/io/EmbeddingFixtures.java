@@ -2,7 +2,6 @@ package dev.convcg.jobs.io;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.model.artifact.ModelArtifact;
 import dev.convcg.model.blocks.TwoTowerBlock;
 import dev.convcg.model.config.ModelConfig;
@@ -56,7 +55,8 @@ public final class EmbeddingFixtures {
     public static FeatureSchema schema() {
         FeatureSpec pinId = FeatureSpec.id("pin_id", 512, 8);
         return new FeatureSchema(
-                List.of(FeatureSpec.id("user_id", 512, 8),
+                List.of(
+                        FeatureSpec.id("user_id", 512, 8),
                         FeatureSpec.id("user_country", 64, 4),
                         FeatureSpec.id("surface", 16, 4),
                         FeatureSpec.code("hour_of_day", 24, 4),
@@ -66,7 +66,8 @@ public final class EmbeddingFixtures {
                         FeatureSpec.numeric("user_clicks_28d", true),
                         FeatureSpec.numeric("user_saves_28d", true),
                         FeatureSpec.numeric("user_conversions_28d", true)),
-                List.of(pinId,
+                List.of(
+                        pinId,
                         FeatureSpec.id("advertiser_id", 64, 4),
                         FeatureSpec.id("pin_category", 64, 4),
                         FeatureSpec.code("pin_price_bucket", 32, 4),
@@ -76,13 +77,14 @@ public final class EmbeddingFixtures {
     }
 
     public static ModelConfig model() {
-        return ModelConfig.defaults().withEmbeddingDim(8)
+        return ModelConfig.defaults()
+                .withEmbeddingDim(8)
                 .withTower(new ModelConfig.TowerConfig(ModelConfig.Arrangement.PARALLEL, 1, 0, List.of(16, 8)));
     }
 
     /** Saves a randomly initialised model (seeded) and publishes it as LATEST with the given lineage. */
-    public static void publishModel(ModelStore store, String version, String parent, String lineage, long seed,
-                                    String runDate) {
+    public static void publishModel(
+            ModelStore store, String version, String parent, String lineage, long seed, String runDate) {
         Path staging = store.newStagingDir(version);
         Engine.getInstance().setRandomSeed((int) seed);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -90,13 +92,15 @@ public final class EmbeddingFixtures {
             block.initialize(m);
             ModelArtifact.save(staging, block, version);
         }
-        store.publish(staging, new ModelStore.TrainingRecord(version, runDate, runDate, runDate, runDate, parent,
-                lineage, "test", null));
+        store.publish(
+                staging,
+                new ModelStore.TrainingRecord(
+                        version, runDate, runDate, runDate, runDate, parent, lineage, "test", null));
     }
 
     public static Row user(String ds, long id) {
-        return RowFactory.create(ds, id, id % 2 == 0 ? "US" : "FR", List.of(id + 1, id + 2), List.of(id + 3),
-                (float) id, 1f, 0f);
+        return RowFactory.create(
+                ds, id, id % 2 == 0 ? "US" : "FR", List.of(id + 1, id + 2), List.of(id + 3), (float) id, 1f, 0f);
     }
 
     public static Row pin(String ds, long id) {

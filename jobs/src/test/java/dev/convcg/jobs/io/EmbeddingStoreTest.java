@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.convcg.core.embeddings.EmbeddingColumns;
 import dev.convcg.core.testing.SparkTest;
-import dev.convcg.jobs.io.EmbeddingStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,14 +27,23 @@ class EmbeddingStoreTest {
 
     /** {@code n} published-shaped rows over 4 partitions; with {@code failAt} >= 0 the task holding that id fails. */
     private static Dataset<Row> rows(SparkSession spark, int n, long failAt, String tag) {
-        Dataset<Row> r = spark.range(0, n, 1, 4).select(col("id").as("pin_id"),
-                array(lit(1f), lit(0f)).as(EmbeddingColumns.EMBEDDING),
-                array(lit(1f), lit(0f)).as(EmbeddingColumns.FRESH_EMBEDDING), lit(tag).as(EmbeddingColumns.MODEL_VERSION),
-                lit("L").as(EmbeddingColumns.LINEAGE_ID), lit(D1.toString()).as(EmbeddingColumns.EMBEDDING_DATE),
-                lit(D1.toString()).as(EmbeddingColumns.LAST_SEEN_DS), col("id").equalTo(0).as(EmbeddingColumns.CARRIED_OVER),
-                lit("NONE").as(EmbeddingColumns.SMOOTHING));
-        return failAt < 0 ? r : r.withColumn("pin_id",
-                when(col("pin_id").equalTo(failAt), raise_error(lit("injected failure mid-write"))).otherwise(col("pin_id")));
+        Dataset<Row> r = spark.range(0, n, 1, 4)
+                .select(
+                        col("id").as("pin_id"),
+                        array(lit(1f), lit(0f)).as(EmbeddingColumns.EMBEDDING),
+                        array(lit(1f), lit(0f)).as(EmbeddingColumns.FRESH_EMBEDDING),
+                        lit(tag).as(EmbeddingColumns.MODEL_VERSION),
+                        lit("L").as(EmbeddingColumns.LINEAGE_ID),
+                        lit(D1.toString()).as(EmbeddingColumns.EMBEDDING_DATE),
+                        lit(D1.toString()).as(EmbeddingColumns.LAST_SEEN_DS),
+                        col("id").equalTo(0).as(EmbeddingColumns.CARRIED_OVER),
+                        lit("NONE").as(EmbeddingColumns.SMOOTHING));
+        return failAt < 0
+                ? r
+                : r.withColumn(
+                        "pin_id",
+                        when(col("pin_id").equalTo(failAt), raise_error(lit("injected failure mid-write")))
+                                .otherwise(col("pin_id")));
     }
 
     private static EmbeddingStore.Manifest manifest(String version) {
@@ -60,7 +68,11 @@ class EmbeddingStoreTest {
         assertThrows(Exception.class, () -> store.publish(T, D1, rows(spark, 50, 40, "v1b"), manifest("v1b")));
         assertEquals(100, store.readDay(T, D1).count());
         assertEquals("v1", store.manifest(T, D1).orElseThrow().modelVersion());
-        assertEquals(0, store.readDay(T, D1).filter(col(EmbeddingColumns.MODEL_VERSION).notEqual("v1")).count());
+        assertEquals(
+                0,
+                store.readDay(T, D1)
+                        .filter(col(EmbeddingColumns.MODEL_VERSION).notEqual("v1"))
+                        .count());
 
         // A successful re-run replaces the day; the whole table reads as one ds-partitioned dataset.
         store.publish(T, D1, rows(spark, 50, -1, "v1c"), manifest("v1c"));

@@ -30,7 +30,15 @@ class StorageLayoutTest {
         for (String name : all) {
             assertTrue(name.matches("[a-z][a-z_]*"), "table name " + name);
         }
-        assertTrue(StorageLayout.DELTA_TABLES.containsAll(List.of("impressions", "engagements", "conversions", "pins",
-                "users", "quarantine", "training_examples", "user_features", "pin_features")));
+        assertTrue(StorageLayout.DELTA_TABLES.containsAll(List.of(
+                "impressions",
+                "engagements",
+                "conversions",
+                "pins",
+                "users",
+                "quarantine",
+                "training_examples",
+                "user_features",
+                "pin_features")));
     }
 }

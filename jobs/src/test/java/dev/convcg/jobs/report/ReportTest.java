@@ -54,9 +54,20 @@ class ReportTest {
             models.add(new EvaluationReport.ModelResult(model, new RecallMetrics.Result(recalls, coverage)));
         }
         LocalDate t = LocalDate.of(2026, 10, 10);
-        return new EvaluationReport(t, "none", EvaluationSettings.defaults().window(t), 1200, List.of(100, 1000), models,
-                withExtras ? List.of(new EvaluationReport.AblationRow("no_advertiser_loss", "conversion recall@100", 0.41, 0.012, 3)) : List.of(),
-                withExtras ? Optional.of(JSON.readTree("{\"examples\": 1234, \"quarantined\": {\"INVALID_USER_ID\": 7}}")) : Optional.empty());
+        return new EvaluationReport(
+                t,
+                "none",
+                EvaluationSettings.defaults().window(t),
+                1200,
+                List.of(100, 1000),
+                models,
+                withExtras
+                        ? List.of(new EvaluationReport.AblationRow(
+                                "no_advertiser_loss", "conversion recall@100", 0.41, 0.012, 3))
+                        : List.of(),
+                withExtras
+                        ? Optional.of(JSON.readTree("{\"examples\": 1234, \"quarantined\": {\"INVALID_USER_ID\": 7}}"))
+                        : Optional.empty());
     }
 
     @Test
@@ -69,7 +80,10 @@ class ReportTest {
         JsonNode metrics = root.get("metrics");
         assertTrue(metrics.isArray());
         assertEquals(2 * 2 * 4 * 2 * KS.size(), metrics.size());
-        Set<String> models = new HashSet<>(), tasks = new HashSet<>(), surfaces = new HashSet<>(), kinds = new HashSet<>();
+        Set<String> models = new HashSet<>(),
+                tasks = new HashSet<>(),
+                surfaces = new HashSet<>(),
+                kinds = new HashSet<>();
         for (JsonNode m : metrics) {
             List<String> fields = new ArrayList<>();
             Iterator<String> names = m.fieldNames();
@@ -78,8 +92,12 @@ class ReportTest {
             for (String f : fields) {
                 assertTrue(m.get(f).isValueNode(), "flat record: " + f);
             }
-            assertTrue(m.get("k").isInt() && m.get("users").isIntegralNumber() && m.get("events").isIntegralNumber());
-            assertTrue(m.get("recall").isDouble() && m.get("recall").asDouble() >= 0 && m.get("recall").asDouble() <= 1);
+            assertTrue(m.get("k").isInt()
+                    && m.get("users").isIntegralNumber()
+                    && m.get("events").isIntegralNumber());
+            assertTrue(m.get("recall").isDouble()
+                    && m.get("recall").asDouble() >= 0
+                    && m.get("recall").asDouble() <= 1);
             models.add(m.get("model").asText());
             tasks.add(m.get("task").asText());
             surfaces.add(m.get("surface").asText());
@@ -111,16 +129,29 @@ class ReportTest {
             for (Metric metric : Metric.HELD_OUT) {
                 for (int k : List.of(100, 1000)) {
                     recalls.add(new RecallMetrics.Recall("conversion", "all", k, metric, 0.31 * scale, 40, 90));
-                    replicates.put(RecallMetrics.figure("conversion", "all", k, metric),
+                    replicates.put(
+                            RecallMetrics.figure("conversion", "all", k, metric),
                             Arrays.stream(base).map(x -> x * scale).toArray());
                 }
             }
-            models.add(new EvaluationReport.ModelResult(model, new RecallMetrics.Result(recalls,
-                    List.of(new RecallMetrics.Coverage("conversion", "all", 40, 90, 0, 0)), replicates, 0.95)));
+            models.add(new EvaluationReport.ModelResult(
+                    model,
+                    new RecallMetrics.Result(
+                            recalls,
+                            List.of(new RecallMetrics.Coverage("conversion", "all", 40, 90, 0, 0)),
+                            replicates,
+                            0.95)));
         }
         LocalDate t = LocalDate.of(2026, 10, 10);
-        EvaluationReport report = new EvaluationReport(t, "v1", EvaluationSettings.defaults().window(t), 1200,
-                List.of(100, 1000), models, List.of(), Optional.empty());
+        EvaluationReport report = new EvaluationReport(
+                t,
+                "v1",
+                EvaluationSettings.defaults().window(t),
+                1200,
+                List.of(100, 1000),
+                models,
+                List.of(),
+                Optional.empty());
 
         JsonNode root = JSON.readTree(MetricsJson.render(report));
         assertEquals(8, root.get("metrics").size(), "the contract's list is unchanged");
@@ -137,7 +168,8 @@ class ReportTest {
         assertEquals(4, root.get("comparisons").size(), "two_tower over engagement_only, 2 ks x 2 metrics");
 
         String page = ReportHtml.render(report);
-        assertTrue(page.indexOf("Headline") < page.indexOf("Recall at the headline cut-offs"), "the headline comes first");
+        assertTrue(
+                page.indexOf("Headline") < page.indexOf("Recall at the headline cut-offs"), "the headline comes first");
         assertTrue(page.contains("<b>+20.0% <small>[+20.0%, +20.0%]</small></b>"), "a lift whose interval excludes 0");
     }
 
@@ -149,9 +181,13 @@ class ReportTest {
         assertEquals(root.resolve("reports/2026-10-10"), html.getParent());
         assertTrue(Files.exists(Path.of(dir, ReportFiles.METRICS_JSON)));
         String page = Files.readString(html);
-        assertFalse(Pattern.compile("(?i)(https?:)?//[a-z0-9]").matcher(page.replaceAll("data:image/png;base64,[A-Za-z0-9+/=]+", "")).find(),
+        assertFalse(
+                Pattern.compile("(?i)(https?:)?//[a-z0-9]")
+                        .matcher(page.replaceAll("data:image/png;base64,[A-Za-z0-9+/=]+", ""))
+                        .find(),
                 "no external references");
-        Matcher charts = Pattern.compile("<img alt=\"[^\"]+\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(page);
+        Matcher charts = Pattern.compile("<img alt=\"[^\"]+\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"")
+                .matcher(page);
         int n = 0;
         while (charts.find()) {
             byte[] png = Base64.getDecoder().decode(charts.group(1));

@@ -41,8 +41,10 @@ class CheckInputsAndMarkersTest {
         assertEquals(Main.EXIT_INPUTS_MISSING, Main.run("nightly", nothing, spark));
         assertFalse(Files.exists(empty.resolve("models")), "nothing was trained on missing inputs");
 
-        assertEquals(Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-03"), spark));
-        assertEquals(Main.EXIT_INPUTS_MISSING,
+        assertEquals(
+                Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-03"), spark));
+        assertEquals(
+                Main.EXIT_INPUTS_MISSING,
                 Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-20"), spark),
                 "a day after the simulated window has no logs yet");
     }
@@ -57,7 +59,8 @@ class CheckInputsAndMarkersTest {
         Thread.sleep(20);
         assertEquals(Main.EXIT_OK, Main.run("check-inputs", skip, spark));
         assertEquals(written, Files.getLastModifiedTime(marker).toMillis(), "skipped: the marker is untouched");
-        assertEquals(Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-04"), spark));
+        assertEquals(
+                Main.EXIT_OK, Main.run("check-inputs", TestConfigs.tiny(simulated, "run-date", "2026-10-04"), spark));
         assertTrue(Files.getLastModifiedTime(marker).toMillis() > written, "forced: the stage ran again");
     }
 
@@ -72,9 +75,11 @@ class CheckInputsAndMarkersTest {
         LocalDate day = LocalDate.of(2026, 10, 4);
         for (int failing = 1; failing < Main.NIGHTLY.size(); failing++) {
             markers.markComplete(Main.NIGHTLY.get(failing - 1), day, "marked by the test");
-            assertEquals(Main.EXIT_NIGHTLY_STAGE_BASE + failing, Main.run("nightly", c, spark), Main.NIGHTLY.get(failing));
+            assertEquals(
+                    Main.EXIT_NIGHTLY_STAGE_BASE + failing, Main.run("nightly", c, spark), Main.NIGHTLY.get(failing));
             for (int later = failing; later < Main.NIGHTLY.size(); later++) {
-                assertFalse(markers.complete(Main.NIGHTLY.get(later), day), Main.NIGHTLY.get(later) + " did not complete");
+                assertFalse(
+                        markers.complete(Main.NIGHTLY.get(later), day), Main.NIGHTLY.get(later) + " did not complete");
             }
         }
     }
@@ -85,8 +90,11 @@ class CheckInputsAndMarkersTest {
         PipelineConfig day = TestConfigs.tiny(simulated, "run-date", "2026-10-05");
         DeltaTables t = new DeltaTables(spark, day.storageRoot());
         assertEquals(Main.EXIT_OK, Main.run("build-training-data", day, spark));
-        List<String> tables = List.of(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, TrainingDataSchemas.USER_FEATURES_TABLE,
-                TrainingDataSchemas.PIN_FEATURES_TABLE, Quarantine.TABLE);
+        List<String> tables = List.of(
+                TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                TrainingDataSchemas.USER_FEATURES_TABLE,
+                TrainingDataSchemas.PIN_FEATURES_TABLE,
+                Quarantine.TABLE);
         Map<String, Long> first = new LinkedHashMap<>();
         for (String table : tables) {
             first.put(table, t.version(table).orElseThrow());
@@ -95,7 +103,8 @@ class CheckInputsAndMarkersTest {
         for (String table : tables) {
             long v = first.get(table);
             assertTrue(t.version(table).orElseThrow() > v, table + " was rewritten");
-            Dataset<Row> before = spark.read().format("delta").option("versionAsOf", v).load(t.path(table));
+            Dataset<Row> before =
+                    spark.read().format("delta").option("versionAsOf", v).load(t.path(table));
             Dataset<Row> after = t.read(table);
             assertTrue(before.count() > 0 || table.equals(Quarantine.TABLE), table);
             assertEquals(before.count(), after.count(), table);

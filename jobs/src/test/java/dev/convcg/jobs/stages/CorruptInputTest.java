@@ -30,16 +30,20 @@ class CorruptInputTest {
         assertEquals(Main.EXIT_OK, Main.run("simulate", c, spark));
         Path corrupt;
         try (Stream<Path> files = Files.walk(root.resolve("tables/impressions"))) {
-            corrupt = files.filter(p -> p.toString().contains("ds=2026-10-05") && p.toString().endsWith(".parquet"))
-                    .findFirst().orElseThrow();
+            corrupt = files.filter(p -> p.toString().contains("ds=2026-10-05")
+                            && p.toString().endsWith(".parquet"))
+                    .findFirst()
+                    .orElseThrow();
         }
         Files.write(corrupt, "this is not a parquet file".getBytes(StandardCharsets.UTF_8));
 
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Logger main = (Logger) LogManager.getLogger(Main.class);
-        OutputStreamAppender appender = OutputStreamAppender.newBuilder().setName("capture")
+        OutputStreamAppender appender = OutputStreamAppender.newBuilder()
+                .setName("capture")
                 .setTarget(new PrintStream(log, true, StandardCharsets.UTF_8))
-                .setLayout(PatternLayout.newBuilder().withPattern("%m%n").build()).build();
+                .setLayout(PatternLayout.newBuilder().withPattern("%m%n").build())
+                .build();
         appender.start();
         main.addAppender(appender);
         try {
@@ -47,8 +51,11 @@ class CorruptInputTest {
         } finally {
             main.removeAppender(appender);
         }
-        String summary = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("SUMMARY"))
-                .reduce((a, b) -> b).orElseThrow();
+        String summary = log.toString(StandardCharsets.UTF_8)
+                .lines()
+                .filter(l -> l.startsWith("SUMMARY"))
+                .reduce((a, b) -> b)
+                .orElseThrow();
         assertTrue(summary.contains("status=FAILED"), summary);
         assertTrue(summary.contains(corrupt.getFileName().toString()), "the failure names the file: " + summary);
     }

@@ -45,8 +45,14 @@ class InferEmbeddingsStageTest {
     private static final LocalDate D4 = D1.plusDays(3);
 
     private static PipelineConfig config(Path root, String... more) {
-        String[] base = {"infer-embeddings.batch-size", "4", "infer-embeddings.smoothing", "MOVING_AVERAGE",
-            "infer-embeddings.alpha", "0.7"};
+        String[] base = {
+            "infer-embeddings.batch-size",
+            "4",
+            "infer-embeddings.smoothing",
+            "MOVING_AVERAGE",
+            "infer-embeddings.alpha",
+            "0.7"
+        };
         String[] all = new String[base.length + more.length];
         System.arraycopy(base, 0, all, 0, base.length);
         System.arraycopy(more, 0, all, base.length, more.length);
@@ -56,7 +62,8 @@ class InferEmbeddingsStageTest {
     private static Map<String, Row> rows(EmbeddingStore out, String table, LocalDate ds) {
         Map<String, Row> m = new HashMap<>();
         for (Row r : out.readDay(table, ds).collectAsList()) {
-            String key = table.equals(StorageLayout.PIN_EMBEDDINGS) ? String.valueOf(r.getLong(0))
+            String key = table.equals(StorageLayout.PIN_EMBEDDINGS)
+                    ? String.valueOf(r.getLong(0))
                     : r.getLong(0) + "/" + r.getString(1);
             assertNull(m.put(key, r), "one row per entity: " + key);
         }
@@ -88,11 +95,32 @@ class InferEmbeddingsStageTest {
         EmbeddingStore out = new EmbeddingStore(spark, c.inferEmbeddings().outputRoot());
         String pinsPath = tables.path(TrainingDataSchemas.PIN_FEATURES_TABLE);
         String usersPath = tables.path(TrainingDataSchemas.USER_FEATURES_TABLE);
-        append(spark, pinsPath, PIN_FEATURES, List.of(pin(D1 + "", 1), pin(D1 + "", 2), pin(D1 + "", 3),
-                pin(D2 + "", 1), pin(D2 + "", 2), pin(D2 + "", 4), pin(D3 + "", 1), pin(D3 + "", 5),
-                pin(D4 + "", 1), pin(D4 + "", 7, CONTENT_DIM + 1)));
-        append(spark, usersPath, USER_FEATURES, List.of(user(D1 + "", 10), user(D1 + "", 11), user(D2 + "", 10),
-                user(D2 + "", 12), user(D3 + "", 10), user(D4 + "", 10)));
+        append(
+                spark,
+                pinsPath,
+                PIN_FEATURES,
+                List.of(
+                        pin(D1 + "", 1),
+                        pin(D1 + "", 2),
+                        pin(D1 + "", 3),
+                        pin(D2 + "", 1),
+                        pin(D2 + "", 2),
+                        pin(D2 + "", 4),
+                        pin(D3 + "", 1),
+                        pin(D3 + "", 5),
+                        pin(D4 + "", 1),
+                        pin(D4 + "", 7, CONTENT_DIM + 1)));
+        append(
+                spark,
+                usersPath,
+                USER_FEATURES,
+                List.of(
+                        user(D1 + "", 10),
+                        user(D1 + "", 11),
+                        user(D2 + "", 10),
+                        user(D2 + "", 12),
+                        user(D3 + "", 10),
+                        user(D4 + "", 10)));
 
         // Day 1: model A, nothing published before.
         publishModel(models, "A", null, "A", 1, D1.toString());
@@ -109,21 +137,28 @@ class InferEmbeddingsStageTest {
             assertEquals(D1.toString(), r.getAs(EMBEDDING_DATE));
             assertFalse((Boolean) r.getAs(CARRIED_OVER));
         }
-        assertFalse(Arrays.equals(vec(u1.get("10/HOME_FEED"), EMBEDDING), vec(u1.get("10/SEARCH"), EMBEDDING)),
+        assertFalse(
+                Arrays.equals(vec(u1.get("10/HOME_FEED"), EMBEDDING), vec(u1.get("10/SEARCH"), EMBEDDING)),
                 "the surface is part of the user tower's context");
         // The stage's embedding of pin 2 is what the encoder gives for the same features.
         try (TwoTowerEncoder enc = TwoTowerEncoder.load(models.artifactDir("A"))) {
             Row src = pin(D1.toString(), 2);
-            @SuppressWarnings("unchecked") List<Float> content = (List<Float>) src.get(7);
+            @SuppressWarnings("unchecked")
+            List<Float> content = (List<Float>) src.get(7);
             float[] cv = new float[CONTENT_DIM];
             for (int i = 0; i < cv.length; i++) {
                 cv[i] = content.get(i);
             }
-            FeatureBatch b = FeatureBatch.builder(1).id("pin_id", new long[] {2})
+            FeatureBatch b = FeatureBatch.builder(1)
+                    .id("pin_id", new long[] {2})
                     .id("advertiser_id", new long[] {2})
-                    .id("pin_category", new long[] {spark.sql("select xxhash64('cat_2')").first().getLong(0)})
-                    .id("pin_price_bucket", new long[] {2}).numeric("pin_ctr", new float[] {0.02f})
-                    .numeric("pin_cvr", new float[] {0.002f}).vector("pin_content_embedding", cv, CONTENT_DIM, null)
+                    .id("pin_category", new long[] {
+                        spark.sql("select xxhash64('cat_2')").first().getLong(0)
+                    })
+                    .id("pin_price_bucket", new long[] {2})
+                    .numeric("pin_ctr", new float[] {0.02f})
+                    .numeric("pin_cvr", new float[] {0.002f})
+                    .vector("pin_content_embedding", cv, CONTENT_DIM, null)
                     .build();
             assertArrayEquals(enc.encodePinsFlat(b), vec(p1.get("2"), EMBEDDING), 1e-5f);
         }
@@ -160,15 +195,22 @@ class InferEmbeddingsStageTest {
         // Day 3: model C of another lineage is refused before any inference; nothing is written.
         publishModel(models, "C", null, "C", 3, D3.toString());
         StageContext day3 = new StageContext(spark, config(root, "run-date", D3.toString()), tables, D3);
-        LineageRule.LineageMismatchException e = assertThrows(LineageRule.LineageMismatchException.class,
-                () -> new InferEmbeddingsStage().run(day3));
-        assertTrue(e.getMessage().contains("'C'") && e.getMessage().contains("'A'")
-                && e.getMessage().contains("infer-embeddings.reset"), e.getMessage());
+        LineageRule.LineageMismatchException e =
+                assertThrows(LineageRule.LineageMismatchException.class, () -> new InferEmbeddingsStage().run(day3));
+        assertTrue(
+                e.getMessage().contains("'C'")
+                        && e.getMessage().contains("'A'")
+                        && e.getMessage().contains("infer-embeddings.reset"),
+                e.getMessage());
         assertFalse(Files.exists(Path.of(out.dayPath(StorageLayout.PIN_EMBEDDINGS, D3))));
 
         // With reset the history is discarded and the rows say so.
-        assertEquals(Main.EXIT_OK, Main.run("infer-embeddings",
-                config(root, "run-date", D3.toString(), "infer-embeddings.reset", "true"), spark));
+        assertEquals(
+                Main.EXIT_OK,
+                Main.run(
+                        "infer-embeddings",
+                        config(root, "run-date", D3.toString(), "infer-embeddings.reset", "true"),
+                        spark));
         Map<String, Row> p3 = rows(out, StorageLayout.PIN_EMBEDDINGS, D3);
         assertEquals(Set.of("1", "5"), p3.keySet(), "no carry-over across lineages");
         for (Row r : p3.values()) {
@@ -181,6 +223,10 @@ class InferEmbeddingsStageTest {
         assertFalse(Files.exists(Path.of(out.dayPath(StorageLayout.PIN_EMBEDDINGS, D4))));
         assertEquals(List.of(D1, D2, D3), out.publishedDays(StorageLayout.PIN_EMBEDDINGS));
         assertEquals(p3.keySet(), rows(out, StorageLayout.PIN_EMBEDDINGS, D3).keySet());
-        assertEquals(2, out.readDay(StorageLayout.PIN_EMBEDDINGS, D3).filter(col(SMOOTHING).equalTo(RESET)).count());
+        assertEquals(
+                2,
+                out.readDay(StorageLayout.PIN_EMBEDDINGS, D3)
+                        .filter(col(SMOOTHING).equalTo(RESET))
+                        .count());
     }
 }

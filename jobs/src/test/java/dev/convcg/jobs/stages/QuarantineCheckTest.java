@@ -12,7 +12,6 @@ import dev.convcg.jobs.io.DeltaTables;
 import io.delta.tables.DeltaTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SparkTest.class)
 class QuarantineCheckTest {
     @Test
-    void aRunOverTheQuarantineThresholdFailsBeforeWritingExamples(SparkSession spark, @TempDir Path root) throws Exception {
+    void aRunOverTheQuarantineThresholdFailsBeforeWritingExamples(SparkSession spark, @TempDir Path root)
+            throws Exception {
         String day = "2026-10-06";
         PipelineConfig lenient = TestConfigs.tiny(root, "run-date", day, "training-data.quarantine-threshold", "0.05");
         assertEquals(Main.EXIT_OK, Main.run("simulate", lenient, spark));
@@ -35,18 +35,28 @@ class QuarantineCheckTest {
         long examplesVersion = version(spark, tables, TrainingDataSchemas.TRAINING_EXAMPLES_TABLE);
         long snapshotsVersion = version(spark, tables, TrainingDataSchemas.PIN_FEATURES_TABLE);
         long examples = tables.read(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE).count();
-        Files.deleteIfExists(Path.of(tables.path(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE + "_quality"), day + ".json"));
+        Files.deleteIfExists(
+                Path.of(tables.path(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE + "_quality"), day + ".json"));
 
         PipelineConfig strict = TestConfigs.tiny(root, "run-date", day, "training-data.quarantine-threshold", "0.0");
         assertEquals(Main.EXIT_FAILED, Main.run("build-training-data", strict, spark));
 
-        assertEquals(examplesVersion, version(spark, tables, TrainingDataSchemas.TRAINING_EXAMPLES_TABLE),
+        assertEquals(
+                examplesVersion,
+                version(spark, tables, TrainingDataSchemas.TRAINING_EXAMPLES_TABLE),
                 "no example written by the failed run");
-        assertEquals(snapshotsVersion, version(spark, tables, TrainingDataSchemas.PIN_FEATURES_TABLE),
+        assertEquals(
+                snapshotsVersion,
+                version(spark, tables, TrainingDataSchemas.PIN_FEATURES_TABLE),
                 "no feature snapshot written by the failed run");
-        assertEquals(examples, tables.read(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE).count());
-        assertTrue(tables.read(Quarantine.TABLE).filter("run_ds = '" + day + "'").count() > 0, "the quarantine is written");
-        String json = Files.readString(Path.of(tables.path(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE + "_quality"), day + ".json"));
+        assertEquals(
+                examples,
+                tables.read(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE).count());
+        assertTrue(
+                tables.read(Quarantine.TABLE).filter("run_ds = '" + day + "'").count() > 0,
+                "the quarantine is written");
+        String json = Files.readString(
+                Path.of(tables.path(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE + "_quality"), day + ".json"));
         assertTrue(json.contains("\"examples\":{}"), "the summary is written without example counts: " + json);
         assertTrue(json.contains("\"rejects\":{\""), json);
     }

@@ -27,7 +27,10 @@ class SimulateStageTest {
         Map<String, Long> first = new HashMap<>();
         for (String t : RawTables.ALL) {
             assertTrue(tables.exists(t), t);
-            assertEquals(RawTables.schemaOf(t).fieldNames().length, tables.read(t).schema().fieldNames().length, t);
+            assertEquals(
+                    RawTables.schemaOf(t).fieldNames().length,
+                    tables.read(t).schema().fieldNames().length,
+                    t);
             long n = tables.read(t).count();
             assertTrue(n > 0, t);
             first.put(t, n);
@@ -37,7 +40,10 @@ class SimulateStageTest {
         for (String t : RawTables.ALL) {
             assertEquals(first.get(t), tables.read(t).count(), "rerun replaces, never appends: " + t);
         }
-        assertEquals(0, tables.read(RawTables.CONVERSIONS)
-                .exceptAll(new Simulator(spark, config.simulate()).table(RawTables.CONVERSIONS)).count());
+        assertEquals(
+                0,
+                tables.read(RawTables.CONVERSIONS)
+                        .exceptAll(new Simulator(spark, config.simulate()).table(RawTables.CONVERSIONS))
+                        .count());
     }
 }

@@ -32,12 +32,37 @@ class TrainStageTest {
 
     static PipelineConfig config(Path root, String... more) {
         String[] base = {
-            "model.embedding-dim", "16", "model.tower.mlp-widths", "[32, 16]", "model.tower.cross-layers", "2",
-            "model.content-embedding-dim", String.valueOf(TrainingExamplesFixture.CONTENT_DIM),
-            "model.hard-negatives.max-count", "16", "model.max-hash-buckets", "2048", "train.batch-size", "96", "train.epochs", "3",
-            "train.window-days", "4", "train.validation-days", "1", "train.learning-rate", "0.005", "train.sampled-recall.k", "10",
-            "train.checkpoint-every-steps", "2", "train.early-stopping.patience", "0",
-            "train.schedule.warmup-steps", "2"};
+            "model.embedding-dim",
+            "16",
+            "model.tower.mlp-widths",
+            "[32, 16]",
+            "model.tower.cross-layers",
+            "2",
+            "model.content-embedding-dim",
+            String.valueOf(TrainingExamplesFixture.CONTENT_DIM),
+            "model.hard-negatives.max-count",
+            "16",
+            "model.max-hash-buckets",
+            "2048",
+            "train.batch-size",
+            "96",
+            "train.epochs",
+            "3",
+            "train.window-days",
+            "4",
+            "train.validation-days",
+            "1",
+            "train.learning-rate",
+            "0.005",
+            "train.sampled-recall.k",
+            "10",
+            "train.checkpoint-every-steps",
+            "2",
+            "train.early-stopping.patience",
+            "0",
+            "train.schedule.warmup-steps",
+            "2"
+        };
         String[] all = new String[base.length + more.length];
         System.arraycopy(base, 0, all, 0, base.length);
         System.arraycopy(more, 0, all, base.length, more.length);
@@ -45,8 +70,11 @@ class TrainStageTest {
     }
 
     static void writeExamples(SparkSession spark, PipelineConfig c, int days) {
-        new DeltaTables(spark, c.storageRoot()).replaceAll(TrainStage.TRAINING_EXAMPLES,
-                TrainingExamplesFixture.days(spark, FIRST, days, 7), RawTables.DS);
+        new DeltaTables(spark, c.storageRoot())
+                .replaceAll(
+                        TrainStage.TRAINING_EXAMPLES,
+                        TrainingExamplesFixture.days(spark, FIRST, days, 7),
+                        RawTables.DS);
     }
 
     @SuppressWarnings("unchecked")
@@ -71,7 +99,8 @@ class TrainStageTest {
         List<Map<String, Object>> epochs = epochs(r);
         assertEquals(3, epochs.size());
         double first = ((Number) epochs.get(0).get("validation_loss")).doubleValue();
-        double best = Math.min(((Number) epochs.get(1).get("validation_loss")).doubleValue(),
+        double best = Math.min(
+                ((Number) epochs.get(1).get("validation_loss")).doubleValue(),
                 ((Number) epochs.get(2).get("validation_loss")).doubleValue());
         assertTrue(best < first, "validation loss falls below the first epoch's: " + first + " -> " + best);
         int argmin = 0;
@@ -81,7 +110,9 @@ class TrainStageTest {
                 argmin = e;
             }
         }
-        assertEquals(argmin, ((Number) ((Map<String, Object>) r.metrics()).get("published_epoch")).intValue(),
+        assertEquals(
+                argmin,
+                ((Number) ((Map<String, Object>) r.metrics()).get("published_epoch")).intValue(),
                 "the published model is the epoch with the lowest validation loss (restore-best)");
         double recall = ((Number) epochs.get(2).get("sampled_recall_at_10")).doubleValue();
         assertTrue(recall > 3 * 10.0 / TrainingExamplesFixture.PINS, "sampled recall@10 well above chance: " + recall);
@@ -108,8 +139,11 @@ class TrainStageTest {
         assertEquals(Main.EXIT_OK, Main.run("train", c, spark));
         ModelStore.TrainingRecord r = store.record(store.latestVersion().orElseThrow());
         assertFalse(epochs(r).isEmpty());
-        assertTrue(epochs(r).size() < 6 || ((Number) epochs(r).get(0).get("epoch")).intValue() > 0
-                || epochs(r).size() == 6, "resumed run reports the epochs it ran");
+        assertTrue(
+                epochs(r).size() < 6
+                        || ((Number) epochs(r).get(0).get("epoch")).intValue() > 0
+                        || epochs(r).size() == 6,
+                "resumed run reports the epochs it ran");
     }
 
     @Test
@@ -120,8 +154,8 @@ class TrainStageTest {
         ModelStore store = new ModelStore(Path.of(day4.train().modelStore()));
         String first = store.latestVersion().orElseThrow();
 
-        PipelineConfig day6 = config(root, "run-date", FIRST.plusDays(5).toString(), "train.epochs", "1",
-                "train.warm-start", "true");
+        PipelineConfig day6 =
+                config(root, "run-date", FIRST.plusDays(5).toString(), "train.epochs", "1", "train.warm-start", "true");
         assertEquals(Main.EXIT_OK, Main.run("train", day6, spark));
         ModelStore.TrainingRecord r = store.record(store.latestVersion().orElseThrow());
         assertEquals(first, r.parentVersion());
@@ -130,20 +164,28 @@ class TrainStageTest {
         assertEquals("2026-10-05", r.trainedThrough());
 
         assertEquals(Main.EXIT_OK, Main.run("train", day6, spark));
-        assertEquals(first, store.record(store.latestVersion().orElseThrow()).parentVersion(),
+        assertEquals(
+                first,
+                store.record(store.latestVersion().orElseThrow()).parentVersion(),
                 "re-running the day warm-starts from the same parent");
     }
 
     @Test
     void idTablesFarSmallerThanTheDataGrowToIt(SparkSession spark, @TempDir Path root) {
-        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16",
-                "train.epochs", "1");
+        PipelineConfig c = config(
+                root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16", "train.epochs", "1");
         writeExamples(spark, c, 4);
-        long pins = spark.read().format("delta").load(new DeltaTables(spark, c.storageRoot())
-                .path(TrainStage.TRAINING_EXAMPLES)).select("pin_id").distinct().count();
+        long pins = spark.read()
+                .format("delta")
+                .load(new DeltaTables(spark, c.storageRoot()).path(TrainStage.TRAINING_EXAMPLES))
+                .select("pin_id")
+                .distinct()
+                .count();
         assertEquals(Main.EXIT_OK, Main.run("train", c, spark));
         ModelStore store = new ModelStore(Path.of(c.train().modelStore()));
-        FeatureSchema trained = ModelArtifact.read(store.artifactDir(store.latestVersion().orElseThrow())).features();
+        FeatureSchema trained = ModelArtifact.read(
+                        store.artifactDir(store.latestVersion().orElseThrow()))
+                .features();
         int rows = trained.tables().get("pin_id").buckets();
         assertTrue(1 - Math.exp(-(double) pins / rows) <= 0.1 + 0.02, rows + " rows for " + pins + " pins");
         assertEquals(1, Integer.bitCount(rows), "a power of two");
@@ -156,11 +198,18 @@ class TrainStageTest {
 
     @Test
     void refusesIdTablesTheLimitCannotHold(SparkSession spark, @TempDir Path root) {
-        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "model.max-hash-buckets", "16",
-                "model.hash-buckets-limit", "32");
+        PipelineConfig c = config(
+                root,
+                "run-date",
+                FIRST.plusDays(3).toString(),
+                "model.max-hash-buckets",
+                "16",
+                "model.hash-buckets-limit",
+                "32");
         writeExamples(spark, c, 4);
         assertEquals(Main.EXIT_USAGE, Main.run("train", c, spark), "a configuration error: exit 2");
-        assertTrue(new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
+        assertTrue(
+                new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
     }
 
     @Test
@@ -168,7 +217,8 @@ class TrainStageTest {
         PipelineConfig c = config(root, "run-date", "2027-01-10");
         writeExamples(spark, c, 2);
         assertEquals(Main.EXIT_FAILED, Main.run("train", c, spark));
-        assertTrue(new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
+        assertTrue(
+                new ModelStore(Path.of(c.train().modelStore())).latestVersion().isEmpty());
     }
 
     private static boolean hasCheckpoint(Path runs) throws IOException {
@@ -182,8 +232,14 @@ class TrainStageTest {
 
     @Test
     void excludedFeaturesLeaveTheTowersAndTheArtifact(SparkSession spark, @TempDir Path root) {
-        PipelineConfig c = config(root, "run-date", FIRST.plusDays(3).toString(), "train.epochs", "1",
-                "model.excluded-features", "[user_id, pin_category]");
+        PipelineConfig c = config(
+                root,
+                "run-date",
+                FIRST.plusDays(3).toString(),
+                "train.epochs",
+                "1",
+                "model.excluded-features",
+                "[user_id, pin_category]");
         FeatureSchema schema = TrainStage.schema(c);
         assertFalse(schema.names().contains("user_id"));
         assertFalse(schema.names().contains("pin_category"));
@@ -191,7 +247,9 @@ class TrainStageTest {
         writeExamples(spark, c, 4);
         assertEquals(Main.EXIT_OK, Main.run("train", c, spark));
         ModelStore store = new ModelStore(Path.of(c.train().modelStore()));
-        FeatureSchema trained = ModelArtifact.read(store.artifactDir(store.latestVersion().orElseThrow())).features();
+        FeatureSchema trained = ModelArtifact.read(
+                        store.artifactDir(store.latestVersion().orElseThrow()))
+                .features();
         assertEquals(schema.names(), trained.names(), "the artifact records the schema it was trained with");
     }
 
@@ -200,12 +258,24 @@ class TrainStageTest {
         PipelineConfig c = config(root, "training-data.history-length", "50");
         FeatureSchema schema = TrainStage.schema(c);
         for (String sequence : List.of("user_engaged_pins", "user_converted_pins")) {
-            FeatureSpec spec = schema.user().stream().filter(f -> f.name().equals(sequence)).findFirst().orElseThrow();
+            FeatureSpec spec = schema.user().stream()
+                    .filter(f -> f.name().equals(sequence))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(50, spec.maxLength(), sequence);
             assertEquals(2048, spec.buckets(), sequence + " reads the pin_id table, capped by model.max-hash-buckets");
         }
-        FeatureSpec query = schema.user().stream().filter(f -> f.name().equals("query_tokens")).findFirst().orElseThrow();
-        assertEquals(FeatureSchema.defaults().user().stream().filter(f -> f.name().equals("query_tokens"))
-                .findFirst().orElseThrow().maxLength(), query.maxLength(), "query tokens keep their own length");
+        FeatureSpec query = schema.user().stream()
+                .filter(f -> f.name().equals("query_tokens"))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(
+                FeatureSchema.defaults().user().stream()
+                        .filter(f -> f.name().equals("query_tokens"))
+                        .findFirst()
+                        .orElseThrow()
+                        .maxLength(),
+                query.maxLength(),
+                "query tokens keep their own length");
     }
 }

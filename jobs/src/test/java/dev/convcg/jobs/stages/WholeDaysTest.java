@@ -50,7 +50,8 @@ class WholeDaysTest {
     }
 
     private static PipelineConfig importing(Path root, Path file) {
-        return TestConfigs.tiny(root, "import-events.input", ImportEventsStageTest.quoted(file), "run-date", "2017-11-27");
+        return TestConfigs.tiny(
+                root, "import-events.input", ImportEventsStageTest.quoted(file), "run-date", "2017-11-27");
     }
 
     private static Map<String, Long> dayCounts(DeltaTables t) {
@@ -62,8 +63,8 @@ class WholeDaysTest {
     }
 
     @Test
-    void anImportKilledBetweenTwoTablesIsRolledBackToTheOldDayAndTheRerunGivesTheNewOne(SparkSession spark,
-                                                                                      @TempDir Path root) throws Exception {
+    void anImportKilledBetweenTwoTablesIsRolledBackToTheOldDayAndTheRerunGivesTheNewOne(
+            SparkSession spark, @TempDir Path root) throws Exception {
         Path oldFile = oneDay(root, "old.csv", 200, 1_000);
         Path newFile = oneDay(root, "new.csv", 700, 5_000);
         assertEquals(Main.EXIT_OK, Main.run("import-events", importing(root, oldFile), spark));
@@ -84,15 +85,17 @@ class WholeDaysTest {
         assertTrue(child.waitFor(1, TimeUnit.MINUTES));
 
         WriteJournal journal = new WriteJournal(spark, t, root.toString());
-        WriteJournal.Entry pending = journal.pending("import-events").orElseThrow(
-                () -> new AssertionError("the kill landed after the last table: " + output(child)));
+        WriteJournal.Entry pending = journal.pending("import-events")
+                .orElseThrow(() -> new AssertionError("the kill landed after the last table: " + output(child)));
         List<String> advanced = journal.advanced(pending);
         assertTrue(advanced.contains(RawTables.IMPRESSIONS));
         assertTrue(advanced.size() < RawTables.ALL.size(), "killed mid-write: " + journal.describe(pending));
         assertEquals(1_400L, t.readDays(RawTables.IMPRESSIONS, DAY, DAY).count(), "the new impressions are in");
 
         PipelineConfig check = TestConfigs.tiny(root, "run-date", DAY);
-        assertEquals(Main.EXIT_INPUTS_MISSING, Main.run("check-inputs", check, spark),
+        assertEquals(
+                Main.EXIT_INPUTS_MISSING,
+                Main.run("check-inputs", check, spark),
                 "check-inputs refuses the day while the interrupted import is pending");
 
         journal.rollBack(pending);
@@ -116,7 +119,10 @@ class WholeDaysTest {
         DeltaTables t = new DeltaTables(spark, root.toString());
         WriteJournal journal = new WriteJournal(spark, t, root.toString());
         journal.begin("import-events", "2017-11-27", "a file", List.of(DAY), RawTables.ALL);
-        t.replaceDayList(RawTables.IMPRESSIONS, t.readDays(RawTables.IMPRESSIONS, DAY, DAY).limit(3), List.of(DAY));
+        t.replaceDayList(
+                RawTables.IMPRESSIONS,
+                t.readDays(RawTables.IMPRESSIONS, DAY, DAY).limit(3),
+                List.of(DAY));
         assertEquals(3, t.readDays(RawTables.IMPRESSIONS, DAY, DAY).count(), "a half-written day");
 
         Path newFile = oneDay(root, "new.csv", 20, 9_000);
@@ -129,39 +135,54 @@ class WholeDaysTest {
     @Test
     void aDayWhoseTablesComeFromDifferentWritesIsRefusedNamingTheTables(SparkSession spark, @TempDir Path root)
             throws Exception {
-        assertEquals(Main.EXIT_OK, Main.run("import-events", importing(root, oneDay(root, "day.csv", 100, 1_000)), spark));
+        assertEquals(
+                Main.EXIT_OK, Main.run("import-events", importing(root, oneDay(root, "day.csv", 100, 1_000)), spark));
         PipelineConfig check = TestConfigs.tiny(root, "run-date", DAY);
         assertEquals(Main.EXIT_OK, Main.run("check-inputs", check, spark));
         DeltaTables t = new DeltaTables(spark, root.toString());
         // what an older version left after a kill: the day's impressions of another file beside the old engagements
-        t.replaceDayList(RawTables.IMPRESSIONS, t.readDays(RawTables.IMPRESSIONS, DAY, DAY)
-                .withColumn("impression_id", concat(lit("other-"), col("impression_id"))), List.of(DAY));
+        t.replaceDayList(
+                RawTables.IMPRESSIONS,
+                t.readDays(RawTables.IMPRESSIONS, DAY, DAY)
+                        .withColumn("impression_id", concat(lit("other-"), col("impression_id"))),
+                List.of(DAY));
         assertEquals(Main.EXIT_INPUTS_MISSING, Main.run("check-inputs", check, spark));
-        Exception e = assertThrows(InputsMissingException.class, () -> new CheckInputsStage().run(
-                new StageContext(spark, check, t, LocalDate.parse(DAY))));
-        assertEquals("inputs for 2017-11-26 disagree (the day looks half-written: reimport it): 200 of 200 engagements "
-                + "rows of 2017-11-26: impression_id not in impressions 2017-11-25..2017-11-26", e.getMessage());
+        Exception e = assertThrows(
+                InputsMissingException.class,
+                () -> new CheckInputsStage().run(new StageContext(spark, check, t, LocalDate.parse(DAY))));
+        assertEquals(
+                "inputs for 2017-11-26 disagree (the day looks half-written: reimport it): 200 of 200 engagements "
+                        + "rows of 2017-11-26: impression_id not in impressions 2017-11-25..2017-11-26",
+                e.getMessage());
     }
 
     @Test
     void aRawTableThatDriftedFromItsContractIsAOneLineExitTwoBeforeAnyPlan(SparkSession spark, @TempDir Path root)
             throws Exception {
-        assertEquals(Main.EXIT_OK, Main.run("import-events", importing(root, oneDay(root, "day.csv", 30, 1_000)), spark));
+        assertEquals(
+                Main.EXIT_OK, Main.run("import-events", importing(root, oneDay(root, "day.csv", 30, 1_000)), spark));
         DeltaTables t = new DeltaTables(spark, root.toString());
-        t.replaceAll(RawTables.ENGAGEMENTS, t.read(RawTables.ENGAGEMENTS).withColumnRenamed("pin_id", "item_id"),
+        t.replaceAll(
+                RawTables.ENGAGEMENTS,
+                t.read(RawTables.ENGAGEMENTS).withColumnRenamed("pin_id", "item_id"),
                 RawTables.DS);
         PipelineConfig day = TestConfigs.tiny(root, "run-date", DAY);
         for (String stage : List.of("check-inputs", "build-training-data", "nightly")) {
             assertEquals(Main.EXIT_USAGE, Main.run(stage, day, spark), stage);
         }
-        Exception e = assertThrows(InvalidConfigException.class,
-                () -> t.read(RawTables.ENGAGEMENTS));
-        assertTrue(e.getMessage().startsWith("raw table 'engagements' at " + t.path(RawTables.ENGAGEMENTS)
-                + " breaks its contract (docs/data-model.md): column 'pin_id' (bigint) is missing; its columns are ["),
+        Exception e = assertThrows(InvalidConfigException.class, () -> t.read(RawTables.ENGAGEMENTS));
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                "raw table 'engagements' at " + t.path(RawTables.ENGAGEMENTS)
+                                        + " breaks its contract (docs/data-model.md): column 'pin_id' (bigint) is missing; its columns are ["),
                 e.getMessage());
 
         t.replaceAll(RawTables.ENGAGEMENTS, t.read(RawTables.IMPRESSIONS).limit(0), RawTables.DS);
-        t.replaceAll(RawTables.USERS, t.read(RawTables.IMPRESSIONS).withColumn("user_id", col("user_id").cast("string")),
+        t.replaceAll(
+                RawTables.USERS,
+                t.read(RawTables.IMPRESSIONS)
+                        .withColumn("user_id", col("user_id").cast("string")),
                 RawTables.DS);
         e = assertThrows(InvalidConfigException.class, () -> t.read(RawTables.USERS));
         assertTrue(e.getMessage().contains("column 'user_id' is string, the contract says bigint"), e.getMessage());
@@ -172,15 +193,30 @@ class WholeDaysTest {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognized")
-                        || a.startsWith("-Djdk.reflect") || a.startsWith("-Dio.netty"))
+                .filter(a -> a.startsWith("--add-opens")
+                        || a.startsWith("-XX:+IgnoreUnrecognized")
+                        || a.startsWith("-Djdk.reflect")
+                        || a.startsWith("-Dio.netty"))
                 .toList());
-        cmd.addAll(List.of("-Xmx1g", "-cp", System.getProperty("surefire.test.class.path",
-                System.getProperty("java.class.path")), Main.class.getName(), "import-events"));
-        TestConfigs.tinySettings(root, "import-events.input", ImportEventsStageTest.quoted(file), "run-date",
-                "2017-11-27", "spark.master", "\"local[2]\"").forEach((k, v) -> cmd.addAll(List.of("--set", k + "=" + v)));
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(root.resolve("child.log").toFile()).start();
+        cmd.addAll(List.of(
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                Main.class.getName(),
+                "import-events"));
+        TestConfigs.tinySettings(
+                        root,
+                        "import-events.input",
+                        ImportEventsStageTest.quoted(file),
+                        "run-date",
+                        "2017-11-27",
+                        "spark.master",
+                        "\"local[2]\"")
+                .forEach((k, v) -> cmd.addAll(List.of("--set", k + "=" + v)));
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(root.resolve("child.log").toFile())
+                .start();
     }
 
     private static String output(Process child) {

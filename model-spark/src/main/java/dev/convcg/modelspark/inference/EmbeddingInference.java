@@ -55,10 +55,18 @@ public final class EmbeddingInference {
      * @return keys, {@code embedding} (array&lt;float&gt;), {@code arrival_seq}, {@code model_version},
      *     {@code last_seen_ds}
      */
-    public static Dataset<Row> embed(Dataset<Row> entities, List<String> keys, boolean userTower, Path artifactDir,
-                                     EncoderOptions options, String label, long expectedRows, String day) {
+    public static Dataset<Row> embed(
+            Dataset<Row> entities,
+            List<String> keys,
+            boolean userTower,
+            Path artifactDir,
+            EncoderOptions options,
+            String label,
+            long expectedRows,
+            String day) {
         ModelArtifact artifact = ModelArtifact.read(artifactDir);
-        List<FeatureSpec> specs = userTower ? artifact.features().user() : artifact.features().pin();
+        List<FeatureSpec> specs =
+                userTower ? artifact.features().user() : artifact.features().pin();
         List<Column> cols = new ArrayList<>();
         StructType out = new StructType();
         for (int i = 0; i < keys.size(); i++) {
@@ -77,10 +85,22 @@ public final class EmbeddingInference {
         if (partitions != current) {
             input = input.repartition(partitions);
         }
-        LOG.info("{}: {} rows in {} partitions, batches of {}, model {} ({} tower)", label, expectedRows, partitions,
-                options.batchSize(), artifact.versionId(), userTower ? "user" : "pin");
-        PartitionEncoder encoder = new PartitionEncoder(artifactDir.toAbsolutePath().toString(), userTower,
-                keys.size(), options.batchSize(), options.device(), options.intraOpThreads(), label,
+        LOG.info(
+                "{}: {} rows in {} partitions, batches of {}, model {} ({} tower)",
+                label,
+                expectedRows,
+                partitions,
+                options.batchSize(),
+                artifact.versionId(),
+                userTower ? "user" : "pin");
+        PartitionEncoder encoder = new PartitionEncoder(
+                artifactDir.toAbsolutePath().toString(),
+                userTower,
+                keys.size(),
+                options.batchSize(),
+                options.device(),
+                options.intraOpThreads(),
+                label,
                 (expectedRows + partitions - 1) / partitions);
         return input.mapPartitions(encoder, Encoders.row(out))
                 .withColumn(MODEL_VERSION, lit(artifact.versionId()))

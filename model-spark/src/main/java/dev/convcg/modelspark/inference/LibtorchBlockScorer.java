@@ -31,7 +31,8 @@ public final class LibtorchBlockScorer implements BlockScorer {
         NDArray[] transposed = new NDArray[pinBlocks.length];
         try {
             for (int b = 0; b < pinBlocks.length; b++) {
-                transposed[b] = manager.create(pinBlocks[b], new Shape(pinBlocks[b].length / d, d)).transpose();
+                transposed[b] = manager.create(pinBlocks[b], new Shape(pinBlocks[b].length / d, d))
+                        .transpose();
             }
         } catch (RuntimeException e) {
             manager.close();

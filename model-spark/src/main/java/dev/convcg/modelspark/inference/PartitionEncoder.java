@@ -45,8 +45,15 @@ public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
      * @param intraOpThreads           libtorch threads for this JVM, set once; 0 leaves libtorch's default
      * @param expectedRowsPerPartition for the ETA in the progress log
      */
-    public PartitionEncoder(String artifactDir, boolean userTower, int keyCount, int batchSize, String device,
-                            int intraOpThreads, String label, long expectedRowsPerPartition) {
+    public PartitionEncoder(
+            String artifactDir,
+            boolean userTower,
+            int keyCount,
+            int batchSize,
+            String device,
+            int intraOpThreads,
+            String label,
+            long expectedRowsPerPartition) {
         this.artifactDir = artifactDir;
         this.userTower = userTower;
         this.keyCount = keyCount;
@@ -83,7 +90,9 @@ public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
         TaskContext task = TaskContext.get();
         Device dev = resolveDevice(device, Engine.getInstance().getGpuCount(), task);
         TwoTowerEncoder encoder = TwoTowerEncoder.shared(Path.of(artifactDir), dev);
-        List<FeatureSpec> specs = userTower ? encoder.artifact().features().user() : encoder.artifact().features().pin();
+        List<FeatureSpec> specs = userTower
+                ? encoder.artifact().features().user()
+                : encoder.artifact().features().pin();
         int partition = task == null ? -1 : task.partitionId();
         return new Encoded(input, encoder, new FeatureBatchAssembler(specs, keyCount + 1, batchSize), partition);
     }
@@ -151,7 +160,9 @@ public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
                 size++;
             }
             if (size > 0) {
-                out = userTower ? encoder.encodeUsersFlat(assembler.build()) : encoder.encodePinsFlat(assembler.build());
+                out = userTower
+                        ? encoder.encodeUsersFlat(assembler.build())
+                        : encoder.encodePinsFlat(assembler.build());
                 rows += size;
                 batches++;
                 long now = System.nanoTime();
@@ -169,10 +180,23 @@ public final class PartitionEncoder implements MapPartitionsFunction<Row, Row> {
             double sec = Math.max(1e-9, (now - start) / 1e9);
             double rate = rows / sec;
             long left = Math.max(0, expectedRowsPerPartition - rows);
-            LOG.info(String.format(Locale.ROOT, "%s %s: partition %d, %d rows in %d batches, %.0f rows/s on %s%s",
-                    label, what, partition, rows, batches, rate, encoder.device(),
-                    what.equals("done") ? "" : String.format(Locale.ROOT, ", ~%.0f s left of ~%d rows",
-                            left / Math.max(rate, 1e-9), expectedRowsPerPartition)));
+            LOG.info(String.format(
+                    Locale.ROOT,
+                    "%s %s: partition %d, %d rows in %d batches, %.0f rows/s on %s%s",
+                    label,
+                    what,
+                    partition,
+                    rows,
+                    batches,
+                    rate,
+                    encoder.device(),
+                    what.equals("done")
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    ", ~%.0f s left of ~%d rows",
+                                    left / Math.max(rate, 1e-9),
+                                    expectedRowsPerPartition)));
         }
     }
 }

@@ -22,7 +22,13 @@ import org.apache.spark.sql.Row;
  * <p>Row layout: see {@link #EPOCH} ... {@link #FEATURES}; the user tower's features follow, then the pin tower's.
  */
 public final class EpochStream {
-    public static final int EPOCH = 0, PART = 1, TASK = 2, WEIGHT = 3, SAMPLING_PROB = 4, PIN_ID = 5, ADVERTISER_ID = 6,
+    public static final int EPOCH = 0,
+            PART = 1,
+            TASK = 2,
+            WEIGHT = 3,
+            SAMPLING_PROB = 4,
+            PIN_ID = 5,
+            ADVERTISER_ID = 6,
             FEATURES = 7;
     public static final int TRAIN = 0, VALIDATION = 1;
 
@@ -39,8 +45,13 @@ public final class EpochStream {
     private long hardNegatives;
 
     /** @param trainPositivesPerEpoch training positives in each epoch (batches per epoch for the ETA), or -1 */
-    public EpochStream(Iterator<Row> rows, FeatureSchema schema, int batchSize, int maxHardNegatives,
-                       ValidationSample sample, long trainPositivesPerEpoch) {
+    public EpochStream(
+            Iterator<Row> rows,
+            FeatureSchema schema,
+            int batchSize,
+            int maxHardNegatives,
+            ValidationSample sample,
+            long trainPositivesPerEpoch) {
         this.rows = rows;
         this.schema = schema;
         this.batchSize = batchSize;
@@ -107,7 +118,8 @@ public final class EpochStream {
         int pinFirst = FEATURES + schema.user().size();
         FeatureBatchAssembler users = new FeatureBatchAssembler(schema.user(), userFirst, batchSize);
         FeatureBatchAssembler pins = new FeatureBatchAssembler(schema.pin(), pinFirst, batchSize);
-        FeatureBatchAssembler negatives = new FeatureBatchAssembler(schema.pin(), pinFirst, Math.max(1, maxHardNegatives));
+        FeatureBatchAssembler negatives =
+                new FeatureBatchAssembler(schema.pin(), pinFirst, Math.max(1, maxHardNegatives));
         long[] pinIds = new long[batchSize];
         long[] advertiserIds = new long[batchSize];
         byte[] tasks = new byte[batchSize];
@@ -183,9 +195,15 @@ public final class EpochStream {
                 }
                 int h = negatives.rows();
                 FeatureBatch hard = h == 0 ? null : negatives.build();
-                return new TrainingBatch(users.build(), pins.build(), Arrays.copyOf(pinIds, n),
-                        Arrays.copyOf(advertiserIds, n), Arrays.copyOf(tasks, n),
-                        Arrays.copyOf(weights, n), Arrays.copyOf(samplingProb, n), hard,
+                return new TrainingBatch(
+                        users.build(),
+                        pins.build(),
+                        Arrays.copyOf(pinIds, n),
+                        Arrays.copyOf(advertiserIds, n),
+                        Arrays.copyOf(tasks, n),
+                        Arrays.copyOf(weights, n),
+                        Arrays.copyOf(samplingProb, n),
+                        hard,
                         h == 0 ? null : Arrays.copyOf(negativePinIds, h),
                         h == 0 ? null : Arrays.copyOf(negativeAdvertiserIds, h),
                         h == 0 ? null : Arrays.copyOf(negativeSamplingProb, h));

@@ -117,10 +117,14 @@ public final class FeatureBatchAssembler {
             switch (s.kind()) {
                 case ID -> b.id(s.name(), Arrays.copyOf(ids[i], n));
                 case NUMERIC -> b.numeric(s.name(), Arrays.copyOf(numerics[i], n));
-                case ID_SEQUENCE -> b.sequence(s.name(), Arrays.copyOf(sequences[i], n * s.maxLength()),
-                        s.maxLength(), Arrays.copyOf(lengths[i], n));
-                case VECTOR -> b.vector(s.name(), Arrays.copyOf(vectors[i], n * s.dim()), s.dim(),
-                        Arrays.copyOf(presence[i], n));
+                case ID_SEQUENCE ->
+                    b.sequence(
+                            s.name(),
+                            Arrays.copyOf(sequences[i], n * s.maxLength()),
+                            s.maxLength(),
+                            Arrays.copyOf(lengths[i], n));
+                case VECTOR ->
+                    b.vector(s.name(), Arrays.copyOf(vectors[i], n * s.dim()), s.dim(), Arrays.copyOf(presence[i], n));
             }
         }
         rows = 0;

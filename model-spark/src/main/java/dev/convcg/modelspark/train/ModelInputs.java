@@ -49,11 +49,14 @@ public final class ModelInputs {
             DataType type = source.apply(s.name()).dataType();
             Column c = col(s.name());
             Column model = switch (s.kind()) {
-                case ID -> type == DataTypes.StringType ? StableHash.of(c)
-                        : coalesce(c.cast("bigint"), lit(StableHash.MISSING));
+                case ID ->
+                    type == DataTypes.StringType
+                            ? StableHash.of(c)
+                            : coalesce(c.cast("bigint"), lit(StableHash.MISSING));
                 case ID_SEQUENCE -> {
                     Column ids = type instanceof ArrayType a && a.elementType() == DataTypes.StringType
-                            ? StableHash.ofEach(c) : c.cast("array<bigint>");
+                            ? StableHash.ofEach(c)
+                            : c.cast("array<bigint>");
                     yield slice(coalesce(ids, array().cast("array<bigint>")), 1, s.maxLength());
                 }
                 case NUMERIC -> coalesce(c.cast("float"), lit(0f));

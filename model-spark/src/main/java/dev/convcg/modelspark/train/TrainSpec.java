@@ -28,7 +28,8 @@ public record TrainSpec(
         int sampledRecallK,
         int sampledConversions,
         int sampledCandidates,
-        long trainPositivesPerEpoch) implements Serializable {
+        long trainPositivesPerEpoch)
+        implements Serializable {
 
     private static final Gson GSON = new Gson();
 

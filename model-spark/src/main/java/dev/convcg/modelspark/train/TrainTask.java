@@ -43,8 +43,14 @@ public final class TrainTask {
         FeatureSchema schema = spec.schema();
         TrainerConfig config = withTaskDevices(spec.trainer());
         ValidationSample sample = new ValidationSample(schema, spec.sampledConversions(), spec.sampledCandidates());
-        EpochStream stream = new EpochStream(rows, schema, config.batchSize(),
-                spec.model().hardNegatives().enabled() ? spec.model().hardNegatives().maxCount() : 0, sample,
+        EpochStream stream = new EpochStream(
+                rows,
+                schema,
+                config.batchSize(),
+                spec.model().hardNegatives().enabled()
+                        ? spec.model().hardNegatives().maxCount()
+                        : 0,
+                sample,
                 spec.trainPositivesPerEpoch());
         List<Map<String, Object>> epochs = new ArrayList<>();
         Map<String, Object> result = new LinkedHashMap<>();
@@ -55,23 +61,38 @@ public final class TrainTask {
             if (spec.warmStartDir() != null && !hasCheckpoint) {
                 trainer.warmStartFrom(Path.of(spec.warmStartDir()));
             }
-            LOG.info("training {} ({} parameters) on {}{}", spec.versionId(), trainer.parameterCount(),
-                    List.of(trainer.devices()), hasCheckpoint ? ", resuming from " + config.checkpointDir() : "");
-            Path probe = Path.of(spec.stagingDir()).resolveSibling(Path.of(spec.stagingDir()).getFileName() + "-epoch");
+            LOG.info(
+                    "training {} ({} parameters) on {}{}",
+                    spec.versionId(),
+                    trainer.parameterCount(),
+                    List.of(trainer.devices()),
+                    hasCheckpoint ? ", resuming from " + config.checkpointDir() : "");
+            Path probe = Path.of(spec.stagingDir())
+                    .resolveSibling(Path.of(spec.stagingDir()).getFileName() + "-epoch");
             EarlyStopping stopping = new EarlyStopping(spec.earlyStoppingPatience(), spec.earlyStoppingMinDelta());
             double[] best = {Double.POSITIVE_INFINITY, -1, -1};
             trainer.fit(stream.train(), stream.validation(), m -> {
                 double recall = sampledRecall(trainer, probe, sample, spec.sampledRecallK());
                 Map<String, Object> e = epochRecord(m, recall, spec.sampledRecallK());
                 epochs.add(e);
-                LOG.info("epoch {} done: {} steps, {} examples, {} s, train loss {}, validation loss {} "
+                LOG.info(
+                        "epoch {} done: {} steps, {} examples, {} s, train loss {}, validation loss {} "
                                 + "(conversion {}, engagement {}), sampled recall@{} on {} validation conversions over {} pins: {}",
-                        m.epoch(), m.steps(), m.examples(), String.format("%.1f", m.seconds()), fmt(m.train().total()),
+                        m.epoch(),
+                        m.steps(),
+                        m.examples(),
+                        String.format("%.1f", m.seconds()),
+                        fmt(m.train().total()),
                         m.validation() == null ? "n/a" : fmt(m.validation().total()),
                         m.validation() == null ? "n/a" : fmt(m.validation().conversion()),
                         m.validation() == null ? "n/a" : fmt(m.validation().engagement()),
-                        spec.sampledRecallK(), sample.conversions(), sample.candidates(), fmt(recall));
-                double monitored = m.validation() == null ? m.train().total() : m.validation().total();
+                        spec.sampledRecallK(),
+                        sample.conversions(),
+                        sample.candidates(),
+                        fmt(recall));
+                double monitored = m.validation() == null
+                        ? m.train().total()
+                        : m.validation().total();
                 best[2] = m.epoch();
                 if (!spec.restoreBest() || monitored < best[0]) {
                     best[0] = monitored;
@@ -81,11 +102,17 @@ public final class TrainTask {
                 return stopping.shouldContinue(monitored);
             });
             trainer.phaseSeconds().forEach((phase, sec) -> stepPhaseMs.put(phase, 1000 * sec));
-            LOG.info("training step, ms by phase: {}", stepPhaseMs.entrySet().stream()
-                    .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%.1f", e.getValue())).toList());
+            LOG.info(
+                    "training step, ms by phase: {}",
+                    stepPhaseMs.entrySet().stream()
+                            .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%.1f", e.getValue()))
+                            .toList());
             if (best[1] >= 0 && best[1] < best[2]) {
-                LOG.info("publishing epoch {} (best validation loss {}), not the last epoch {}", (int) best[1],
-                        fmt(best[0]), (int) best[2]);
+                LOG.info(
+                        "publishing epoch {} (best validation loss {}), not the last epoch {}",
+                        (int) best[1],
+                        fmt(best[0]),
+                        (int) best[2]);
             }
             if (best[1] < 0) {
                 trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
@@ -104,9 +131,17 @@ public final class TrainTask {
         result.put("step_phase_ms", stepPhaseMs);
         result.put("input_wait_seconds", stream.inputSeconds());
         result.put("input_wait_share", stream.inputSeconds() / seconds);
-        result.put("examples_per_second", epochs.stream().mapToLong(e -> ((Number) e.get("examples")).longValue()).sum() / seconds);
-        LOG.info("trained in {} s; the trainer waited on input {} s ({}% of the time)", String.format("%.1f", seconds),
-                String.format("%.1f", stream.inputSeconds()), String.format("%.1f", 100 * stream.inputSeconds() / seconds));
+        result.put(
+                "examples_per_second",
+                epochs.stream()
+                                .mapToLong(e -> ((Number) e.get("examples")).longValue())
+                                .sum()
+                        / seconds);
+        LOG.info(
+                "trained in {} s; the trainer waited on input {} s ({}% of the time)",
+                String.format("%.1f", seconds),
+                String.format("%.1f", stream.inputSeconds()),
+                String.format("%.1f", 100 * stream.inputSeconds() / seconds));
         return List.of(new Gson().toJson(result)).iterator();
     }
 
@@ -116,7 +151,8 @@ public final class TrainTask {
         if (!"gpu".equals(config.devices())) {
             return config;
         }
-        ResourceInformation gpus = task == null ? null : task.resources().get("gpu").getOrElse(() -> null);
+        ResourceInformation gpus =
+                task == null ? null : task.resources().get("gpu").getOrElse(() -> null);
         if (gpus == null || gpus.addresses().length == 0) {
             if (config.fallbackToCpu()) {
                 LOG.warn("train.devices = gpu but Spark assigned this task no GPU; falling back to the CPU");

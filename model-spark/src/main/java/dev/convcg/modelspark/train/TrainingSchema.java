@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class TrainingSchema {
     /** Most share of a table's ids that may share a row with another id before the table grows to the data. */
     public static final double MAX_ID_COLLISION_SHARE = 0.5;
+
     private static final Logger LOG = LoggerFactory.getLogger(TrainingSchema.class);
 
     private TrainingSchema() {}
@@ -33,23 +34,38 @@ public final class TrainingSchema {
      */
     public static FeatureSchema of(int contentEmbeddingDim, int maxBuckets, int historyLength, List<String> excluded) {
         FeatureSchema d = FeatureSchema.defaults().without(excluded);
-        return new FeatureSchema(adjust(d.user(), contentEmbeddingDim, maxBuckets, historyLength),
+        return new FeatureSchema(
+                adjust(d.user(), contentEmbeddingDim, maxBuckets, historyLength),
                 adjust(d.pin(), contentEmbeddingDim, maxBuckets, historyLength));
     }
 
-    private static List<FeatureSpec> adjust(List<FeatureSpec> specs, int contentDim, int maxBuckets, int historyLength) {
-        return specs.stream().map(s -> switch (s.kind()) {
-            case VECTOR -> FeatureSpec.vector(s.name(), contentDim);
-            case ID, ID_SEQUENCE -> {
-                int length = s.kind() == FeatureKind.ID_SEQUENCE && s.sharedTable() != null ? historyLength
-                        : s.maxLength();
-                int buckets = s.hashed() && s.buckets() > maxBuckets ? maxBuckets : s.buckets();
-                yield buckets == s.buckets() && length == s.maxLength() ? s
-                        : new FeatureSpec(s.name(), s.kind(), buckets, s.dim(), s.seed(), s.hashed(), length,
-                                s.pooling(), s.sharedTable(), s.log1p());
-            }
-            case NUMERIC -> s;
-        }).toList();
+    private static List<FeatureSpec> adjust(
+            List<FeatureSpec> specs, int contentDim, int maxBuckets, int historyLength) {
+        return specs.stream()
+                .map(s -> switch (s.kind()) {
+                    case VECTOR -> FeatureSpec.vector(s.name(), contentDim);
+                    case ID, ID_SEQUENCE -> {
+                        int length = s.kind() == FeatureKind.ID_SEQUENCE && s.sharedTable() != null
+                                ? historyLength
+                                : s.maxLength();
+                        int buckets = s.hashed() && s.buckets() > maxBuckets ? maxBuckets : s.buckets();
+                        yield buckets == s.buckets() && length == s.maxLength()
+                                ? s
+                                : new FeatureSpec(
+                                        s.name(),
+                                        s.kind(),
+                                        buckets,
+                                        s.dim(),
+                                        s.seed(),
+                                        s.hashed(),
+                                        length,
+                                        s.pooling(),
+                                        s.sharedTable(),
+                                        s.log1p());
+                    }
+                    case NUMERIC -> s;
+                })
+                .toList();
     }
 
     /**
@@ -64,11 +80,18 @@ public final class TrainingSchema {
      * @param limit          most rows a table may grow to (model.hash-buckets-limit)
      * @throws TableLimitException when a table would need more than {@code limit} rows
      */
-    public static FeatureSchema sizedToData(Dataset<Row> examples, FeatureSchema schema, int maxHashBuckets, int limit,
-                                            Optional<FeatureSchema> parent) {
+    public static FeatureSchema sizedToData(
+            Dataset<Row> examples,
+            FeatureSchema schema,
+            int maxHashBuckets,
+            int limit,
+            Optional<FeatureSchema> parent) {
         List<String> ids = List.of("user_id", "pin_id", "advertiser_id");
-        Row n = examples.agg(approx_count_distinct(ids.get(0)), approx_count_distinct(ids.get(1)),
-                approx_count_distinct(ids.get(2))).first();
+        Row n = examples.agg(
+                        approx_count_distinct(ids.get(0)),
+                        approx_count_distinct(ids.get(1)),
+                        approx_count_distinct(ids.get(2)))
+                .first();
         Map<String, Integer> sizes = new LinkedHashMap<>();
         for (int i = 0; i < ids.size(); i++) {
             String name = ids.get(i);
@@ -77,43 +100,69 @@ public final class TrainingSchema {
             if (table == null || distinct == 0 || !table.hashed()) {
                 continue;
             }
-            int rows = parent.map(p -> p.tables().get(name)).map(FeatureSpec::buckets).orElse(table.buckets());
+            int rows = parent.map(p -> p.tables().get(name))
+                    .map(FeatureSpec::buckets)
+                    .orElse(table.buckets());
             double shared = 1 - Math.exp(-(double) distinct / rows);
             if (shared > MAX_ID_COLLISION_SHARE && parent.isEmpty()) {
                 long needed = Long.highestOneBit((long) Math.ceil(-distinct / Math.log(1 - 0.1))) * 2;
                 if (needed > limit) {
-                    throw new TableLimitException(String.format(Locale.ROOT, "convcg.model.hash-buckets-limit = %d "
-                            + "is too small for the data: the %s table needs %d rows for about %d distinct ids (at most "
-                            + "10%% of them sharing a row); raise model.hash-buckets-limit to at least %d", limit, name,
-                            needed, distinct, needed));
+                    throw new TableLimitException(String.format(
+                            Locale.ROOT,
+                            "convcg.model.hash-buckets-limit = %d "
+                                    + "is too small for the data: the %s table needs %d rows for about %d distinct ids (at most "
+                                    + "10%% of them sharing a row); raise model.hash-buckets-limit to at least %d",
+                            limit,
+                            name,
+                            needed,
+                            distinct,
+                            needed));
                 }
-                LOG.warn("{} table: model.max-hash-buckets = {} gives {} rows for about {} distinct ids in the window, "
-                        + "so about {}% of them would share a row; the table takes {} rows (the data's size, at most "
-                        + "10% sharing)", name, maxHashBuckets, rows, distinct,
-                        String.format(Locale.ROOT, "%.1f", 100 * shared), needed);
+                LOG.warn(
+                        "{} table: model.max-hash-buckets = {} gives {} rows for about {} distinct ids in the window, "
+                                + "so about {}% of them would share a row; the table takes {} rows (the data's size, at most "
+                                + "10% sharing)",
+                        name, maxHashBuckets, rows, distinct, String.format(Locale.ROOT, "%.1f", 100 * shared), needed);
                 rows = (int) needed;
                 shared = 1 - Math.exp(-(double) distinct / rows);
             } else if (shared > MAX_ID_COLLISION_SHARE) {
-                LOG.warn("{} table: the warm-start parent's {} rows leave about {}% of the window's {} distinct ids "
-                        + "sharing a row; train cold (train.warm-start = false) to size it to the data", name, rows,
-                        String.format(Locale.ROOT, "%.1f", 100 * shared), distinct);
+                LOG.warn(
+                        "{} table: the warm-start parent's {} rows leave about {}% of the window's {} distinct ids "
+                                + "sharing a row; train cold (train.warm-start = false) to size it to the data",
+                        name, rows, String.format(Locale.ROOT, "%.1f", 100 * shared), distinct);
             }
-            LOG.info("{} table: {} rows for about {} distinct ids in the window; about {}% of them share a row", name,
-                    rows, distinct, String.format(Locale.ROOT, "%.1f", 100 * shared));
+            LOG.info(
+                    "{} table: {} rows for about {} distinct ids in the window; about {}% of them share a row",
+                    name, rows, distinct, String.format(Locale.ROOT, "%.1f", 100 * shared));
             if (rows != table.buckets()) {
                 sizes.put(name, rows);
             }
         }
-        return sizes.isEmpty() ? schema : new FeatureSchema(resized(schema.user(), sizes), resized(schema.pin(), sizes));
+        return sizes.isEmpty()
+                ? schema
+                : new FeatureSchema(resized(schema.user(), sizes), resized(schema.pin(), sizes));
     }
 
     /** The specs with the tables in {@code sizes} (owners and the features sharing them) at their new row counts. */
     private static List<FeatureSpec> resized(List<FeatureSpec> specs, Map<String, Integer> sizes) {
-        return specs.stream().map(s -> {
-            Integer rows = sizes.get(s.sharedTable() != null ? s.sharedTable() : s.name());
-            return rows == null ? s : new FeatureSpec(s.name(), s.kind(), rows, s.dim(), s.seed(), s.hashed(),
-                    s.maxLength(), s.pooling(), s.sharedTable(), s.log1p());
-        }).toList();
+        return specs.stream()
+                .map(s -> {
+                    Integer rows = sizes.get(s.sharedTable() != null ? s.sharedTable() : s.name());
+                    return rows == null
+                            ? s
+                            : new FeatureSpec(
+                                    s.name(),
+                                    s.kind(),
+                                    rows,
+                                    s.dim(),
+                                    s.seed(),
+                                    s.hashed(),
+                                    s.maxLength(),
+                                    s.pooling(),
+                                    s.sharedTable(),
+                                    s.log1p());
+                })
+                .toList();
     }
 
     /** A hashed-id table the data needs is larger than the configured limit: a configuration error. */

@@ -46,7 +46,9 @@ public final class ValidationSample {
         long pin = r.getLong(EpochStream.PIN_ID);
         boolean isConversion = task == Task.CONVERSION && users.rows() < maxConversions;
         boolean known = candidateIndex.containsKey(pin);
-        if (!known && candidates.rows() < maxCandidates && (isConversion || candidates.rows() < maxCandidates - maxConversions)) {
+        if (!known
+                && candidates.rows() < maxCandidates
+                && (isConversion || candidates.rows() < maxCandidates - maxConversions)) {
             candidateIndex.put(pin, candidates.rows());
             candidatePins[candidates.rows()] = pin;
             candidates.add(r);

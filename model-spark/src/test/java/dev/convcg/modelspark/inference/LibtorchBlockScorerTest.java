@@ -30,7 +30,7 @@ class LibtorchBlockScorerTest {
             got[n * m] = 42;
             float[][] catalog = {new float[3 * d], pins};
             try (BlockScorer.Scan netlib = BlockScorer.BLAS_SGEMM.open(catalog, d);
-                 BlockScorer.Scan torch = libtorch.open(catalog, d)) {
+                    BlockScorer.Scan torch = libtorch.open(catalog, d)) {
                 netlib.score(1, queries, m, expected);
                 torch.score(1, queries, m, got);
             }

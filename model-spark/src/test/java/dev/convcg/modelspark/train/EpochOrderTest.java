@@ -27,7 +27,8 @@ class EpochOrderTest {
         long train = examples.filter("ds <= '" + trainThrough + "'").count();
         long validation = examples.count() - train;
 
-        List<Row> rows = EpochOrder.of(examples, schema, trainThrough, 2, 11, true).collectAsList();
+        List<Row> rows =
+                EpochOrder.of(examples, schema, trainThrough, 2, 11, true).collectAsList();
         assertEquals(2 * (train + validation), rows.size());
         Map<Integer, List<Row>> byEpoch = new HashMap<>();
         int lastEpoch = 0;
@@ -53,16 +54,21 @@ class EpochOrderTest {
         assertEquals(validation, labels(byEpoch.get(0), EpochStream.VALIDATION).size());
         assertEquals(sorted(order0), sorted(order1), "the same training rows in every epoch");
         assertNotEquals(order0, order1, "each epoch has its own shuffle");
-        List<Row> again = EpochOrder.of(examples, schema, trainThrough, 2, 11, true).collectAsList();
+        List<Row> again =
+                EpochOrder.of(examples, schema, trainThrough, 2, 11, true).collectAsList();
         assertEquals(rows, again, "the same seed gives the same stream (a resumed run replays the same batches)");
-        List<Row> otherSeed = EpochOrder.of(examples, schema, trainThrough, 1, 12, true).collectAsList();
+        List<Row> otherSeed =
+                EpochOrder.of(examples, schema, trainThrough, 1, 12, true).collectAsList();
         assertNotEquals(order0, labels(otherSeed, EpochStream.TRAIN), "another seed, another order");
-        assertEquals(EpochStream.FEATURES + schema.user().size() + schema.pin().size(), rows.get(0).size(),
+        assertEquals(
+                EpochStream.FEATURES + schema.user().size() + schema.pin().size(),
+                rows.get(0).size(),
                 "the layout EpochStream reads: fixed columns, then the user tower's features, then the pin tower's");
     }
 
     private static List<Long> labels(List<Row> rows, int part) {
-        return rows.stream().filter(r -> r.getInt(EpochStream.PART) == part)
+        return rows.stream()
+                .filter(r -> r.getInt(EpochStream.PART) == part)
                 .map(r -> r.getLong(EpochStream.PIN_ID) * 1_000_003L + (long) (r.getFloat(EpochStream.WEIGHT) * 1000))
                 .toList();
     }

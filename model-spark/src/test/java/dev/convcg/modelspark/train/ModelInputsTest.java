@@ -19,18 +19,26 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(SparkTest.class)
 class ModelInputsTest {
-    private static final StructType SCHEMA = new StructType().add("user_country", StringType)
-            .add("pin_id", LongType).add("query_tokens", createArrayType(StringType)).add("pin_ctr", DoubleType);
-    private static final List<FeatureSpec> SPECS = List.of(FeatureSpec.id("user_country", 64, 4),
-            FeatureSpec.id("pin_id", 64, 4), FeatureSpec.sequence("query_tokens", 64, 4, 2, Pooling.MEAN),
+    private static final StructType SCHEMA = new StructType()
+            .add("user_country", StringType)
+            .add("pin_id", LongType)
+            .add("query_tokens", createArrayType(StringType))
+            .add("pin_ctr", DoubleType);
+    private static final List<FeatureSpec> SPECS = List.of(
+            FeatureSpec.id("user_country", 64, 4),
+            FeatureSpec.id("pin_id", 64, 4),
+            FeatureSpec.sequence("query_tokens", 64, 4, 2, Pooling.MEAN),
             FeatureSpec.numeric("pin_ctr", false));
 
     @Test
     void stringsMapThroughStableHashAndMissingValuesGetTheirStandIns(SparkSession spark) {
-        Dataset<Row> in = spark.createDataFrame(List.of(
-                RowFactory.create("US", 7L, new String[] {"sofa", "red", "big"}, 0.5),
-                RowFactory.create(null, null, null, null)), SCHEMA);
-        List<Row> out = in.select(ModelInputs.columns(in.schema(), SPECS).toArray(Column[]::new)).collectAsList();
+        Dataset<Row> in = spark.createDataFrame(
+                List.of(
+                        RowFactory.create("US", 7L, new String[] {"sofa", "red", "big"}, 0.5),
+                        RowFactory.create(null, null, null, null)),
+                SCHEMA);
+        List<Row> out = in.select(ModelInputs.columns(in.schema(), SPECS).toArray(Column[]::new))
+                .collectAsList();
         Row full = out.get(0);
         assertEquals(StableHash.of("US"), full.getLong(0), "the same id the importer and plain-Java serving use");
         assertEquals(7L, full.getLong(1), "integer ids are kept");

@@ -22,16 +22,33 @@ public final class TrainingExamplesFixture {
     public static final int USERS = 120, PINS = 240, GROUPS = 8, CONTENT_DIM = 16;
 
     public static final StructType SCHEMA = new StructType()
-            .add("example_id", StringType).add("impression_id", StringType).add("user_id", LongType)
-            .add("pin_id", LongType).add("advertiser_id", LongType).add("surface", StringType).add("task", StringType)
-            .add("event_type", StringType).add("weight", FloatType).add("pin_sampling_prob", DoubleType)
-            .add("attribution_type", StringType).add("click_duration_ms", LongType).add("event_ts", TimestampType)
-            .add("hour_of_day", IntegerType).add("query_tokens", createArrayType(StringType))
-            .add("user_country", StringType).add("user_engaged_pins", createArrayType(LongType))
-            .add("user_converted_pins", createArrayType(LongType)).add("user_clicks_28d", FloatType)
-            .add("user_saves_28d", FloatType).add("user_conversions_28d", FloatType).add("pin_category", StringType)
-            .add("pin_price_bucket", IntegerType).add("pin_ctr", FloatType).add("pin_cvr", FloatType)
-            .add("pin_content_embedding", createArrayType(FloatType)).add("ds", StringType);
+            .add("example_id", StringType)
+            .add("impression_id", StringType)
+            .add("user_id", LongType)
+            .add("pin_id", LongType)
+            .add("advertiser_id", LongType)
+            .add("surface", StringType)
+            .add("task", StringType)
+            .add("event_type", StringType)
+            .add("weight", FloatType)
+            .add("pin_sampling_prob", DoubleType)
+            .add("attribution_type", StringType)
+            .add("click_duration_ms", LongType)
+            .add("event_ts", TimestampType)
+            .add("hour_of_day", IntegerType)
+            .add("query_tokens", createArrayType(StringType))
+            .add("user_country", StringType)
+            .add("user_engaged_pins", createArrayType(LongType))
+            .add("user_converted_pins", createArrayType(LongType))
+            .add("user_clicks_28d", FloatType)
+            .add("user_saves_28d", FloatType)
+            .add("user_conversions_28d", FloatType)
+            .add("pin_category", StringType)
+            .add("pin_price_bucket", IntegerType)
+            .add("pin_ctr", FloatType)
+            .add("pin_cvr", FloatType)
+            .add("pin_content_embedding", createArrayType(FloatType))
+            .add("ds", StringType);
 
     private TrainingExamplesFixture() {}
 
@@ -48,12 +65,34 @@ public final class TrainingExamplesFixture {
                     int pin = negative ? r.nextInt(PINS) : group + GROUPS * r.nextInt(PINS / GROUPS);
                     String task = negative ? "NEGATIVE" : (k == 0 ? "CONVERSION" : "ENGAGEMENT");
                     String surface = surfaces[r.nextInt(3)];
-                    rows.add(RowFactory.create(ds + "-" + u + "-" + k, ds + "-" + u + "-" + k, (long) u, 1000L + pin,
-                            500L + pin % 20, surface, task, negative ? "IMPRESSION" : "CLICK", 1.0f, 1.0 / PINS,
-                            null, null, Timestamp.valueOf(ds + " 12:00:00"), 12 + k,
-                            surface.equals("SEARCH") ? new String[] {"g" + group} : new String[0], "US",
-                            new Long[] {1000L + group, 1000L + group + GROUPS}, new Long[0], 3f, 1f, 0.2f,
-                            "cat" + (pin % GROUPS), pin % 10, 0.05f, 0.01f, content(pin), ds));
+                    rows.add(RowFactory.create(
+                            ds + "-" + u + "-" + k,
+                            ds + "-" + u + "-" + k,
+                            (long) u,
+                            1000L + pin,
+                            500L + pin % 20,
+                            surface,
+                            task,
+                            negative ? "IMPRESSION" : "CLICK",
+                            1.0f,
+                            1.0 / PINS,
+                            null,
+                            null,
+                            Timestamp.valueOf(ds + " 12:00:00"),
+                            12 + k,
+                            surface.equals("SEARCH") ? new String[] {"g" + group} : new String[0],
+                            "US",
+                            new Long[] {1000L + group, 1000L + group + GROUPS},
+                            new Long[0],
+                            3f,
+                            1f,
+                            0.2f,
+                            "cat" + (pin % GROUPS),
+                            pin % 10,
+                            0.05f,
+                            0.01f,
+                            content(pin),
+                            ds));
                 }
             }
         }

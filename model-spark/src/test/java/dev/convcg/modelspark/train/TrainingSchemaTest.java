@@ -30,16 +30,29 @@ class TrainingSchemaTest {
                 assertEquals(rows, s.buckets(), s.name() + " reads the grown table");
             }
         }
-        assertEquals(16, sized.user().stream().filter(s -> s.name().equals("query_tokens")).findFirst().orElseThrow()
-                .buckets(), "tables of ids the data does not count keep the configured size");
+        assertEquals(
+                16,
+                sized.user().stream()
+                        .filter(s -> s.name().equals("query_tokens"))
+                        .findFirst()
+                        .orElseThrow()
+                        .buckets(),
+                "tables of ids the data does not count keep the configured size");
 
         FeatureSchema parent = TrainingSchema.of(TrainingExamplesFixture.CONTENT_DIM, 32, 20, List.of());
-        assertEquals(32, TrainingSchema.sizedToData(examples, small, 16, 1 << 20, Optional.of(parent)).tables()
-                .get("pin_id").buckets(), "a warm start keeps its parent's sizes");
+        assertEquals(
+                32,
+                TrainingSchema.sizedToData(examples, small, 16, 1 << 20, Optional.of(parent))
+                        .tables()
+                        .get("pin_id")
+                        .buckets(),
+                "a warm start keeps its parent's sizes");
 
-        TrainingSchema.TableLimitException e = assertThrows(TrainingSchema.TableLimitException.class,
+        TrainingSchema.TableLimitException e = assertThrows(
+                TrainingSchema.TableLimitException.class,
                 () -> TrainingSchema.sizedToData(examples, small, 16, 64, Optional.empty()));
-        assertTrue(e.getMessage().startsWith("convcg.model.hash-buckets-limit = 64 is too small for the data"),
+        assertTrue(
+                e.getMessage().startsWith("convcg.model.hash-buckets-limit = 64 is too small for the data"),
                 e.getMessage());
     }
 
@@ -49,11 +62,20 @@ class TrainingSchemaTest {
         assertFalse(s.names().contains("user_id"));
         assertFalse(s.names().contains("pin_category"));
         for (String sequence : List.of("user_engaged_pins", "user_converted_pins")) {
-            FeatureSpec spec = s.user().stream().filter(f -> f.name().equals(sequence)).findFirst().orElseThrow();
+            FeatureSpec spec = s.user().stream()
+                    .filter(f -> f.name().equals(sequence))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(50, spec.maxLength(), sequence);
             assertEquals(2048, spec.buckets(), sequence);
         }
-        assertEquals(8 + 1, s.pin().stream().filter(f -> f.name().equals("pin_content_embedding")).findFirst()
-                .orElseThrow().outputWidth(), "content vectors of the configured width, plus the presence flag");
+        assertEquals(
+                8 + 1,
+                s.pin().stream()
+                        .filter(f -> f.name().equals("pin_content_embedding"))
+                        .findFirst()
+                        .orElseThrow()
+                        .outputWidth(),
+                "content vectors of the configured width, plus the presence flag");
     }
 }

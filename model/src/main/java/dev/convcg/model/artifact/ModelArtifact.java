@@ -44,22 +44,25 @@ public record ModelArtifact(
     public static final int FORMAT_VERSION = 1;
     public static final String PARAMS_FILE = "model.params";
     public static final String META_FILE = "artifact.json";
-    static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
     /** Writes block parameters and metadata to {@code dir} (created; files replaced atomically). */
     public static ModelArtifact save(Path dir, TwoTowerBlock block, String versionId) {
         if (versionId == null || versionId.isBlank()) {
-            throw new IllegalArgumentException("versionId = " + versionId
-                    + " is invalid; allowed: a non-blank string");
+            throw new IllegalArgumentException("versionId = " + versionId + " is invalid; allowed: a non-blank string");
         }
-        ModelArtifact meta = new ModelArtifact(FORMAT_VERSION, versionId,
-                ConfigHash.of(block.config(), block.schema()), Instant.now().toString(),
-                block.config(), block.schema());
+        ModelArtifact meta = new ModelArtifact(
+                FORMAT_VERSION,
+                versionId,
+                ConfigHash.of(block.config(), block.schema()),
+                Instant.now().toString(),
+                block.config(),
+                block.schema());
         try {
             Files.createDirectories(dir);
             writeParams(dir.resolve(PARAMS_FILE), block);
-            writeAtomically(dir.resolve(META_FILE),
-                    GSON.toJson(meta).getBytes(StandardCharsets.UTF_8));
+            writeAtomically(dir.resolve(META_FILE), GSON.toJson(meta).getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write model artifact to " + dir, e);
         }
@@ -77,8 +80,13 @@ public record ModelArtifact(
                         + " reads " + FORMAT_VERSION);
             }
             // Re-run record validation on the nested settings.
-            return new ModelArtifact(a.formatVersion, a.versionId, a.configHash, a.createdAt,
-                    revalidate(a.model), new FeatureSchema(a.features.user(), a.features.pin()));
+            return new ModelArtifact(
+                    a.formatVersion,
+                    a.versionId,
+                    a.configHash,
+                    a.createdAt,
+                    revalidate(a.model),
+                    new FeatureSchema(a.features.user(), a.features.pin()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read model artifact " + meta, e);
         }
@@ -94,23 +102,24 @@ public record ModelArtifact(
 
     public static void writeParams(Path file, TwoTowerBlock block) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (DataOutputStream os = new DataOutputStream(
-                new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+        try (DataOutputStream os =
+                new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
             block.saveParameters(os);
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     public static void loadParams(Path file, TwoTowerBlock block, NDManager manager) {
-        try (DataInputStream is = new DataInputStream(
-                new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+        try (DataInputStream is = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
             block.loadParameters(manager, is);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read parameters " + file, e);
         } catch (MalformedModelException e) {
-            throw new IllegalStateException("parameters " + file + " do not fit this model"
-                    + " (different architecture, feature spec or block version): "
-                    + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "parameters " + file + " do not fit this model"
+                            + " (different architecture, feature spec or block version): "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -121,9 +130,17 @@ public record ModelArtifact(
     }
 
     private static ModelConfig revalidate(ModelConfig c) {
-        return new ModelConfig(c.embeddingDim(), c.tower(), c.temperature(), c.heads(),
-                c.logQCorrection(), c.hardNegatives(), c.advertiserLoss(), c.useExampleWeights(),
-                c.reengagement(), c.pinBias());
+        return new ModelConfig(
+                c.embeddingDim(),
+                c.tower(),
+                c.temperature(),
+                c.heads(),
+                c.logQCorrection(),
+                c.hardNegatives(),
+                c.advertiserLoss(),
+                c.useExampleWeights(),
+                c.reengagement(),
+                c.pinBias());
     }
 
     /**
@@ -136,12 +153,14 @@ public record ModelArtifact(
                     + ": its feature spec differs from this trainer's; allowed: identical specs");
         }
         ModelConfig p = model();
-        if (p.embeddingDim() != model.embeddingDim() || !p.tower().equals(model.tower())
+        if (p.embeddingDim() != model.embeddingDim()
+                || !p.tower().equals(model.tower())
                 || p.heads().mode() != model.heads().mode()) {
             throw new IllegalArgumentException("warm start from " + dir
                     + ": architecture (embeddingDim, tower, head mode) = " + p.embeddingDim() + ", "
                     + p.tower() + ", " + p.heads().mode() + " differs from this trainer's "
-                    + model.embeddingDim() + ", " + model.tower() + ", " + model.heads().mode());
+                    + model.embeddingDim() + ", " + model.tower() + ", "
+                    + model.heads().mode());
         }
     }
 }

@@ -49,9 +49,11 @@ public final class TwoTowerEncoder implements AutoCloseable {
         }
         if (artifact.model().reengagement().enabled()) {
             try (NDManager m = manager.newSubManager()) {
-                learnedReengagementBias = block.reengagementBias(store, m, false).toFloatArray();
+                learnedReengagementBias =
+                        block.reengagementBias(store, m, false).toFloatArray();
             }
-            reengagementBias = ReengagementCalibration.read(dir).map(ReengagementCalibration.Result::bias)
+            reengagementBias = ReengagementCalibration.read(dir)
+                    .map(ReengagementCalibration.Result::bias)
                     .orElse(learnedReengagementBias);
         } else {
             learnedReengagementBias = new float[0];
@@ -141,8 +143,8 @@ public final class TwoTowerEncoder implements AutoCloseable {
      */
     public float[] encodeFlat(boolean userTower, FeatureBatch batch, int head) {
         if (head < 0 || head >= block.headCount()) {
-            throw new IllegalArgumentException("head = " + head + " is invalid; allowed: 0.."
-                    + (block.headCount() - 1));
+            throw new IllegalArgumentException(
+                    "head = " + head + " is invalid; allowed: 0.." + (block.headCount() - 1));
         }
         return encode(userTower, batch, head);
     }
@@ -161,11 +163,11 @@ public final class TwoTowerEncoder implements AutoCloseable {
             return new float[0];
         }
         try (NDManager sm = manager.newSubManager()) {
-            NDList in = FeatureTensors.tensorize(sm,
-                    userTower ? artifact.features().user() : artifact.features().pin(), batch);
-            NDList out = userTower
-                    ? block.encodeUsers(store, in, false)
-                    : block.encodePins(store, in, false);
+            NDList in = FeatureTensors.tensorize(
+                    sm,
+                    userTower ? artifact.features().user() : artifact.features().pin(),
+                    batch);
+            NDList out = userTower ? block.encodeUsers(store, in, false) : block.encodePins(store, in, false);
             return out.get(head).toFloatArray();
         }
     }

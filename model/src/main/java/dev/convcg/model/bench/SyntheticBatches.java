@@ -3,8 +3,8 @@ package dev.convcg.model.bench;
 import dev.convcg.model.data.Task;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
-import dev.convcg.model.features.FeatureSpec;
 import dev.convcg.model.features.FeatureSchema;
+import dev.convcg.model.features.FeatureSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,8 +22,7 @@ public final class SyntheticBatches {
     private final int pinPool;
     private final int advertisers;
 
-    public SyntheticBatches(FeatureSchema schema, int rows, int hardNegatives, int pinPool,
-            int advertisers) {
+    public SyntheticBatches(FeatureSchema schema, int rows, int hardNegatives, int pinPool, int advertisers) {
         this.schema = schema;
         this.rows = rows;
         this.hardNegatives = hardNegatives;
@@ -56,8 +55,7 @@ public final class SyntheticBatches {
         }
         FeatureBatch user = features(schema.user(), r, users, null, null);
         FeatureBatch pin = features(schema.pin(), r, pins, pins, advs);
-        FeatureBatch neg = hardNegatives == 0 ? null
-                : features(schema.pin(), r, negPins, negPins, negAdvs);
+        FeatureBatch neg = hardNegatives == 0 ? null : features(schema.pin(), r, negPins, negPins, negAdvs);
         return new TrainingBatch(user, pin, pins, advs, tasks, weights, q, neg, negPins, negAdvs, null);
     }
 
@@ -74,8 +72,8 @@ public final class SyntheticBatches {
         return (long) Math.floor(Math.pow(pinPool, r.nextDouble())) - 1;
     }
 
-    private FeatureBatch features(List<FeatureSpec> specs, SplittableRandom r, long[] rowIds,
-            long[] pinIds, long[] advIds) {
+    private FeatureBatch features(
+            List<FeatureSpec> specs, SplittableRandom r, long[] rowIds, long[] pinIds, long[] advIds) {
         int b = rowIds.length;
         FeatureBatch.Builder fb = FeatureBatch.builder(b);
         for (FeatureSpec s : specs) {

@@ -57,9 +57,13 @@ public final class TrainingBenchmark {
         SyntheticBatches data = new SyntheticBatches(schema, batch, h, 1_000_000, 20_000);
         List<TrainingBatch> batches = data.batches(1, 4);
         try (TwoTowerTrainer t = new TwoTowerTrainer(model, schema, cfg)) {
-            System.out.printf(Locale.ROOT, "parameters: %d, intra-op threads: %d, sparse embedding"
-                    + " updates: %b, load avg: %.2f%n", t.parameterCount(), JniUtils.getNumThreads(),
-                    t.sparseEmbeddingUpdates(), loadAverage());
+            System.out.printf(
+                    Locale.ROOT,
+                    "parameters: %d, intra-op threads: %d, sparse embedding" + " updates: %b, load avg: %.2f%n",
+                    t.parameterCount(),
+                    JniUtils.getNumThreads(),
+                    t.sparseEmbeddingUpdates(),
+                    loadAverage());
             for (int i = 0; i < 3; i++) {
                 t.trainStep(batches.get(i % batches.size()));
             }
@@ -75,24 +79,20 @@ public final class TrainingBenchmark {
             double examplesPerSec = steps * batch / elapsed;
             double modelFlops = steps * stepFlops / elapsed;
             StringBuilder phases = new StringBuilder("ms/step by phase:");
-            t.phaseSeconds().forEach((k, v) -> phases.append(String.format(Locale.ROOT,
-                    " %s %.1f", k, 1000 * v)));
+            t.phaseSeconds().forEach((k, v) -> phases.append(String.format(Locale.ROOT, " %s %.1f", k, 1000 * v)));
             System.out.println(phases);
             double reference = matmulFlops(gemms, Math.max(3, seconds / 6));
             double square = matmulFlops(List.of(new Gemm(2048, 2048, 2048, 1)), 3);
-            System.out.printf(Locale.ROOT, "batch %d + %d hard negatives, %d steps in %.1f s%n",
-                    batch, h, steps, elapsed);
-            System.out.printf(Locale.ROOT, "training examples/s: %.0f (%.1f ms/step)%n",
-                    examplesPerSec, 1000 * elapsed / steps);
-            System.out.printf(Locale.ROOT, "model GEMM FLOPs per step (fwd+bwd): %.3f GFLOP%n",
-                    stepFlops / 1e9);
-            System.out.printf(Locale.ROOT, "achieved model FLOP/s: %.2f GFLOP/s%n",
-                    modelFlops / 1e9);
-            System.out.printf(Locale.ROOT,
-                    "libtorch matmul on the model's GEMM shapes: %.2f GFLOP/s%n", reference / 1e9);
+            System.out.printf(
+                    Locale.ROOT, "batch %d + %d hard negatives, %d steps in %.1f s%n", batch, h, steps, elapsed);
+            System.out.printf(
+                    Locale.ROOT, "training examples/s: %.0f (%.1f ms/step)%n", examplesPerSec, 1000 * elapsed / steps);
+            System.out.printf(Locale.ROOT, "model GEMM FLOPs per step (fwd+bwd): %.3f GFLOP%n", stepFlops / 1e9);
+            System.out.printf(Locale.ROOT, "achieved model FLOP/s: %.2f GFLOP/s%n", modelFlops / 1e9);
+            System.out.printf(
+                    Locale.ROOT, "libtorch matmul on the model's GEMM shapes: %.2f GFLOP/s%n", reference / 1e9);
             System.out.printf(Locale.ROOT, "libtorch matmul 2048^3: %.2f GFLOP/s%n", square / 1e9);
-            System.out.printf(Locale.ROOT, "ratio (model / libtorch same shapes): %.3f%n",
-                    modelFlops / reference);
+            System.out.printf(Locale.ROOT, "ratio (model / libtorch same shapes): %.3f%n", modelFlops / reference);
             System.out.printf(Locale.ROOT, "load avg after: %.2f%n", loadAverage());
         }
     }
@@ -117,7 +117,8 @@ public final class TrainingBenchmark {
     public static List<Gemm> towerForwardGemms(ModelConfig model, List<FeatureSpec> specs, long rows) {
         List<Gemm> g = new ArrayList<>();
         tower(g, model, specs, rows);
-        g.add(new Gemm(rows, model.embeddingDim(), model.embeddingDim(), model.heads().headCount()));
+        g.add(new Gemm(
+                rows, model.embeddingDim(), model.embeddingDim(), model.heads().headCount()));
         return g;
     }
 
@@ -155,8 +156,9 @@ public final class TrainingBenchmark {
                 if (x.count() == 0) {
                     continue;
                 }
-                ops.add(new NDArray[] {m.randomUniform(-1, 1, new Shape(x.m(), x.k())),
-                    m.randomUniform(-1, 1, new Shape(x.k(), x.n()))});
+                ops.add(new NDArray[] {
+                    m.randomUniform(-1, 1, new Shape(x.m(), x.k())), m.randomUniform(-1, 1, new Shape(x.k(), x.n()))
+                });
             }
             double flopsPerRound = gemms.stream().mapToDouble(Gemm::flops).sum();
             runRound(m, gemms, ops);

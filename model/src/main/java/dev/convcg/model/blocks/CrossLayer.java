@@ -41,13 +41,20 @@ public final class CrossLayer extends AbstractBlock {
             down = addParameter(weight("v", new Shape(rank, dim)));
             up = addParameter(weight("u", new Shape(dim, rank)));
         }
-        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-                .optShape(new Shape(dim)).build());
+        bias = addParameter(Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BIAS)
+                .optShape(new Shape(dim))
+                .build());
     }
 
     private static Parameter weight(String name, Shape shape) {
-        return Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(shape)
-                .optInitializer(new XavierInitializer()).build();
+        return Parameter.builder()
+                .setName(name)
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(shape)
+                .optInitializer(new XavierInitializer())
+                .build();
     }
 
     public static Builder builder() {
@@ -71,9 +78,11 @@ public final class CrossLayer extends AbstractBlock {
         NDArray b = ps.getValue(bias, xl.getDevice(), training);
         NDArray lin;
         if (rank == 0) {
-            lin = Linear.linear(xl, ps.getValue(weight, xl.getDevice(), training), b).head();
+            lin = Linear.linear(xl, ps.getValue(weight, xl.getDevice(), training), b)
+                    .head();
         } else {
-            NDArray z = Linear.linear(xl, ps.getValue(down, xl.getDevice(), training)).head();
+            NDArray z = Linear.linear(xl, ps.getValue(down, xl.getDevice(), training))
+                    .head();
             lin = Linear.linear(z, ps.getValue(up, xl.getDevice(), training), b).head();
         }
         return new NDList(x0.mul(lin).add(xl));
@@ -104,8 +113,8 @@ public final class CrossLayer extends AbstractBlock {
                 throw new IllegalArgumentException("dim = " + dim + " is invalid; allowed: > 0");
             }
             if (rank < 0) {
-                throw new IllegalArgumentException("rank = " + rank
-                        + " is invalid; allowed: 0 (full rank) or a positive rank");
+                throw new IllegalArgumentException(
+                        "rank = " + rank + " is invalid; allowed: 0 (full rank) or a positive rank");
             }
             return new CrossLayer(this);
         }

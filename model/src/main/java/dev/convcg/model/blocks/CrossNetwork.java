@@ -25,7 +25,8 @@ public final class CrossNetwork extends AbstractBlock {
         super(VERSION);
         dim = b.dim;
         for (int i = 0; i < b.layers; i++) {
-            layers.add(addChildBlock("cross" + i,
+            layers.add(addChildBlock(
+                    "cross" + i,
                     CrossLayer.builder().setDim(dim).optRank(b.rank).build()));
         }
     }
@@ -85,8 +86,7 @@ public final class CrossNetwork extends AbstractBlock {
 
         public CrossNetwork build() {
             if (layers < 0) {
-                throw new IllegalArgumentException("layers = " + layers
-                        + " is invalid; allowed: >= 0");
+                throw new IllegalArgumentException("layers = " + layers + " is invalid; allowed: >= 0");
             }
             if (dim <= 0) {
                 throw new IllegalArgumentException("dim = " + dim + " is invalid; allowed: > 0");

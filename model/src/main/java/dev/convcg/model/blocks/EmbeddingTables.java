@@ -40,12 +40,14 @@ public final class EmbeddingTables extends AbstractBlock {
     public EmbeddingTables(Map<String, FeatureSpec> owners) {
         super(VERSION);
         owners.forEach((name, spec) -> {
-            tables.put(name, addParameter(Parameter.builder()
-                    .setName(name)
-                    .setType(Parameter.Type.WEIGHT)
-                    .optShape(new Shape(spec.buckets(), spec.dim()))
-                    .optInitializer(new NormalInitializer(0.05f))
-                    .build()));
+            tables.put(
+                    name,
+                    addParameter(Parameter.builder()
+                            .setName(name)
+                            .setType(Parameter.Type.WEIGHT)
+                            .optShape(new Shape(spec.buckets(), spec.dim()))
+                            .optInitializer(new NormalInitializer(0.05f))
+                            .build()));
             dims.put(name, spec.dim());
         });
     }
@@ -54,17 +56,15 @@ public final class EmbeddingTables extends AbstractBlock {
     public NDArray lookup(ParameterStore ps, String table, NDArray rows, boolean training) {
         Parameter p = tables.get(table);
         if (p == null) {
-            throw new IllegalArgumentException("no embedding table '" + table + "'; tables: "
-                    + tables.keySet());
+            throw new IllegalArgumentException("no embedding table '" + table + "'; tables: " + tables.keySet());
         }
         if (training && compact != null) {
             NDArray c = compact.get(table);
             if (c == null) {
-                throw new IllegalStateException("compact tables are installed but lack '" + table
-                        + "'");
+                throw new IllegalStateException("compact tables are installed but lack '" + table + "'");
             }
-            return Embedding.embedding(rows, c.toDevice(rows.getDevice(), false),
-                    SparseFormat.DENSE).singletonOrThrow();
+            return Embedding.embedding(rows, c.toDevice(rows.getDevice(), false), SparseFormat.DENSE)
+                    .singletonOrThrow();
         }
         NDArray weight = ps.getValue(p, rows.getDevice(), training);
         return Embedding.embedding(rows, weight, SparseFormat.DENSE).singletonOrThrow();

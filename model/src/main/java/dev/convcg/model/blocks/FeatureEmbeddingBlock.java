@@ -43,12 +43,14 @@ public final class FeatureEmbeddingBlock extends AbstractBlock {
         tables = Objects.requireNonNull(b.tables, "tables");
         for (FeatureSpec s : specs) {
             if (s.kind() == FeatureKind.ID_SEQUENCE && s.pooling() == Pooling.ATTENTION) {
-                queries.put(s.name(), addParameter(Parameter.builder()
-                        .setName("query_" + s.name())
-                        .setType(Parameter.Type.WEIGHT)
-                        .optShape(new Shape(s.dim(), 1))
-                        .optInitializer(new NormalInitializer(0.1f))
-                        .build()));
+                queries.put(
+                        s.name(),
+                        addParameter(Parameter.builder()
+                                .setName("query_" + s.name())
+                                .setType(Parameter.Type.WEIGHT)
+                                .optShape(new Shape(s.dim(), 1))
+                                .optInitializer(new NormalInitializer(0.1f))
+                                .build()));
             }
         }
         outputDim = specs.stream().mapToInt(FeatureSpec::outputWidth).sum();
@@ -82,9 +84,8 @@ public final class FeatureEmbeddingBlock extends AbstractBlock {
                     NDArray rows = inputs.get(i++);
                     NDArray mask = inputs.get(i++);
                     NDArray e = tables.lookup(ps, s.tableName(), rows, training); // (B, L, d)
-                    parts.add(s.pooling() == Pooling.MEAN
-                            ? meanPool(e, mask)
-                            : attentionPool(ps, s, e, mask, training));
+                    parts.add(
+                            s.pooling() == Pooling.MEAN ? meanPool(e, mask) : attentionPool(ps, s, e, mask, training));
                 }
                 case NUMERIC -> parts.add(inputs.get(i++));
                 case VECTOR -> {
@@ -103,8 +104,7 @@ public final class FeatureEmbeddingBlock extends AbstractBlock {
         return sum.div(count);
     }
 
-    private NDArray attentionPool(
-            ParameterStore ps, FeatureSpec s, NDArray e, NDArray mask, boolean training) {
+    private NDArray attentionPool(ParameterStore ps, FeatureSpec s, NDArray e, NDArray mask, boolean training) {
         NDArray q = ps.getValue(queries.get(s.name()), e.getDevice(), training); // (d, 1)
         NDArray scores = e.matMul(q).squeeze(2).div(Scalars.of(e, Math.sqrt(s.dim()))); // (B, L)
         NDArray masked = scores.add(mask.sub(Scalars.of(mask, 1)).mul(Scalars.of(mask, -NEG)));
@@ -134,8 +134,8 @@ public final class FeatureEmbeddingBlock extends AbstractBlock {
 
         public FeatureEmbeddingBlock build() {
             if (specs == null || specs.isEmpty()) {
-                throw new IllegalArgumentException("specs = " + specs
-                        + " is invalid; allowed: a non-empty feature list");
+                throw new IllegalArgumentException(
+                        "specs = " + specs + " is invalid; allowed: a non-empty feature list");
             }
             return new FeatureEmbeddingBlock(this);
         }

@@ -32,8 +32,8 @@ public final class Mlp extends AbstractBlock {
         widths = List.copyOf(b.widths);
         activateLast = b.activateLast;
         for (int i = 0; i < widths.size(); i++) {
-            layers.add(addChildBlock("dense" + i,
-                    Linear.builder().setUnits(widths.get(i)).build()));
+            layers.add(addChildBlock(
+                    "dense" + i, Linear.builder().setUnits(widths.get(i)).build()));
         }
     }
 
@@ -96,12 +96,11 @@ public final class Mlp extends AbstractBlock {
 
         public Mlp build() {
             if (inputDim <= 0) {
-                throw new IllegalArgumentException("inputDim = " + inputDim
-                        + " is invalid; allowed: > 0");
+                throw new IllegalArgumentException("inputDim = " + inputDim + " is invalid; allowed: > 0");
             }
             if (widths.isEmpty() || widths.stream().anyMatch(w -> w <= 0)) {
-                throw new IllegalArgumentException("widths = " + widths
-                        + " is invalid; allowed: a non-empty list of positive widths");
+                throw new IllegalArgumentException(
+                        "widths = " + widths + " is invalid; allowed: a non-empty list of positive widths");
             }
             return new Mlp(this);
         }

@@ -19,7 +19,6 @@ public final class Scalars {
 
     /** A 0-d float tensor holding {@code value}, on {@code like}'s manager and device. */
     public static NDArray of(NDArray like, double value) {
-        return like.getManager().full(new Shape(), (float) value, like.getDataType(),
-                like.getDevice());
+        return like.getManager().full(new Shape(), (float) value, like.getDataType(), like.getDevice());
     }
 }

@@ -41,14 +41,19 @@ public final class Tower extends AbstractBlock {
         inputDim = b.features.outputDim();
         outputDim = b.outputDim;
         features = addChildBlock("features", b.features);
-        cross = addChildBlock("cross", CrossNetwork.builder().setDim(inputDim)
-                .setLayers(b.crossLayers).optRank(b.crossRank).build());
-        mlp = addChildBlock("mlp", Mlp.builder().setInputDim(inputDim).setWidths(b.mlpWidths)
-                .build());
-        projectionInput = arrangement == Arrangement.PARALLEL
-                ? inputDim + mlp.outputDim()
-                : mlp.outputDim();
-        projection = addChildBlock("projection", Linear.builder().setUnits(outputDim).build());
+        cross = addChildBlock(
+                "cross",
+                CrossNetwork.builder()
+                        .setDim(inputDim)
+                        .setLayers(b.crossLayers)
+                        .optRank(b.crossRank)
+                        .build());
+        mlp = addChildBlock(
+                "mlp",
+                Mlp.builder().setInputDim(inputDim).setWidths(b.mlpWidths).build());
+        projectionInput = arrangement == Arrangement.PARALLEL ? inputDim + mlp.outputDim() : mlp.outputDim();
+        projection =
+                addChildBlock("projection", Linear.builder().setUnits(outputDim).build());
     }
 
     public static Builder builder() {
@@ -140,8 +145,7 @@ public final class Tower extends AbstractBlock {
         }
 
         public Tower build() {
-            if (features == null || arrangement == null || mlpWidths == null || outputDim <= 0
-                    || crossLayers < 0) {
+            if (features == null || arrangement == null || mlpWidths == null || outputDim <= 0 || crossLayers < 0) {
                 throw new IllegalArgumentException("tower builder is incomplete: features="
                         + (features != null) + ", arrangement=" + arrangement + ", crossLayers="
                         + crossLayers + ", mlpWidths=" + mlpWidths + ", outputDim=" + outputDim

@@ -60,31 +60,37 @@ public final class TwoTowerBlock extends AbstractBlock {
                 .optShape(new Shape(1))
                 .optInitializer(new ConstantInitializer(config.temperature().initial()))
                 .build());
-        reengagement = config.reengagement().enabled() ? addParameter(Parameter.builder()
-                .setName("reengagement")
-                .setType(Parameter.Type.OTHER)
-                .optShape(new Shape(config.reengagement().size()))
-                .optInitializer(new ConstantInitializer(0f))
-                .build()) : null;
+        reengagement = config.reengagement().enabled()
+                ? addParameter(Parameter.builder()
+                        .setName("reengagement")
+                        .setType(Parameter.Type.OTHER)
+                        .optShape(new Shape(config.reengagement().size()))
+                        .optInitializer(new ConstantInitializer(0f))
+                        .build())
+                : null;
         for (String name : config.reengagement().sequences()) {
-            boolean pinSequence = schema.user().stream().anyMatch(f -> f.name().equals(name)
-                    && f.kind() == FeatureKind.ID_SEQUENCE);
-            Checks.require(pinSequence, "model.reengagement.sequences", name,
-                    "a user-tower ID_SEQUENCE feature of pin ids");
+            boolean pinSequence =
+                    schema.user().stream().anyMatch(f -> f.name().equals(name) && f.kind() == FeatureKind.ID_SEQUENCE);
+            Checks.require(
+                    pinSequence, "model.reengagement.sequences", name, "a user-tower ID_SEQUENCE feature of pin ids");
         }
         tables = addChildBlock("tables", new EmbeddingTables(schema.tables()));
         user = addChildBlock("user", tower(config, schema.user()));
         pin = addChildBlock("pin", tower(config, schema.pin()));
         int e = config.embeddingDim();
         for (int k = 0; k < config.heads().headCount(); k++) {
-            userHeads.add(addChildBlock("user_head" + k, Linear.builder().setUnits(e).build()));
-            pinHeads.add(addChildBlock("pin_head" + k, Linear.builder().setUnits(e).build()));
+            userHeads.add(
+                    addChildBlock("user_head" + k, Linear.builder().setUnits(e).build()));
+            pinHeads.add(
+                    addChildBlock("pin_head" + k, Linear.builder().setUnits(e).build()));
         }
     }
 
     private Tower tower(ModelConfig c, List<FeatureSpec> specs) {
         return Tower.builder()
-                .setFeatures(FeatureEmbeddingBlock.builder().setSpecs(specs).setTables(tables)
+                .setFeatures(FeatureEmbeddingBlock.builder()
+                        .setSpecs(specs)
+                        .setTables(tables)
                         .build())
                 .setArrangement(c.tower().arrangement())
                 .setCrossLayers(c.tower().crossLayers())
@@ -171,8 +177,8 @@ public final class TwoTowerBlock extends AbstractBlock {
      * sequence's slot 0 (pin not in the sequence) held at 0; the mask lives on {@code manager}.
      */
     public NDArray reengagementBias(ParameterStore ps, NDManager manager, boolean training) {
-        Checks.require(reengagement != null, "model.reengagement.enabled", false,
-                "true to read the re-engagement biases");
+        Checks.require(
+                reengagement != null, "model.reengagement.enabled", false, "true to read the re-engagement biases");
         NDArray beta = ps.getValue(reengagement, manager.getDevice(), training);
         NDArray mask = manager.ones(beta.getShape(), beta.getDataType(), manager.getDevice());
         mask.set(new NDIndex("::" + ModelConfig.ReengagementConfig.SLOTS), 0f);
@@ -203,8 +209,7 @@ public final class TwoTowerBlock extends AbstractBlock {
         return heads(ps, pinHeads, pin.forward(ps, pinInputs, training).head(), training);
     }
 
-    private static NDList heads(
-            ParameterStore ps, List<Linear> heads, NDArray h, boolean training) {
+    private static NDList heads(ParameterStore ps, List<Linear> heads, NDArray h, boolean training) {
         NDList out = new NDList(heads.size());
         for (Linear head : heads) {
             out.add(head.forward(ps, new NDList(h), training).head().normalize(2, 1, 1e-12));

@@ -36,6 +36,7 @@ import java.util.stream.IntStream;
 public final class ReengagementCalibration {
     /** File beside the artifact's parameters that holds the refitted biases ({@link #write}, {@link #read}). */
     public static final String FILE = "reengagement-calibration.json";
+
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
     private static final int ROW_BLOCK = 256;
     private static final int MAX_ITERATIONS = 100;
@@ -58,9 +59,18 @@ public final class ReengagementCalibration {
      * @param slotsPerSequence bias slots per sequence, slot 0 included
      * @param learnedBias      the biases training learned, score units, {@code sequences · slotsPerSequence}
      */
-    public record Problem(float temperature, int dim, float[] users, float[] weights, float[] pins, int[] positives,
-                          int[][] historyPins, int[][] historySlots, int sequences, int slotsPerSequence,
-                          float[] learnedBias) {
+    public record Problem(
+            float temperature,
+            int dim,
+            float[] users,
+            float[] weights,
+            float[] pins,
+            int[] positives,
+            int[][] historyPins,
+            int[][] historySlots,
+            int sequences,
+            int slotsPerSequence,
+            float[] learnedBias) {
         public Problem {
             int n = positives.length;
             if (users.length != n * dim || weights.length != n || historyPins.length != n || historySlots.length != n) {
@@ -94,13 +104,26 @@ public final class ReengagementCalibration {
      * @param recallCalibrated  the same, refitted biases
      * @param iterations        Newton steps taken
      */
-    public record Result(float[] bias, float[] learnedBias, int rows, int catalog, double historyShare,
-                         double lossLearned, double lossCalibrated, int recallK, double recallLearned,
-                         double recallCalibrated, int iterations) {}
+    public record Result(
+            float[] bias,
+            float[] learnedBias,
+            int rows,
+            int catalog,
+            double historyShare,
+            double lossLearned,
+            double lossCalibrated,
+            int recallK,
+            double recallLearned,
+            double recallCalibrated,
+            int iterations) {}
 
     /** What the refit needs of one row after the single pass over the catalog (logits shifted by the row max). */
-    private record RowTerms(double nonHistoryMass, double[] historyLogits, int positiveInHistory,
-                            double positiveLogit, float[] topNonHistory) {}
+    private record RowTerms(
+            double nonHistoryMass,
+            double[] historyLogits,
+            int positiveInHistory,
+            double positiveLogit,
+            float[] topNonHistory) {}
 
     /**
      * Fits the biases.
@@ -157,9 +180,18 @@ public final class ReengagementCalibration {
         for (int i = 0; i < n; i++) {
             share += rows[i].positiveInHistory() >= 0 ? w[i] : 0;
         }
-        return new Result(bias, p.learnedBias().clone(), n, p.catalog(), share,
-                objective(p, rows, w, b0, b0, 0, null, null), objective(p, rows, w, b, b0, 0, null, null),
-                recallK, recall(p, rows, w, b0, recallK), recall(p, rows, w, b, recallK), it);
+        return new Result(
+                bias,
+                p.learnedBias().clone(),
+                n,
+                p.catalog(),
+                share,
+                objective(p, rows, w, b0, b0, 0, null, null),
+                objective(p, rows, w, b, b0, 0, null, null),
+                recallK,
+                recall(p, rows, w, b0, recallK),
+                recall(p, rows, w, b, recallK),
+                it);
     }
 
     /** One pass of {@code U·Pᵀ} in row blocks: each row's non-history mass, history logits and top non-history logits. */
@@ -175,7 +207,8 @@ public final class ReengagementCalibration {
                 int rowsInBlock = Math.min(ROW_BLOCK, n - from);
                 float[] scores;
                 try (NDManager bm = m.newSubManager()) {
-                    NDArray u = bm.create(Arrays.copyOfRange(p.users(), from * d, (from + rowsInBlock) * d),
+                    NDArray u = bm.create(
+                            Arrays.copyOfRange(p.users(), from * d, (from + rowsInBlock) * d),
                             new Shape(rowsInBlock, d));
                     scores = u.matMul(pinsT).toFloatArray();
                 }
@@ -235,8 +268,15 @@ public final class ReengagementCalibration {
     }
 
     /** The ridge-penalised objective at b; fills the gradient and Hessian when they are given. */
-    private static double objective(Problem p, RowTerms[] rows, double[] w, double[] b, double[] b0, double ridge,
-                                    double[] grad, double[][] hess) {
+    private static double objective(
+            Problem p,
+            RowTerms[] rows,
+            double[] w,
+            double[] b,
+            double[] b0,
+            double ridge,
+            double[] grad,
+            double[][] hess) {
         int s = p.sequences();
         int free = b.length;
         if (grad != null) {
@@ -317,7 +357,9 @@ public final class ReengagementCalibration {
 
     /** The Newton direction {@code −H⁻¹ g} on the free slots (slot 0 of each sequence stays 0). */
     private static double[] newtonStep(double[] grad, double[][] hess, int slotsPerSequence, NDManager manager) {
-        int[] free = IntStream.range(0, grad.length).filter(k -> k % slotsPerSequence != 0).toArray();
+        int[] free = IntStream.range(0, grad.length)
+                .filter(k -> k % slotsPerSequence != 0)
+                .toArray();
         int f = free.length;
         float[] h = new float[f * f];
         for (int a = 0; a < f; a++) {
@@ -349,7 +391,8 @@ public final class ReengagementCalibration {
             int[] slots = p.historySlots()[i];
             int hn = r.historyLogits().length;
             double zPos = r.positiveInHistory() >= 0
-                    ? r.historyLogits()[r.positiveInHistory()] + bias(b, slots, r.positiveInHistory(), s, p.slotsPerSequence())
+                    ? r.historyLogits()[r.positiveInHistory()]
+                            + bias(b, slots, r.positiveInHistory(), s, p.slotsPerSequence())
                     : r.positiveLogit();
             int above = 0;
             for (float t : r.topNonHistory()) {
@@ -358,7 +401,8 @@ public final class ReengagementCalibration {
                 }
             }
             for (int h = 0; h < hn; h++) {
-                if (h != r.positiveInHistory() && r.historyLogits()[h] + bias(b, slots, h, s, p.slotsPerSequence()) > zPos) {
+                if (h != r.positiveInHistory()
+                        && r.historyLogits()[h] + bias(b, slots, h, s, p.slotsPerSequence()) > zPos) {
                     above++;
                 }
             }

@@ -12,8 +12,7 @@ public final class Checks {
 
     public static void require(boolean ok, String field, Object value, String allowed) {
         if (!ok) {
-            throw new IllegalArgumentException(
-                    field + " = " + value + " is invalid; allowed: " + allowed);
+            throw new IllegalArgumentException(field + " = " + value + " is invalid; allowed: " + allowed);
         }
     }
 

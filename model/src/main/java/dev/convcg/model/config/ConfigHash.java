@@ -13,8 +13,8 @@ import java.util.HexFormat;
  * the run date plus this hash; checkpoints use it to refuse resuming a different model.
  */
 public final class ConfigHash {
-    private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping()
-            .create();
+    private static final Gson GSON =
+            new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
     private ConfigHash() {}
 

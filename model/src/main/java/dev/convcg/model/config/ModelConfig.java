@@ -50,11 +50,27 @@ public record ModelConfig(
     }
 
     /** The settings without a pin bias (as before the pin bias existed). */
-    public ModelConfig(int embeddingDim, TowerConfig tower, TemperatureConfig temperature, HeadConfig heads,
-                       boolean logQCorrection, HardNegativeConfig hardNegatives, AdvertiserLossConfig advertiserLoss,
-                       boolean useExampleWeights, ReengagementConfig reengagement) {
-        this(embeddingDim, tower, temperature, heads, logQCorrection, hardNegatives, advertiserLoss,
-                useExampleWeights, reengagement, 0.0);
+    public ModelConfig(
+            int embeddingDim,
+            TowerConfig tower,
+            TemperatureConfig temperature,
+            HeadConfig heads,
+            boolean logQCorrection,
+            HardNegativeConfig hardNegatives,
+            AdvertiserLossConfig advertiserLoss,
+            boolean useExampleWeights,
+            ReengagementConfig reengagement) {
+        this(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                0.0);
     }
 
     public static ModelConfig defaults() {
@@ -71,53 +87,143 @@ public record ModelConfig(
     }
 
     public ModelConfig withTower(TowerConfig t) {
-        return new ModelConfig(embeddingDim, t, temperature, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                t,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withEmbeddingDim(int e) {
-        return new ModelConfig(e, tower, temperature, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                e,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withTemperature(TemperatureConfig t) {
-        return new ModelConfig(embeddingDim, tower, t, heads, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                t,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withHeads(HeadConfig h) {
-        return new ModelConfig(embeddingDim, tower, temperature, h, logQCorrection, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                h,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withLogQCorrection(boolean on) {
-        return new ModelConfig(embeddingDim, tower, temperature, heads, on, hardNegatives,
-                advertiserLoss, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                on,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withHardNegatives(HardNegativeConfig h) {
-        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection, h,
-                advertiserLoss, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                h,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withAdvertiserLoss(AdvertiserLossConfig a) {
-        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, a, useExampleWeights, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                a,
+                useExampleWeights,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withUseExampleWeights(boolean on) {
-        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, advertiserLoss, on, reengagement, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                on,
+                reengagement,
+                pinBias);
     }
 
     public ModelConfig withReengagement(ReengagementConfig r) {
-        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, advertiserLoss, useExampleWeights, r, pinBias);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                r,
+                pinBias);
     }
 
     public ModelConfig withPinBias(double c) {
-        return new ModelConfig(embeddingDim, tower, temperature, heads, logQCorrection,
-                hardNegatives, advertiserLoss, useExampleWeights, reengagement, c);
+        return new ModelConfig(
+                embeddingDim,
+                tower,
+                temperature,
+                heads,
+                logQCorrection,
+                hardNegatives,
+                advertiserLoss,
+                useExampleWeights,
+                reengagement,
+                c);
     }
 
     /** How the cross network and the MLP are combined inside a tower. */
@@ -144,16 +250,14 @@ public record ModelConfig(
      * @param crossRank rank r of {@code W = U Vᵀ}; 0 means full rank
      * @param mlpWidths hidden widths of the MLP
      */
-    public record TowerConfig(
-            Arrangement arrangement, int crossLayers, int crossRank, List<Integer> mlpWidths) {
+    public record TowerConfig(Arrangement arrangement, int crossLayers, int crossRank, List<Integer> mlpWidths) {
         public TowerConfig {
             Checks.notNull("model.tower.arrangement", arrangement);
             Checks.nonNegative("model.tower.crossLayers", crossLayers);
             Checks.nonNegative("model.tower.crossRank", crossRank);
             Checks.nonEmpty("model.tower.mlpWidths", mlpWidths);
             for (Integer w : mlpWidths) {
-                Checks.require(w != null && w > 0, "model.tower.mlpWidths", mlpWidths,
-                        "positive integers");
+                Checks.require(w != null && w > 0, "model.tower.mlpWidths", mlpWidths, "positive integers");
             }
             mlpWidths = List.copyOf(mlpWidths);
         }
@@ -258,7 +362,10 @@ public record ModelConfig(
         public ReengagementConfig {
             Checks.notNull("model.reengagement.sequences", sequences);
             sequences = List.copyOf(sequences);
-            Checks.require(!enabled || !sequences.isEmpty(), "model.reengagement.sequences", sequences,
+            Checks.require(
+                    !enabled || !sequences.isEmpty(),
+                    "model.reengagement.sequences",
+                    sequences,
                     "at least one user sequence of pin ids when enabled");
         }
 

@@ -67,84 +67,293 @@ public record TrainerConfig(
     }
 
     /** The fields before {@code sparseEmbeddingUpdates} existed; sparse updates default to on. */
-    public TrainerConfig(Optimizer optimizer, float learningRate, float weightDecay,
-            ScheduleConfig schedule, float gradClipNorm, int seed, int batchSize, int epochs,
-            int checkpointEveryNSteps, String checkpointDir, int keepCheckpoints, boolean resume,
-            String devices, boolean fallbackToCpu, int intraOpThreads, int logEveryNSteps) {
-        this(optimizer, learningRate, weightDecay, schedule, gradClipNorm, seed, batchSize, epochs,
-                checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume, devices,
-                fallbackToCpu, intraOpThreads, logEveryNSteps, true);
+    public TrainerConfig(
+            Optimizer optimizer,
+            float learningRate,
+            float weightDecay,
+            ScheduleConfig schedule,
+            float gradClipNorm,
+            int seed,
+            int batchSize,
+            int epochs,
+            int checkpointEveryNSteps,
+            String checkpointDir,
+            int keepCheckpoints,
+            boolean resume,
+            String devices,
+            boolean fallbackToCpu,
+            int intraOpThreads,
+            int logEveryNSteps) {
+        this(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                true);
     }
 
     public static TrainerConfig defaults() {
-        return new TrainerConfig(Optimizer.ADAMW, 2e-3f, 1e-5f, ScheduleConfig.defaults(), 1.0f,
-                42, 1024, 3, 100, "", 2, true, "cpu", false, 0, 50, true);
+        return new TrainerConfig(
+                Optimizer.ADAMW,
+                2e-3f,
+                1e-5f,
+                ScheduleConfig.defaults(),
+                1.0f,
+                42,
+                1024,
+                3,
+                100,
+                "",
+                2,
+                true,
+                "cpu",
+                false,
+                0,
+                50,
+                true);
     }
 
     public TrainerConfig withLearningRate(float lr) {
-        return new TrainerConfig(optimizer, lr, weightDecay, schedule, gradClipNorm, seed,
-                batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                lr,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withSchedule(ScheduleConfig s) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, s, gradClipNorm, seed,
-                batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                s,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withEpochs(int e) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, batchSize, e, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                e,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withCheckpoints(String dir, int everyNSteps) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, batchSize, epochs, everyNSteps, dir, keepCheckpoints, resume, devices,
-                fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                everyNSteps,
+                dir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withDevices(String d, boolean fallback) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, d, fallback, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                d,
+                fallback,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withSeed(int s) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm, s,
-                batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                s,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withBatchSize(int b) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, b, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume,
-                devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                b,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withOptimizer(Optimizer o, float wd, float clipNorm) {
-        return new TrainerConfig(o, learningRate, wd, schedule, clipNorm, seed, batchSize, epochs,
-                checkpointEveryNSteps, checkpointDir, keepCheckpoints, resume, devices,
-                fallbackToCpu, intraOpThreads, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                o,
+                learningRate,
+                wd,
+                schedule,
+                clipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withLogEveryNSteps(int n) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, devices, fallbackToCpu, intraOpThreads, n, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                n,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withIntraOpThreads(int n) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, devices, fallbackToCpu, n, logEveryNSteps, sparseEmbeddingUpdates);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                n,
+                logEveryNSteps,
+                sparseEmbeddingUpdates);
     }
 
     public TrainerConfig withSparseEmbeddingUpdates(boolean sparse) {
-        return new TrainerConfig(optimizer, learningRate, weightDecay, schedule, gradClipNorm,
-                seed, batchSize, epochs, checkpointEveryNSteps, checkpointDir, keepCheckpoints,
-                resume, devices, fallbackToCpu, intraOpThreads, logEveryNSteps, sparse);
+        return new TrainerConfig(
+                optimizer,
+                learningRate,
+                weightDecay,
+                schedule,
+                gradClipNorm,
+                seed,
+                batchSize,
+                epochs,
+                checkpointEveryNSteps,
+                checkpointDir,
+                keepCheckpoints,
+                resume,
+                devices,
+                fallbackToCpu,
+                intraOpThreads,
+                logEveryNSteps,
+                sparse);
     }
 
     /**
@@ -173,7 +382,10 @@ public record TrainerConfig(
             } else {
                 idx = -1;
             }
-            Checks.require(idx >= 0 && !gpus.contains(idx), "trainer.devices", spec,
+            Checks.require(
+                    idx >= 0 && !gpus.contains(idx),
+                    "trainer.devices",
+                    spec,
                     "\"cpu\" or a list of distinct \"gpu:<index>\" such as \"gpu:0,gpu:1\"");
             gpus.add(idx);
         }
@@ -207,20 +419,15 @@ public record TrainerConfig(
      * @param stepFactor STEP multiplier
      */
     public record ScheduleConfig(
-            ScheduleKind kind,
-            int warmupSteps,
-            int decaySteps,
-            float minLrFraction,
-            int stepEvery,
-            float stepFactor) {
+            ScheduleKind kind, int warmupSteps, int decaySteps, float minLrFraction, int stepEvery, float stepFactor) {
         public ScheduleConfig {
             Checks.notNull("trainer.schedule.kind", kind);
             Checks.nonNegative("trainer.schedule.warmupSteps", warmupSteps);
             Checks.positive("trainer.schedule.decaySteps", decaySteps);
             Checks.inRange("trainer.schedule.minLrFraction", minLrFraction, 0, 1);
             Checks.positive("trainer.schedule.stepEvery", stepEvery);
-            Checks.require(stepFactor > 0 && stepFactor <= 1, "trainer.schedule.stepFactor",
-                    stepFactor, "a number in (0, 1]");
+            Checks.require(
+                    stepFactor > 0 && stepFactor <= 1, "trainer.schedule.stepFactor", stepFactor, "a number in (0, 1]");
         }
 
         public static ScheduleConfig defaults() {

@@ -32,8 +32,8 @@ public enum Task {
         try {
             return valueOf(name.trim().toUpperCase(Locale.ROOT));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("task = " + name
-                    + " is invalid; allowed: CONVERSION, ENGAGEMENT, NEGATIVE", e);
+            throw new IllegalArgumentException(
+                    "task = " + name + " is invalid; allowed: CONVERSION, ENGAGEMENT, NEGATIVE", e);
         }
     }
 }

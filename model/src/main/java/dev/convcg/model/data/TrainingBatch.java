@@ -39,14 +39,15 @@ public record TrainingBatch(
         need("batch.user.rows", b > 0, b, "> 0");
         need("batch.pin.rows", pin.rows() == b, pin.rows(), "user rows (" + b + ")");
         need("batch.pinIds.length", pinIds.length == b, pinIds.length, String.valueOf(b));
-        need("batch.advertiserIds.length", advertiserIds.length == b, advertiserIds.length,
-                String.valueOf(b));
+        need("batch.advertiserIds.length", advertiserIds.length == b, advertiserIds.length, String.valueOf(b));
         need("batch.tasks.length", tasks.length == b, tasks.length, String.valueOf(b));
         need("batch.weights.length", weights.length == b, weights.length, String.valueOf(b));
-        need("batch.pinSamplingProb.length", pinSamplingProb.length == b, pinSamplingProb.length,
-                String.valueOf(b));
+        need("batch.pinSamplingProb.length", pinSamplingProb.length == b, pinSamplingProb.length, String.valueOf(b));
         for (byte t : tasks) {
-            need("batch.tasks", t == Task.CONVERSION.code() || t == Task.ENGAGEMENT.code(), t,
+            need(
+                    "batch.tasks",
+                    t == Task.CONVERSION.code() || t == Task.ENGAGEMENT.code(),
+                    t,
                     "CONVERSION (0) or ENGAGEMENT (1); NEGATIVE rows belong in hard negatives");
         }
         for (double q : pinSamplingProb) {
@@ -59,26 +60,44 @@ public record TrainingBatch(
         if (hardNegativeAdvertiserIds == null) {
             hardNegativeAdvertiserIds = new long[0];
         }
-        need("batch.hardNegativePinIds.length", hardNegativePinIds.length == h,
-                hardNegativePinIds.length, String.valueOf(h));
-        need("batch.hardNegativeAdvertiserIds.length", hardNegativeAdvertiserIds.length == h,
-                hardNegativeAdvertiserIds.length, String.valueOf(h));
+        need(
+                "batch.hardNegativePinIds.length",
+                hardNegativePinIds.length == h,
+                hardNegativePinIds.length,
+                String.valueOf(h));
+        need(
+                "batch.hardNegativeAdvertiserIds.length",
+                hardNegativeAdvertiserIds.length == h,
+                hardNegativeAdvertiserIds.length,
+                String.valueOf(h));
         if (hardNegativeSamplingProb == null) {
             hardNegativeSamplingProb = new double[h];
         }
-        need("batch.hardNegativeSamplingProb.length", hardNegativeSamplingProb.length == h,
-                hardNegativeSamplingProb.length, String.valueOf(h));
+        need(
+                "batch.hardNegativeSamplingProb.length",
+                hardNegativeSamplingProb.length == h,
+                hardNegativeSamplingProb.length,
+                String.valueOf(h));
         for (double q : hardNegativeSamplingProb) {
-            need("batch.hardNegativeSamplingProb", q >= 0 && q <= 1, q,
+            need(
+                    "batch.hardNegativeSamplingProb",
+                    q >= 0 && q <= 1,
+                    q,
                     "0 (served) or a probability in (0, 1] (sampled)");
         }
     }
 
     /** A batch without hard negatives. */
-    public static TrainingBatch of(FeatureBatch user, FeatureBatch pin, long[] pinIds,
-            long[] advertiserIds, byte[] tasks, float[] weights, double[] pinSamplingProb) {
-        return new TrainingBatch(user, pin, pinIds, advertiserIds, tasks, weights,
-                pinSamplingProb, null, null, null, null);
+    public static TrainingBatch of(
+            FeatureBatch user,
+            FeatureBatch pin,
+            long[] pinIds,
+            long[] advertiserIds,
+            byte[] tasks,
+            float[] weights,
+            double[] pinSamplingProb) {
+        return new TrainingBatch(
+                user, pin, pinIds, advertiserIds, tasks, weights, pinSamplingProb, null, null, null, null);
     }
 
     public int rows() {
@@ -91,8 +110,7 @@ public record TrainingBatch(
 
     private static void need(String field, boolean ok, Object value, String allowed) {
         if (!ok) {
-            throw new IllegalArgumentException(field + " = " + value + " is invalid; allowed: "
-                    + allowed);
+            throw new IllegalArgumentException(field + " = " + value + " is invalid; allowed: " + allowed);
         }
     }
 }

@@ -94,17 +94,21 @@ public final class FeatureBatch {
     /** Rows {@code [from, to)} as a new batch (arrays are copied). */
     public FeatureBatch slice(int from, int to) {
         if (from < 0 || to > rows || from > to) {
-            throw new IllegalArgumentException("slice [" + from + ", " + to
-                    + ") is invalid; allowed: 0 <= from <= to <= " + rows);
+            throw new IllegalArgumentException(
+                    "slice [" + from + ", " + to + ") is invalid; allowed: 0 <= from <= to <= " + rows);
         }
         Builder out = builder(to - from);
         ids.forEach((k, v) -> out.id(k, Arrays.copyOfRange(v, from, to)));
         numerics.forEach((k, v) -> out.numeric(k, Arrays.copyOfRange(v, from, to)));
-        sequences.forEach((k, s) -> out.sequence(k,
-                Arrays.copyOfRange(s.ids(), from * s.width(), to * s.width()), s.width(),
+        sequences.forEach((k, s) -> out.sequence(
+                k,
+                Arrays.copyOfRange(s.ids(), from * s.width(), to * s.width()),
+                s.width(),
                 Arrays.copyOfRange(s.lengths(), from, to)));
-        vectors.forEach((k, v) -> out.vector(k,
-                Arrays.copyOfRange(v.values(), from * v.dim(), to * v.dim()), v.dim(),
+        vectors.forEach((k, v) -> out.vector(
+                k,
+                Arrays.copyOfRange(v.values(), from * v.dim(), to * v.dim()),
+                v.dim(),
                 v.presence() == null ? null : Arrays.copyOfRange(v.presence(), from, to)));
         return out.build();
     }
@@ -112,8 +116,8 @@ public final class FeatureBatch {
     private static <T> T require(Map<String, T> m, String name, String what) {
         T v = m.get(name);
         if (v == null) {
-            throw new IllegalArgumentException("feature batch has no " + what + " column '"
-                    + name + "'; it has " + m.keySet());
+            throw new IllegalArgumentException(
+                    "feature batch has no " + what + " column '" + name + "'; it has " + m.keySet());
         }
         return v;
     }
@@ -178,8 +182,8 @@ public final class FeatureBatch {
             check(name + ".lengths", lengths.length, rows);
             for (int len : lengths) {
                 if (len < 0 || len > width) {
-                    throw new IllegalArgumentException("column " + name + ": length " + len
-                            + " is invalid; allowed: 0.." + width);
+                    throw new IllegalArgumentException(
+                            "column " + name + ": length " + len + " is invalid; allowed: 0.." + width);
                 }
             }
             sequences.put(name, new Sequence(flatIds, width, lengths));
@@ -207,8 +211,8 @@ public final class FeatureBatch {
 
         private static void check(String name, int actual, int expected) {
             if (actual != expected) {
-                throw new IllegalArgumentException("column " + name + " has " + actual
-                        + " values; expected " + expected);
+                throw new IllegalArgumentException(
+                        "column " + name + " has " + actual + " values; expected " + expected);
             }
         }
     }

@@ -32,9 +32,7 @@ public final class FeatureHashing {
 
     /** Bucket of a feature: hashed, or {@code floorMod(id, buckets)} for small dense codes. */
     public static int bucket(long id, FeatureSpec spec) {
-        return spec.hashed()
-                ? bucket(id, spec.seed(), spec.buckets())
-                : (int) Math.floorMod(id, (long) spec.buckets());
+        return spec.hashed() ? bucket(id, spec.seed(), spec.buckets()) : (int) Math.floorMod(id, (long) spec.buckets());
     }
 
     /** Stable per-feature seed: FNV-1a 64 of the UTF-8 name, mixed. */

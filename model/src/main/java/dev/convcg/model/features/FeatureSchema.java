@@ -28,22 +28,28 @@ public record FeatureSchema(List<FeatureSpec> user, List<FeatureSpec> pin) {
         pin = List.copyOf(pin);
         Map<String, FeatureSpec> byName = new LinkedHashMap<>();
         for (FeatureSpec s : concat(user, pin)) {
-            Checks.require(byName.put(s.name(), s) == null, "features.name", s.name(),
-                    "names unique across both towers");
+            Checks.require(
+                    byName.put(s.name(), s) == null, "features.name", s.name(), "names unique across both towers");
         }
         for (FeatureSpec s : concat(user, pin)) {
             if (s.sharedTable() == null) {
                 continue;
             }
             FeatureSpec owner = byName.get(s.sharedTable());
-            Checks.require(owner != null && owner.sharedTable() == null
-                            && (owner.kind() == FeatureKind.ID
-                                    || owner.kind() == FeatureKind.ID_SEQUENCE),
-                    "feature[" + s.name() + "].sharedTable", s.sharedTable(),
+            Checks.require(
+                    owner != null
+                            && owner.sharedTable() == null
+                            && (owner.kind() == FeatureKind.ID || owner.kind() == FeatureKind.ID_SEQUENCE),
+                    "feature[" + s.name() + "].sharedTable",
+                    s.sharedTable(),
                     "the name of an ID or ID_SEQUENCE feature that owns its table");
-            Checks.require(owner.buckets() == s.buckets() && owner.dim() == s.dim()
-                            && owner.seed() == s.seed() && owner.hashed() == s.hashed(),
-                    "feature[" + s.name() + "].sharedTable", s.sharedTable(),
+            Checks.require(
+                    owner.buckets() == s.buckets()
+                            && owner.dim() == s.dim()
+                            && owner.seed() == s.seed()
+                            && owner.hashed() == s.hashed(),
+                    "feature[" + s.name() + "].sharedTable",
+                    s.sharedTable(),
                     "a table with the same buckets, dim, seed and hashing");
         }
     }
@@ -85,7 +91,8 @@ public record FeatureSchema(List<FeatureSpec> user, List<FeatureSpec> pin) {
         for (String n : excluded) {
             Checks.require(known.contains(n), "excluded feature", "'" + n + "'", "any of " + known);
         }
-        return new FeatureSchema(user.stream().filter(f -> !excluded.contains(f.name())).toList(),
+        return new FeatureSchema(
+                user.stream().filter(f -> !excluded.contains(f.name())).toList(),
                 pin.stream().filter(f -> !excluded.contains(f.name())).toList());
     }
 
@@ -103,8 +110,7 @@ public record FeatureSchema(List<FeatureSpec> user, List<FeatureSpec> pin) {
     public Map<String, FeatureSpec> tables() {
         Map<String, FeatureSpec> tables = new LinkedHashMap<>();
         for (FeatureSpec s : concat(user, pin)) {
-            if ((s.kind() == FeatureKind.ID || s.kind() == FeatureKind.ID_SEQUENCE)
-                    && s.sharedTable() == null) {
+            if ((s.kind() == FeatureKind.ID || s.kind() == FeatureKind.ID_SEQUENCE) && s.sharedTable() == null) {
                 tables.put(s.name(), s);
             }
         }

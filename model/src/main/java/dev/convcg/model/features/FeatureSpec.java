@@ -53,28 +53,43 @@ public record FeatureSpec(
 
     /** Hashed id feature with its own table. */
     public static FeatureSpec id(String name, int buckets, int dim) {
-        return new FeatureSpec(name, FeatureKind.ID, buckets, dim, FeatureHashing.seedOf(name),
-                true, 0, null, null, false);
+        return new FeatureSpec(
+                name, FeatureKind.ID, buckets, dim, FeatureHashing.seedOf(name), true, 0, null, null, false);
     }
 
     /** Small dense code (0..buckets-1) looked up without hashing, e.g. hour of day. */
     public static FeatureSpec code(String name, int buckets, int dim) {
-        return new FeatureSpec(name, FeatureKind.ID, buckets, dim, 0L, false, 0, null, null,
-                false);
+        return new FeatureSpec(name, FeatureKind.ID, buckets, dim, 0L, false, 0, null, null, false);
     }
 
     /** Hashed id sequence with its own table. */
-    public static FeatureSpec sequence(
-            String name, int buckets, int dim, int maxLength, Pooling pooling) {
-        return new FeatureSpec(name, FeatureKind.ID_SEQUENCE, buckets, dim,
-                FeatureHashing.seedOf(name), true, maxLength, pooling, null, false);
+    public static FeatureSpec sequence(String name, int buckets, int dim, int maxLength, Pooling pooling) {
+        return new FeatureSpec(
+                name,
+                FeatureKind.ID_SEQUENCE,
+                buckets,
+                dim,
+                FeatureHashing.seedOf(name),
+                true,
+                maxLength,
+                pooling,
+                null,
+                false);
     }
 
     /** Id sequence reading the table of {@code owner} (same buckets, dim and seed). */
-    public static FeatureSpec sequenceSharing(
-            String name, FeatureSpec owner, int maxLength, Pooling pooling) {
-        return new FeatureSpec(name, FeatureKind.ID_SEQUENCE, owner.buckets(), owner.dim(),
-                owner.seed(), owner.hashed(), maxLength, pooling, owner.name(), false);
+    public static FeatureSpec sequenceSharing(String name, FeatureSpec owner, int maxLength, Pooling pooling) {
+        return new FeatureSpec(
+                name,
+                FeatureKind.ID_SEQUENCE,
+                owner.buckets(),
+                owner.dim(),
+                owner.seed(),
+                owner.hashed(),
+                maxLength,
+                pooling,
+                owner.name(),
+                false);
     }
 
     public static FeatureSpec numeric(String name, boolean log1p) {

@@ -21,8 +21,8 @@ public final class FeatureTensors {
      * ID_SEQUENCE tensors hold compact slots ({@link TouchedRows#slot}) instead of table rows, and
      * unused sequence positions hold the padding slot 0.
      */
-    public static NDList tensorize(NDManager manager, List<FeatureSpec> specs, FeatureBatch batch,
-            TouchedRows touched) {
+    public static NDList tensorize(
+            NDManager manager, List<FeatureSpec> specs, FeatureBatch batch, TouchedRows touched) {
         int b = batch.rows();
         NDList out = new NDList(specs.size() * 2);
         for (FeatureSpec spec : specs) {
@@ -46,9 +46,7 @@ public final class FeatureTensors {
                         int base = i * s.width();
                         for (int j = 0; j < n; j++) {
                             long r = FeatureHashing.bucket(s.ids()[base + j], spec);
-                            rows[i * l + j] = touched == null
-                                    ? r
-                                    : touched.slot(spec.tableName(), r);
+                            rows[i * l + j] = touched == null ? r : touched.slot(spec.tableName(), r);
                             mask[i * l + j] = 1f;
                         }
                     }
@@ -67,8 +65,8 @@ public final class FeatureTensors {
                 case VECTOR -> {
                     FeatureBatch.Vector v = batch.vector(spec.name());
                     if (v.dim() != spec.dim()) {
-                        throw new IllegalArgumentException("column " + spec.name() + " has dim "
-                                + v.dim() + "; the feature spec expects " + spec.dim());
+                        throw new IllegalArgumentException("column " + spec.name() + " has dim " + v.dim()
+                                + "; the feature spec expects " + spec.dim());
                     }
                     int d = spec.dim();
                     float[] x = new float[b * d];

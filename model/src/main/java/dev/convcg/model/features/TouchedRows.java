@@ -39,8 +39,7 @@ public final class TouchedRows {
     public long slot(String table, long row) {
         Table t = tables.get(table);
         if (t == null) {
-            throw new IllegalArgumentException("no embedding table '" + table + "'; tables: "
-                    + tables.keySet());
+            throw new IllegalArgumentException("no embedding table '" + table + "'; tables: " + tables.keySet());
         }
         return t.slot((int) row);
     }

@@ -109,15 +109,20 @@ public final class TwoTowerLoss extends Loss {
             conv[i] = batch.tasks()[i] == Task.CONVERSION.code() ? 1f : 0f;
             eng[i] = batch.tasks()[i] == Task.ENGAGEMENT.code() ? 1f : 0f;
         }
-        NDList labels = new NDList(m.create(batch.pinIds()), m.create(colPin), m.create(logQ),
-                m.create(w), m.create(conv), m.create(eng), m.create(batch.advertiserIds()),
+        NDList labels = new NDList(
+                m.create(batch.pinIds()),
+                m.create(colPin),
+                m.create(logQ),
+                m.create(w),
+                m.create(conv),
+                m.create(eng),
+                m.create(batch.advertiserIds()),
                 m.create(colAdv));
-        List<String> sequences = config.reengagement().enabled()
-                ? config.reengagement().sequences() : List.of();
+        List<String> sequences =
+                config.reengagement().enabled() ? config.reengagement().sequences() : List.of();
         for (int s = 0; s < sequences.size(); s++) {
             FeatureBatch.Sequence seq = batch.user().sequence(sequences.get(s));
-            labels.add(m.create(reengagementSlots(seq, colPin, s * ReengagementConfig.SLOTS),
-                    new Shape(b, c)));
+            labels.add(m.create(reengagementSlots(seq, colPin, s * ReengagementConfig.SLOTS), new Shape(b, c)));
         }
         return labels;
     }
@@ -185,11 +190,14 @@ public final class TwoTowerLoss extends Loss {
             }
         }
 
-        NDArray z0 = similarity(predictions.get(0), predictions.get(1), history).div(tau).add(bias);
+        NDArray z0 = similarity(predictions.get(0), predictions.get(1), history)
+                .div(tau)
+                .add(bias);
         NDArray ce0 = z0.add(hitMask).logSoftmax(1).diagonal().neg();
         NDArray ce1 = ce0;
         if (config.heads().mode() == HeadMode.MULTI_HEAD) {
-            NDArray z1 = similarity(predictions.get(2), predictions.get(3), history).div(tau)
+            NDArray z1 = similarity(predictions.get(2), predictions.get(3), history)
+                    .div(tau)
                     .add(bias);
             ce1 = z1.add(hitMask).logSoftmax(1).diagonal().neg();
         }
@@ -201,10 +209,13 @@ public final class TwoTowerLoss extends Loss {
                 .add(lEng.mul(Scalars.of(lEng, config.heads().engagementWeight())));
         NDArray lAdv;
         if (config.advertiserLoss().enabled()) {
-            NDArray sameAdv = labels.get(6).expandDims(1).eq(labels.get(7).expandDims(0))
-                    .toType(DataType.FLOAT32, false);
+            NDArray sameAdv =
+                    labels.get(6).expandDims(1).eq(labels.get(7).expandDims(0)).toType(DataType.FLOAT32, false);
             NDArray positiveMass = z0.softmax(1).mul(sameAdv).sum(new int[] {1});
-            NDArray nll = positiveMass.maximum(Scalars.of(positiveMass, MIN_MASS)).log().neg();
+            NDArray nll = positiveMass
+                    .maximum(Scalars.of(positiveMass, MIN_MASS))
+                    .log()
+                    .neg();
             lAdv = weightedMean(nll, w);
             total = total.add(lAdv.mul(Scalars.of(lAdv, config.advertiserLoss().weight())));
         } else {

@@ -21,7 +21,8 @@ final class CheckpointPolicy {
 
     CheckpointPolicy(TrainerConfig config, String configHash) {
         this.checkpoints = config.checkpointDir().isEmpty()
-                ? null : new Checkpoints(Path.of(config.checkpointDir()), config.keepCheckpoints());
+                ? null
+                : new Checkpoints(Path.of(config.checkpointDir()), config.keepCheckpoints());
         this.config = config;
         this.configHash = configHash;
     }
@@ -45,12 +46,21 @@ final class CheckpointPolicy {
     record Resume(Path dir, Checkpoints.State state) {}
 
     /** Saves a mid-epoch checkpoint when {@code globalStep} is on the cadence. */
-    void afterStep(TwoTowerBlock block, StatefulAdam optimizer, long globalStep, int epoch, long batchesInEpoch,
-            LossValues sums, long examples) {
-        if (checkpoints != null && config.checkpointEveryNSteps() > 0
+    void afterStep(
+            TwoTowerBlock block,
+            StatefulAdam optimizer,
+            long globalStep,
+            int epoch,
+            long batchesInEpoch,
+            LossValues sums,
+            long examples) {
+        if (checkpoints != null
+                && config.checkpointEveryNSteps() > 0
                 && globalStep % config.checkpointEveryNSteps() == 0) {
-            save(block, optimizer, new Checkpoints.State(configHash, globalStep, epoch, batchesInEpoch, sums,
-                    examples));
+            save(
+                    block,
+                    optimizer,
+                    new Checkpoints.State(configHash, globalStep, epoch, batchesInEpoch, sums, examples));
         }
     }
 

@@ -54,8 +54,8 @@ final class Checkpoints {
      * @param lossSums row-weighted loss sums of that epoch so far
      * @param examples rows of that epoch so far
      */
-    record State(String configHash, long globalStep, int epoch, long batchesInEpoch,
-            LossValues lossSums, long examples) {}
+    record State(
+            String configHash, long globalStep, int epoch, long batchesInEpoch, LossValues lossSums, long examples) {}
 
     /** Writes a checkpoint; {@code writer} fills the given directory with params and optimizer. */
     Path save(State state, IoWriter writer) {
@@ -72,7 +72,10 @@ final class Checkpoints {
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             Path latestTmp = root.resolve(LATEST + ".tmp");
             Files.writeString(latestTmp, name, StandardCharsets.UTF_8);
-            Files.move(latestTmp, root.resolve(LATEST), StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    latestTmp,
+                    root.resolve(LATEST),
+                    StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
             prune();
             return dir;
@@ -107,7 +110,8 @@ final class Checkpoints {
             return Optional.empty();
         }
         try {
-            Path dir = root.resolve(Files.readString(latest, StandardCharsets.UTF_8).trim());
+            Path dir = root.resolve(
+                    Files.readString(latest, StandardCharsets.UTF_8).trim());
             return Files.isRegularFile(dir.resolve(STATE)) ? Optional.of(dir) : Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + latest, e);

@@ -20,8 +20,15 @@ import java.util.List;
 final class DataParallelForward {
     private DataParallelForward() {}
 
-    static NDList forward(TwoTowerBlock block, FeatureSchema schema, Device[] devices, ParameterStore ps,
-            NDManager sm, FeatureBatch users, FeatureBatch pins, boolean training) {
+    static NDList forward(
+            TwoTowerBlock block,
+            FeatureSchema schema,
+            Device[] devices,
+            ParameterStore ps,
+            NDManager sm,
+            FeatureBatch users,
+            FeatureBatch pins,
+            boolean training) {
         if (devices.length == 1) {
             NDList in = FeatureTensors.tensorize(sm, schema.user(), users);
             in.addAll(FeatureTensors.tensorize(sm, schema.pin(), pins));
@@ -31,8 +38,8 @@ final class DataParallelForward {
         int b = users.rows();
         int c = pins.rows();
         if (b < n) {
-            throw new IllegalArgumentException("batch rows = " + b + " is invalid with " + n
-                    + " devices; allowed: at least one row per device");
+            throw new IllegalArgumentException(
+                    "batch rows = " + b + " is invalid with " + n + " devices; allowed: at least one row per device");
         }
         List<NDList> shards = new ArrayList<>(n);
         for (int d = 0; d < n; d++) {

@@ -47,7 +47,8 @@ public final class Devices {
      * @throws IllegalStateException when a GPU is requested that does not exist and {@code fallbackToCpu} is false
      */
     public static Device[] resolve(TrainerConfig config) {
-        return resolve(config.devices(), config.fallbackToCpu(), Engine.getInstance().getGpuCount());
+        return resolve(
+                config.devices(), config.fallbackToCpu(), Engine.getInstance().getGpuCount());
     }
 
     static Device[] resolve(String spec, boolean fallbackToCpu, int gpuCount) {

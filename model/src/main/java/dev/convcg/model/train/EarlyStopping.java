@@ -31,8 +31,11 @@ public final class EarlyStopping {
         }
         bad++;
         if (patience > 0 && bad >= patience) {
-            LOG.info("early stopping: validation loss has not improved by {} for {} epoch(s) (best {})",
-                    minDelta, bad, String.format(Locale.ROOT, "%.4f", best));
+            LOG.info(
+                    "early stopping: validation loss has not improved by {} for {} epoch(s) (best {})",
+                    minDelta,
+                    bad,
+                    String.format(Locale.ROOT, "%.4f", best));
             return false;
         }
         return true;

@@ -11,5 +11,4 @@ package dev.convcg.model.train;
  * @param validation row-weighted mean validation loss terms, or null without validation data
  */
 public record EpochMetrics(
-        int epoch, long steps, long examples, double seconds, LossValues train,
-        LossValues validation) {}
+        int epoch, long steps, long examples, double seconds, LossValues train, LossValues validation) {}

@@ -12,8 +12,11 @@ public record LossValues(double total, double conversion, double engagement, dou
     public static final LossValues ZERO = new LossValues(0, 0, 0, 0);
 
     public LossValues plus(LossValues o, double weight) {
-        return new LossValues(total + weight * o.total, conversion + weight * o.conversion,
-                engagement + weight * o.engagement, advertiser + weight * o.advertiser);
+        return new LossValues(
+                total + weight * o.total,
+                conversion + weight * o.conversion,
+                engagement + weight * o.engagement,
+                advertiser + weight * o.advertiser);
     }
 
     public LossValues scaled(double f) {

@@ -42,15 +42,23 @@ public final class ProgressLoggingListener implements TrainingListener {
         lastNanos = now;
         examplesSinceLog = 0;
         double eta = latest(m, TrainingMetrics.M_ETA_SECONDS);
-        LOG.info(String.format(Locale.ROOT,
+        LOG.info(String.format(
+                Locale.ROOT,
                 "epoch %d step %d (%d/%s in epoch) | %.0f examples/s | loss %.4f conv %.4f eng"
                         + " %.4f adv %.4f | lr %.2e | ETA %s",
-                (int) latest(m, TrainingMetrics.M_EPOCH), step, batchData.getBatch().getProgress(),
+                (int) latest(m, TrainingMetrics.M_EPOCH),
+                step,
+                batchData.getBatch().getProgress(),
                 batchData.getBatch().getProgressTotal() > 0
-                        ? String.valueOf(batchData.getBatch().getProgressTotal()) : "?",
-                rate, latest(m, TrainingMetrics.M_LOSS), latest(m, TrainingMetrics.M_LOSS_CONV),
-                latest(m, TrainingMetrics.M_LOSS_ENG), latest(m, TrainingMetrics.M_LOSS_ADV),
-                latest(m, TrainingMetrics.M_LR), eta >= 0 ? formatSeconds(eta) : "unknown"));
+                        ? String.valueOf(batchData.getBatch().getProgressTotal())
+                        : "?",
+                rate,
+                latest(m, TrainingMetrics.M_LOSS),
+                latest(m, TrainingMetrics.M_LOSS_CONV),
+                latest(m, TrainingMetrics.M_LOSS_ENG),
+                latest(m, TrainingMetrics.M_LOSS_ADV),
+                latest(m, TrainingMetrics.M_LR),
+                eta >= 0 ? formatSeconds(eta) : "unknown"));
     }
 
     @Override
@@ -60,17 +68,23 @@ public final class ProgressLoggingListener implements TrainingListener {
             return;
         }
         String val = m.hasMetric(TrainingMetrics.M_EPOCH_VAL_LOSS)
-                ? String.format(Locale.ROOT, " | val loss %.4f conv %.4f eng %.4f adv %.4f",
+                ? String.format(
+                        Locale.ROOT,
+                        " | val loss %.4f conv %.4f eng %.4f adv %.4f",
                         latest(m, TrainingMetrics.M_EPOCH_VAL_LOSS),
                         latest(m, TrainingMetrics.M_EPOCH_VAL_CONV),
                         latest(m, TrainingMetrics.M_EPOCH_VAL_ENG),
                         latest(m, TrainingMetrics.M_EPOCH_VAL_ADV))
                 : "";
-        LOG.info(String.format(Locale.ROOT,
+        LOG.info(String.format(
+                Locale.ROOT,
                 "epoch %d done: %d steps | train loss %.4f conv %.4f eng %.4f adv %.4f%s",
-                (int) latest(m, TrainingMetrics.M_EPOCH), (long) latest(m, TrainingMetrics.M_STEP),
-                latest(m, TrainingMetrics.M_EPOCH_LOSS), latest(m, TrainingMetrics.M_EPOCH_CONV),
-                latest(m, TrainingMetrics.M_EPOCH_ENG), latest(m, TrainingMetrics.M_EPOCH_ADV),
+                (int) latest(m, TrainingMetrics.M_EPOCH),
+                (long) latest(m, TrainingMetrics.M_STEP),
+                latest(m, TrainingMetrics.M_EPOCH_LOSS),
+                latest(m, TrainingMetrics.M_EPOCH_CONV),
+                latest(m, TrainingMetrics.M_EPOCH_ENG),
+                latest(m, TrainingMetrics.M_EPOCH_ADV),
                 val));
     }
 

@@ -102,7 +102,8 @@ final class RowSparseUpdate {
         for (Map.Entry<String, Parameter> e : block.tables().parameters().entrySet()) {
             NDArray c = in.compact().get(e.getKey());
             try (NDArray g = c.getGradient()) {
-                optimizer.updateRows(e.getValue().getId(), e.getValue().getArray(), in.rows().get(e.getKey()), c, g);
+                optimizer.updateRows(
+                        e.getValue().getId(), e.getValue().getArray(), in.rows().get(e.getKey()), c, g);
             }
         }
     }

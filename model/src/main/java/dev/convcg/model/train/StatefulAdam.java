@@ -83,9 +83,20 @@ public final class StatefulAdam extends Optimizer {
         double coef1 = 1.0 - Math.pow(beta1, step);
         double coef2 = 1.0 - Math.pow(beta2, step);
         float lrCorrected = (float) (lr * Math.sqrt(coef2) / coef1);
-        weight.getNDArrayInternal().adamUpdate(
-                new NDList(weight, grad, mv[0], mv[1]), new NDList(weight), lr, lrCorrected,
-                getWeightDecay(), 1f, -1f, beta1, beta2, epsilon, false, decoupled);
+        weight.getNDArrayInternal()
+                .adamUpdate(
+                        new NDList(weight, grad, mv[0], mv[1]),
+                        new NDList(weight),
+                        lr,
+                        lrCorrected,
+                        getWeightDecay(),
+                        1f,
+                        -1f,
+                        beta1,
+                        beta2,
+                        epsilon,
+                        false,
+                        decoupled);
     }
 
     /**
@@ -97,8 +108,7 @@ public final class StatefulAdam extends Optimizer {
      * @param compact {@code weight[rows]}, the leaf the step back-propagated into (updated in place)
      * @param grad gradient of {@code compact}; rows of slot 0 are ignored
      */
-    public void updateRows(String parameterId, NDArray weight, NDArray rows, NDArray compact,
-            NDArray grad) {
+    public void updateRows(String parameterId, NDArray weight, NDArray rows, NDArray compact, NDArray grad) {
         String name = nameById.getOrDefault(parameterId, parameterId);
         NDArray[] mv = moments.computeIfAbsent(name, k -> new HashMap<>())
                 .computeIfAbsent(weight.getDevice(), d -> initialMoments(name, weight));
@@ -115,9 +125,20 @@ public final class StatefulAdam extends Optimizer {
         NDIndex all = new NDIndex("{}", rows);
         try (NDArray m = mv[0].get(all);
                 NDArray v = mv[1].get(all)) {
-            compact.getNDArrayInternal().adamUpdate(
-                    new NDList(compact, grad, m, v), new NDList(compact), lr, lrCorrected,
-                    getWeightDecay(), 1f, -1f, beta1, beta2, epsilon, false, decoupled);
+            compact.getNDArrayInternal()
+                    .adamUpdate(
+                            new NDList(compact, grad, m, v),
+                            new NDList(compact),
+                            lr,
+                            lrCorrected,
+                            getWeightDecay(),
+                            1f,
+                            -1f,
+                            beta1,
+                            beta2,
+                            epsilon,
+                            false,
+                            decoupled);
             NDIndex touched = new NDIndex("1:");
             try (NDArray r = rows.get(touched);
                     NDArray w1 = compact.get(touched);
@@ -179,8 +200,7 @@ public final class StatefulAdam extends Optimizer {
             String name = a.getName().substring(2);
             NDArray v = state.get("v:" + name);
             if (v == null) {
-                throw new IllegalStateException("optimizer state has m:" + name + " but no v:"
-                        + name);
+                throw new IllegalStateException("optimizer state has m:" + name + " but no v:" + name);
             }
             a.attach(manager);
             v.attach(manager);
@@ -210,8 +230,7 @@ public final class StatefulAdam extends Optimizer {
 
         public StatefulAdam build() {
             if (learningRate == null) {
-                throw new IllegalArgumentException("learningRate = null is invalid; allowed: a"
-                        + " Tracker");
+                throw new IllegalArgumentException("learningRate = null is invalid; allowed: a" + " Tracker");
             }
             return new StatefulAdam(this);
         }

@@ -28,8 +28,8 @@ public final class TrainingMetrics {
     private TrainingMetrics() {}
 
     /** One step's values. */
-    static void recordStep(Metrics m, long step, int epoch, double lr, double gradNorm, double etaSeconds,
-            LossValues loss) {
+    static void recordStep(
+            Metrics m, long step, int epoch, double lr, double gradNorm, double etaSeconds, LossValues loss) {
         m.addMetric(M_STEP, step);
         m.addMetric(M_EPOCH, epoch);
         m.addMetric(M_LR, lr);

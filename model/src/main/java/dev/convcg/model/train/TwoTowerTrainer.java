@@ -84,6 +84,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
     private final String configHash;
     /** Row-sparse table updates, or null for dense ones. */
     private final RowSparseUpdate sparse;
+
     private final StepPhases phases = new StepPhases();
     private ParameterStore store;
     private long globalStep;
@@ -97,7 +98,10 @@ public final class TwoTowerTrainer implements AutoCloseable {
     }
 
     /** @param extraListeners DJL listeners added after the progress logger */
-    public TwoTowerTrainer(ModelConfig modelConfig, FeatureSchema schema, TrainerConfig config,
+    public TwoTowerTrainer(
+            ModelConfig modelConfig,
+            FeatureSchema schema,
+            TrainerConfig config,
             List<TrainingListener> extraListeners) {
         this.modelConfig = modelConfig;
         this.schema = schema;
@@ -121,10 +125,12 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 .build();
         optimizer.bind(block.getParameters());
         sparse = config.sparseEmbeddingUpdates() && devices.length == 1
-                ? new RowSparseUpdate(block, devices[0], schema, optimizer) : null;
+                ? new RowSparseUpdate(block, devices[0], schema, optimizer)
+                : null;
         if (config.sparseEmbeddingUpdates() && sparse == null) {
-            LOG.warn("sparseEmbeddingUpdates is single-device only; {} devices train the"
-                    + " embedding tables densely", devices.length);
+            LOG.warn(
+                    "sparseEmbeddingUpdates is single-device only; {} devices train the" + " embedding tables densely",
+                    devices.length);
         }
         if (sparse != null) {
             sparse.detachTables();
@@ -137,8 +143,12 @@ public final class TwoTowerTrainer implements AutoCloseable {
         djl = model.newTrainer(dtc);
         metrics.setLimit(256);
         djl.setMetrics(metrics);
-        LOG.info("two-tower trainer on {} | config hash {} | {} parameters | {} embedding updates",
-                List.of(devices), configHash, parameterCount(), sparse != null ? "row-sparse" : "dense");
+        LOG.info(
+                "two-tower trainer on {} | config hash {} | {} parameters | {} embedding updates",
+                List.of(devices),
+                configHash,
+                parameterCount(),
+                sparse != null ? "row-sparse" : "dense");
     }
 
     public TwoTowerBlock block() {
@@ -201,10 +211,10 @@ public final class TwoTowerTrainer implements AutoCloseable {
      * As {@link #fit(EpochSource, EpochSource)}, calling {@code onEpoch} after each epoch's validation and epoch-end
      * checkpoint; training stops early when it returns false (early stopping, per-epoch evaluation).
      */
-    public List<EpochMetrics> fit(EpochSource train, EpochSource validation,
-            Predicate<EpochMetrics> onEpoch) {
+    public List<EpochMetrics> fit(EpochSource train, EpochSource validation, Predicate<EpochMetrics> onEpoch) {
         CheckpointPolicy ckpt = new CheckpointPolicy(config, configHash);
-        Checkpoints.State resumed = ckpt.resumable().map(this::restore)
+        Checkpoints.State resumed = ckpt.resumable()
+                .map(this::restore)
                 .orElse(new Checkpoints.State(configHash, globalStep, 0, 0, LossValues.ZERO, 0));
         int startEpoch = resumed.epoch();
         long skip = resumed.batchesInEpoch();
@@ -242,8 +252,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
             LossValues val = validation == null ? null : evaluate(validation.open(epoch));
             TrainingMetrics.recordEpoch(metrics, trainMean, val);
             djl.notifyListeners(l -> l.onEpoch(djl));
-            out.add(new EpochMetrics(epoch, done, examples, (System.nanoTime() - t0) / 1e9,
-                    trainMean, val));
+            out.add(new EpochMetrics(epoch, done, examples, (System.nanoTime() - t0) / 1e9, trainMean, val));
             ckpt.afterEpoch(block, optimizer, globalStep, epoch);
             lastEpochSteps = done;
             skip = 0;
@@ -287,9 +296,10 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 long t2;
                 try (GradientCollector gc = djl.newGradientCollector()) {
                     t1 = System.nanoTime();
-                    NDList preds = si != null ? block.forward(ps, si.inputs(), true)
-                            : DataParallelForward.forward(block, schema, devices, ps, sm, batch.user(),
-                                    pinBatch(batch, h), true);
+                    NDList preds = si != null
+                            ? block.forward(ps, si.inputs(), true)
+                            : DataParallelForward.forward(
+                                    block, schema, devices, ps, sm, batch.user(), pinBatch(batch, h), true);
                     t2 = System.nanoTime();
                     terms = loss.terms(labels, preds);
                     gc.backward(terms.head());
@@ -297,7 +307,8 @@ public final class TwoTowerTrainer implements AutoCloseable {
                     block.tables().useCompact(null);
                 }
                 long t3 = System.nanoTime();
-                double gradNorm = si != null ? sparse.clip(si, config.gradClipNorm())
+                double gradNorm = si != null
+                        ? sparse.clip(si, config.gradClipNorm())
                         : Gradients.sumOnFirstDeviceAndClip(ps, block, devices, config.gradClipNorm());
                 long tc = System.nanoTime();
                 optimizer.setStep((int) (globalStep + 1));
@@ -315,12 +326,17 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 globalStep++;
                 float[] v = NDArrays.stack(terms).toFloatArray();
                 LossValues lv = new LossValues(v[0], v[1], v[2], v[3]);
-                TrainingMetrics.recordStep(metrics, globalStep, currentEpoch,
-                        schedule.getNewValue((int) globalStep - 1), gradNorm, etaSeconds, lv);
-                Batch info = new Batch(sm, new NDList(), new NDList(), batch.rows(), null, null,
-                        progressInEpoch + 1, progressTotal);
-                TrainingListener.BatchData data = new TrainingListener.BatchData(info,
-                        Map.of(), Map.of());
+                TrainingMetrics.recordStep(
+                        metrics,
+                        globalStep,
+                        currentEpoch,
+                        schedule.getNewValue((int) globalStep - 1),
+                        gradNorm,
+                        etaSeconds,
+                        lv);
+                Batch info = new Batch(
+                        sm, new NDList(), new NDList(), batch.rows(), null, null, progressInEpoch + 1, progressTotal);
+                TrainingListener.BatchData data = new TrainingListener.BatchData(info, Map.of(), Map.of());
                 djl.notifyListeners(l -> l.onTrainingBatch(djl, data));
                 for (StepObserver o : observers) {
                     o.onStep(globalStep, currentEpoch, lv);
@@ -363,8 +379,10 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 try (NDManager sm = model.getNDManager().newSubManager(devices[0])) {
                     int h = usableHardNegatives(batch);
                     NDList labels = TwoTowerLoss.labels(sm, modelConfig, batch, h);
-                    NDList terms = loss.terms(labels, DataParallelForward.forward(block, schema, devices, ps, sm,
-                            batch.user(), pinBatch(batch, h), false));
+                    NDList terms = loss.terms(
+                            labels,
+                            DataParallelForward.forward(
+                                    block, schema, devices, ps, sm, batch.user(), pinBatch(batch, h), false));
                     float[] v = NDArrays.stack(terms).toFloatArray();
                     sums = sums.plus(new LossValues(v[0], v[1], v[2], v[3]), batch.rows());
                     rows += batch.rows();
@@ -386,9 +404,11 @@ public final class TwoTowerTrainer implements AutoCloseable {
     private static FeatureBatch pinBatch(TrainingBatch batch, int h) {
         return h == 0
                 ? batch.pin()
-                : FeatureBatch.concat(batch.pin(), h == batch.hardNegatives()
-                        ? batch.hardNegativePins()
-                        : batch.hardNegativePins().slice(0, h));
+                : FeatureBatch.concat(
+                        batch.pin(),
+                        h == batch.hardNegatives()
+                                ? batch.hardNegativePins()
+                                : batch.hardNegativePins().slice(0, h));
     }
 
     private ParameterStore store() {
@@ -405,8 +425,12 @@ public final class TwoTowerTrainer implements AutoCloseable {
         loadParameters(dir.resolve(Checkpoints.PARAMS));
         Checkpoints.readOptimizer(dir, optimizer, model.getNDManager());
         globalStep = s.globalStep();
-        LOG.info("resumed from {} at step {} (epoch {}, {} batches into it)", dir, globalStep,
-                s.epoch(), s.batchesInEpoch());
+        LOG.info(
+                "resumed from {} at step {} (epoch {}, {} batches into it)",
+                dir,
+                globalStep,
+                s.epoch(),
+                s.batchesInEpoch());
         return s;
     }
 

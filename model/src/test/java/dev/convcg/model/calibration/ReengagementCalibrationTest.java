@@ -56,8 +56,8 @@ class ReengagementCalibrationTest {
 
     @Test
     void roundTripsBesideTheArtifact(@TempDir Path dir) throws Exception {
-        ReengagementCalibration.Problem p = synthetic(500, new double[] {0, 1, 0, 0, 0},
-                new float[ReengagementConfig.SLOTS], 3);
+        ReengagementCalibration.Problem p =
+                synthetic(500, new double[] {0, 1, 0, 0, 0}, new float[ReengagementConfig.SLOTS], 3);
         ReengagementCalibration.Result r;
         try (NDManager m = NDManager.newBaseManager()) {
             r = ReengagementCalibration.fit(p, 10, 1e-3, m);
@@ -65,7 +65,8 @@ class ReengagementCalibrationTest {
         assertTrue(ReengagementCalibration.read(dir).isEmpty());
         ReengagementCalibration.write(dir, r);
         assertTrue(Files.exists(dir.resolve(ReengagementCalibration.FILE)));
-        assertArrayEquals(r.bias(), ReengagementCalibration.read(dir).orElseThrow().bias());
+        assertArrayEquals(
+                r.bias(), ReengagementCalibration.read(dir).orElseThrow().bias());
     }
 
     /** n users with random unit embeddings and HISTORY distinct history pins each, positives sampled from the model. */
@@ -96,8 +97,18 @@ class ReengagementCalibrationTest {
             positives[i] = sample(z, rnd);
             weights[i] = 1;
         }
-        return new ReengagementCalibration.Problem(TAU, DIM, users, weights, pins, positives, historyPins, historySlots,
-                1, ReengagementConfig.SLOTS, learned);
+        return new ReengagementCalibration.Problem(
+                TAU,
+                DIM,
+                users,
+                weights,
+                pins,
+                positives,
+                historyPins,
+                historySlots,
+                1,
+                ReengagementConfig.SLOTS,
+                learned);
     }
 
     private static int sample(double[] z, Random rnd) {

@@ -48,13 +48,22 @@ public final class EmbeddingSmoother {
      * @param decision  from {@link LineageRule#decide}
      * @return key columns + {@link EmbeddingColumns#PUBLISHED}
      */
-    public Dataset<Row> smooth(Dataset<Row> fresh, Dataset<Row> previous, List<String> keys, LocalDate ds,
-                               String lineageId, LineageRule.Decision decision) {
+    public Dataset<Row> smooth(
+            Dataset<Row> fresh,
+            Dataset<Row> previous,
+            List<String> keys,
+            LocalDate ds,
+            String lineageId,
+            LineageRule.Decision decision) {
         String day = ds.toString();
         Column[] keyCols = keys.stream().map(k -> col(k)).toArray(Column[]::new);
-        Dataset<Row> latest = fresh
-                .withColumn("_rank", row_number().over(Window.partitionBy(keyCols)
-                        .orderBy(col(LAST_SEEN_DS).desc(), col(ARRIVAL_SEQ).desc())))
+        Dataset<Row> latest = fresh.withColumn(
+                        "_rank",
+                        row_number()
+                                .over(Window.partitionBy(keyCols)
+                                        .orderBy(
+                                                col(LAST_SEEN_DS).desc(),
+                                                col(ARRIVAL_SEQ).desc())))
                 .filter(col("_rank").equalTo(1));
         List<Column> f = new ArrayList<>();
         keys.forEach(k -> f.add(col(k)));
@@ -72,8 +81,10 @@ public final class EmbeddingSmoother {
         for (StructField c : EmbeddingColumns.PUBLISHED) {
             p.add(col(c.name()).as("_p_" + c.name()));
         }
-        Dataset<Row> joined = latest.join(previous.select(p.toArray(Column[]::new)),
-                CollectionConverters.asScala(keys).toSeq(), "full_outer");
+        Dataset<Row> joined = latest.join(
+                previous.select(p.toArray(Column[]::new)),
+                CollectionConverters.asScala(keys).toSeq(),
+                "full_outer");
         Column hasFresh = col("_f").isNotNull();
         Column hasPrev = col("_p_" + EMBEDDING).isNotNull();
         Column prevEmbedding = col("_p_" + EMBEDDING);
@@ -82,31 +93,45 @@ public final class EmbeddingSmoother {
             case ACCUMULATE -> col("_f");
             case MOVING_AVERAGE -> {
                 double a = settings.alpha();
-                yield normalize(zip_with(checked(prevEmbedding), col("_f"),
+                yield normalize(zip_with(
+                        checked(prevEmbedding),
+                        col("_f"),
                         (x, y) -> x.multiply(a).plus(y.multiply(1 - a))));
             }
-            case AVERAGE_POOLING -> normalize(zip_with(checked(prevFresh), col("_f"),
-                    (x, y) -> x.plus(y).divide(2)));
+            case AVERAGE_POOLING ->
+                normalize(zip_with(
+                        checked(prevFresh), col("_f"), (x, y) -> x.plus(y).divide(2)));
         };
-        Column embedding = when(hasFresh.and(hasPrev), smoothed).when(hasFresh, col("_f")).otherwise(prevEmbedding);
-        Column smoothing = when(hasFresh.and(hasPrev), lit(settings.mode().name())).when(hasFresh, lit(NONE))
+        Column embedding =
+                when(hasFresh.and(hasPrev), smoothed).when(hasFresh, col("_f")).otherwise(prevEmbedding);
+        Column smoothing = when(hasFresh.and(hasPrev), lit(settings.mode().name()))
+                .when(hasFresh, lit(NONE))
                 .otherwise(col("_p_" + SMOOTHING));
         List<Column> out = new ArrayList<>();
         keys.forEach(k -> out.add(col(k)));
         out.add(embedding.cast("array<float>").as(EMBEDDING));
-        out.add(when(hasFresh, col("_f")).otherwise(prevFresh).cast("array<float>").as(FRESH_EMBEDDING));
-        out.add(when(hasFresh, col("_f_version")).otherwise(col("_p_" + MODEL_VERSION)).as(MODEL_VERSION));
-        out.add(when(hasFresh, lit(lineageId)).otherwise(col("_p_" + LINEAGE_ID)).as(LINEAGE_ID));
+        out.add(when(hasFresh, col("_f"))
+                .otherwise(prevFresh)
+                .cast("array<float>")
+                .as(FRESH_EMBEDDING));
+        out.add(when(hasFresh, col("_f_version"))
+                .otherwise(col("_p_" + MODEL_VERSION))
+                .as(MODEL_VERSION));
+        out.add(when(hasFresh, lit(lineageId))
+                .otherwise(col("_p_" + LINEAGE_ID))
+                .as(LINEAGE_ID));
         out.add(when(hasFresh, lit(day)).otherwise(col("_p_" + EMBEDDING_DATE)).as(EMBEDDING_DATE));
-        out.add(when(hasFresh, col("_f_seen")).otherwise(col("_p_" + LAST_SEEN_DS)).as(LAST_SEEN_DS));
+        out.add(when(hasFresh, col("_f_seen"))
+                .otherwise(col("_p_" + LAST_SEEN_DS))
+                .as(LAST_SEEN_DS));
         out.add(not(hasFresh).as(CARRIED_OVER));
         out.add(smoothing.as(SMOOTHING));
         return retain(joined.select(out.toArray(Column[]::new)), keys, ds);
     }
 
     /** First day or reset: the fresh embeddings as they are. */
-    private static Dataset<Row> publishedFresh(Dataset<Row> latest, List<String> keys, String day, String lineageId,
-                                               Column smoothing, Column fresh) {
+    private static Dataset<Row> publishedFresh(
+            Dataset<Row> latest, List<String> keys, String day, String lineageId, Column smoothing, Column fresh) {
         List<Column> out = new ArrayList<>();
         keys.forEach(k -> out.add(col(k)));
         out.add(fresh.cast("array<float>").as(EMBEDDING));
@@ -138,17 +163,28 @@ public final class EmbeddingSmoother {
      */
     public static Column normalize(Column v) {
         Column start = struct(v.as("v"), lit(0.0).as("s"));
-        return aggregate(v, start,
-                (acc, x) -> struct(acc.getField("v").as("v"), acc.getField("s").plus(x.cast("double").multiply(x)).as("s")),
-                acc -> transform(acc.getField("v"),
-                        x -> x.divide(greatest(sqrt(acc.getField("s")), lit(EPS))).cast("float")));
+        return aggregate(
+                v,
+                start,
+                (acc, x) -> struct(
+                        acc.getField("v").as("v"),
+                        acc.getField("s").plus(x.cast("double").multiply(x)).as("s")),
+                acc -> transform(
+                        acc.getField("v"),
+                        x -> x.divide(greatest(sqrt(acc.getField("s")), lit(EPS)))
+                                .cast("float")));
     }
 
     /** Fails the job, rather than padding with nulls, when previous and fresh vectors differ in length. */
     private static Column checked(Column previous) {
-        return when(size(previous).notEqual(size(col("_f"))), raise_error(concat(
-                lit("previous and fresh embeddings differ in length ("), size(previous).cast("string"), lit(" vs "),
-                size(col("_f")).cast("string"), lit("); a model of one lineage must keep its embedding-dim"))))
+        return when(
+                        size(previous).notEqual(size(col("_f"))),
+                        raise_error(concat(
+                                lit("previous and fresh embeddings differ in length ("),
+                                size(previous).cast("string"),
+                                lit(" vs "),
+                                size(col("_f")).cast("string"),
+                                lit("); a model of one lineage must keep its embedding-dim"))))
                 .otherwise(previous);
     }
 }

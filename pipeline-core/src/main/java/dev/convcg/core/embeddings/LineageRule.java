@@ -36,8 +36,13 @@ public final class LineageRule {
      * @param previousDescribe where those embeddings are (day, model version), for the message
      * @param reset            the caller asked to restart smoothing
      */
-    public static Decision decide(String what, String servingModel, String servingLineage,
-                                  Optional<String> previousLineage, String previousDescribe, boolean reset) {
+    public static Decision decide(
+            String what,
+            String servingModel,
+            String servingLineage,
+            Optional<String> previousLineage,
+            String previousDescribe,
+            boolean reset) {
         if (servingLineage == null || servingLineage.isBlank()) {
             throw new IllegalArgumentException("model " + servingModel + " has no lineage id: cannot tell whether its "
                     + "embeddings may be averaged with the published ones");

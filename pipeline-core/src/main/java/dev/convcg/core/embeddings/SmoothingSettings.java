@@ -18,23 +18,27 @@ import java.util.Arrays;
 public record SmoothingSettings(Mode mode, double alpha, int retentionDays) implements Serializable {
 
     /** The smoothing heuristics of the DERM paper. */
-    public enum Mode { ACCUMULATE, MOVING_AVERAGE, AVERAGE_POOLING }
+    public enum Mode {
+        ACCUMULATE,
+        MOVING_AVERAGE,
+        AVERAGE_POOLING
+    }
 
     public static final double DEFAULT_ALPHA = 0.7;
     public static final int DEFAULT_RETENTION_DAYS = 90;
 
     public SmoothingSettings {
         if (mode == null) {
-            throw new IllegalArgumentException("smoothing = null is invalid; allowed: one of "
-                    + Arrays.toString(Mode.values()));
+            throw new IllegalArgumentException(
+                    "smoothing = null is invalid; allowed: one of " + Arrays.toString(Mode.values()));
         }
         if (!(alpha >= 0 && alpha < 1)) {
             throw new IllegalArgumentException("alpha = " + alpha + " is invalid; allowed: a number in [0, 1)"
                     + " (the weight of the previous embedding; 1 would never update)");
         }
         if (retentionDays < 1) {
-            throw new IllegalArgumentException("retention-days = " + retentionDays
-                    + " is invalid; allowed: an integer >= 1");
+            throw new IllegalArgumentException(
+                    "retention-days = " + retentionDays + " is invalid; allowed: an integer >= 1");
         }
     }
 

@@ -49,24 +49,37 @@ public final class Baselines {
      * @param queries  the (user_id, surface) pairs to recommend to, and possibly more columns
      * @return (user_id, surface, pin_ids array&lt;long&gt;)
      */
-    public static Dataset<Row> historyThenPopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> queries,
-                                                     int k) {
+    public static Dataset<Row> historyThenPopularity(
+            Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> queries, int k) {
         Column popular = pinList(mostConverted(training, catalog, k));
         Dataset<Row> queried = queries.select(USER_ID, SURFACE).distinct();
-        Dataset<Row> histories = history(training.join(queried.select(USER_ID).distinct(), new String[] {USER_ID},
-                "left_semi"), k);
+        Dataset<Row> histories =
+                history(training.join(queried.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi"), k);
         return queried.join(histories, new String[] {USER_ID, SURFACE}, "left")
-                .select(col(USER_ID), col(SURFACE), slice(array_distinct(concat(
-                        coalesce(col(PIN_IDS), array().cast("array<bigint>")), popular)), 1, k).as(PIN_IDS));
+                .select(
+                        col(USER_ID),
+                        col(SURFACE),
+                        slice(
+                                        array_distinct(
+                                                concat(coalesce(col(PIN_IDS), array().cast("array<bigint>")), popular)),
+                                        1,
+                                        k)
+                                .as(PIN_IDS));
     }
 
     /** The {@code k} catalog pins most converted in the training window, most first, ties by smaller pin id. */
     private static Long[] mostConverted(Dataset<Row> training, Dataset<Row> catalog, int k) {
         Dataset<Row> conversions = training.filter(col(RecallMetrics.TASK).equalTo("CONVERSION"))
-                .groupBy(PIN_ID).agg(count(lit(1)).as("conversions"));
-        List<Row> top = catalog.select(PIN_ID).distinct().join(conversions, new String[] {PIN_ID}, "left")
-                .na().fill(0L, new String[] {"conversions"})
-                .orderBy(col("conversions").desc(), col(PIN_ID).asc()).limit(k).collectAsList();
+                .groupBy(PIN_ID)
+                .agg(count(lit(1)).as("conversions"));
+        List<Row> top = catalog.select(PIN_ID)
+                .distinct()
+                .join(conversions, new String[] {PIN_ID}, "left")
+                .na()
+                .fill(0L, new String[] {"conversions"})
+                .orderBy(col("conversions").desc(), col(PIN_ID).asc())
+                .limit(k)
+                .collectAsList();
         return top.stream().map(r -> r.getLong(0)).toArray(Long[]::new);
     }
 
@@ -83,8 +96,14 @@ public final class Baselines {
         Dataset<Row> perPin = training.filter(col(RecallMetrics.TASK).isin(RecallMetrics.POSITIVE_TASKS.toArray()))
                 .groupBy(USER_ID, SURFACE, PIN_ID)
                 .agg(max("event_ts").as("last_ts"), count(lit(1)).as("events"));
-        Dataset<Row> ranked = perPin.withColumn("_rank", row_number().over(Window.partitionBy(USER_ID, SURFACE)
-                        .orderBy(col("last_ts").desc(), col("events").desc(), col(PIN_ID).asc())))
+        Dataset<Row> ranked = perPin.withColumn(
+                        "_rank",
+                        row_number()
+                                .over(Window.partitionBy(USER_ID, SURFACE)
+                                        .orderBy(
+                                                col("last_ts").desc(),
+                                                col("events").desc(),
+                                                col(PIN_ID).asc())))
                 .filter(col("_rank").leq(k));
         return ranked.groupBy(USER_ID, SURFACE)
                 .agg(transform(sort_array(collect_list(struct(col("_rank"), col(PIN_ID)))), x -> x.getField(PIN_ID))
@@ -107,7 +126,9 @@ public final class Baselines {
     public static Embeddings als(Dataset<Row> training, AlsSettings s) {
         Dataset<Row> preferences = training.filter(col(RecallMetrics.TASK).isin(RecallMetrics.POSITIVE_TASKS.toArray()))
                 .groupBy(USER_ID, PIN_ID)
-                .agg(sum(when(col(RecallMetrics.TASK).equalTo("CONVERSION"), s.conversionWeight()).otherwise(1.0)).as("preference"));
+                .agg(sum(when(col(RecallMetrics.TASK).equalTo("CONVERSION"), s.conversionWeight())
+                                .otherwise(1.0))
+                        .as("preference"));
         StringIndexerModel indexer = new StringIndexer()
                 .setInputCols(new String[] {USER_ID, PIN_ID})
                 .setOutputCols(new String[] {"user_index", "pin_index"})
@@ -115,9 +136,16 @@ public final class Baselines {
                 .fit(preferences);
         Dataset<Row> indexed = indexer.transform(preferences).cache();
         try {
-            ALSModel model = new ALS().setImplicitPrefs(true).setRank(s.rank()).setRegParam(s.regParam())
-                    .setAlpha(s.alpha()).setMaxIter(s.iterations()).setSeed(s.seed())
-                    .setUserCol("user_index").setItemCol("pin_index").setRatingCol("preference")
+            ALSModel model = new ALS()
+                    .setImplicitPrefs(true)
+                    .setRank(s.rank())
+                    .setRegParam(s.regParam())
+                    .setAlpha(s.alpha())
+                    .setMaxIter(s.iterations())
+                    .setSeed(s.seed())
+                    .setUserCol("user_index")
+                    .setItemCol("pin_index")
+                    .setRatingCol("preference")
                     .fit(indexed);
             Dataset<Row> users = backToIds(model.userFactors(), indexer.labelsArray()[0], USER_ID);
             Dataset<Row> pins = backToIds(model.itemFactors(), indexer.labelsArray()[1], PIN_ID);
@@ -129,8 +157,14 @@ public final class Baselines {
 
     private static Dataset<Row> backToIds(Dataset<Row> factors, String[] labels, String idColumn) {
         Dataset<Row> withIndex = factors.withColumn("index", col("id").cast("double"));
-        return new IndexToString().setInputCol("index").setOutputCol("label").setLabels(labels).transform(withIndex)
-                .select(col("label").cast("bigint").as(idColumn), col("features").as(EMBEDDING));
+        return new IndexToString()
+                .setInputCol("index")
+                .setOutputCol("label")
+                .setLabels(labels)
+                .transform(withIndex)
+                .select(
+                        col("label").cast("bigint").as(idColumn),
+                        col("features").as(EMBEDDING));
     }
 
     /**
@@ -142,11 +176,17 @@ public final class Baselines {
      * @param truthPins  the simulator's truth_pins table
      */
     public static Embeddings oracle(Dataset<Row> truthUsers, Dataset<Row> truthPins) {
-        Dataset<Row> users = truthUsers.select(col(USER_ID),
-                concat(transform(col("intent"), x -> x.multiply(col("intent_weight"))).cast("array<float>"),
-                        array(lit(1.0f))).as(EMBEDDING));
-        Dataset<Row> pins = truthPins.select(col(PIN_ID),
-                concat(col("topic"), array(col("conversion_bias").cast("float"))).as(EMBEDDING));
+        Dataset<Row> users = truthUsers.select(
+                col(USER_ID),
+                concat(
+                                transform(col("intent"), x -> x.multiply(col("intent_weight")))
+                                        .cast("array<float>"),
+                                array(lit(1.0f)))
+                        .as(EMBEDDING));
+        Dataset<Row> pins = truthPins.select(
+                col(PIN_ID),
+                concat(col("topic"), array(col("conversion_bias").cast("float")))
+                        .as(EMBEDDING));
         return new Embeddings(users, pins);
     }
 }

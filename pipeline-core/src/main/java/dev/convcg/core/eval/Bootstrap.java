@@ -23,8 +23,8 @@ public final class Bootstrap {
     public record Settings(int replicates, double level, long seed) implements java.io.Serializable {
         public Settings {
             if (replicates < 0 || (replicates > 0 && replicates < 20)) {
-                throw new IllegalArgumentException("intervals.replicates = " + replicates
-                        + ": must be 0 (no intervals) or at least 20");
+                throw new IllegalArgumentException(
+                        "intervals.replicates = " + replicates + ": must be 0 (no intervals) or at least 20");
             }
             if (!(level > 0 && level < 1)) {
                 throw new IllegalArgumentException("intervals.level = " + level + ": must be in (0, 1)");
@@ -77,7 +77,8 @@ public final class Bootstrap {
 
     /** The percentile interval of replicates at the settings' level; NaN replicates are left out. */
     public static Interval percentile(double[] replicates, double level) {
-        double[] v = Arrays.stream(replicates).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        double[] v =
+                Arrays.stream(replicates).filter(x -> !Double.isNaN(x)).sorted().toArray();
         if (v.length == 0) {
             return new Interval(Double.NaN, Double.NaN);
         }

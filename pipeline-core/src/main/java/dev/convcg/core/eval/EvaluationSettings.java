@@ -35,10 +35,18 @@ public record EvaluationSettings(
         AlsSettings als,
         int maxUsers,
         Bootstrap.Settings intervals,
-        int onlineAbK) implements Serializable {
+        int onlineAbK)
+        implements Serializable {
 
     /** Models evaluated without the project's own two-tower; names as in metrics.json. */
-    public enum Baseline { POPULARITY, HISTORY, HISTORY_POPULARITY, ALS, ORACLE, ENGAGEMENT_ONLY }
+    public enum Baseline {
+        POPULARITY,
+        HISTORY,
+        HISTORY_POPULARITY,
+        ALS,
+        ORACLE,
+        ENGAGEMENT_ONLY
+    }
 
     /**
      * Implicit-feedback ALS: the preference of (user, pin) is its engagement count plus {@code conversionWeight} per
@@ -53,8 +61,14 @@ public record EvaluationSettings(
      * @param refitEveryDays   a stored fit whose training window ends fewer than this many days before the evaluated
      *                         day's is reused (1: refit every day)
      */
-    public record AlsSettings(int rank, double regParam, double alpha, int iterations, long seed, double conversionWeight,
-                              int refitEveryDays)
+    public record AlsSettings(
+            int rank,
+            double regParam,
+            double alpha,
+            int iterations,
+            long seed,
+            double conversionWeight,
+            int refitEveryDays)
             implements Serializable {
         public AlsSettings {
             positive("als.rank", rank);
@@ -67,7 +81,8 @@ public record EvaluationSettings(
                 throw new IllegalArgumentException("als.alpha = " + alpha + ": must be a number > 0");
             }
             if (!(conversionWeight >= 0)) {
-                throw new IllegalArgumentException("als.conversion-weight = " + conversionWeight + ": must be a number >= 0");
+                throw new IllegalArgumentException(
+                        "als.conversion-weight = " + conversionWeight + ": must be a number >= 0");
             }
         }
     }
@@ -81,24 +96,36 @@ public record EvaluationSettings(
         curveKs = cutoffs("curve-ks", curveKs);
         baselines = Set.copyOf(baselines);
         if (als == null) {
-            throw new IllegalArgumentException("als: missing; give rank, reg-param, alpha, iterations, seed, conversion-weight");
+            throw new IllegalArgumentException(
+                    "als: missing; give rank, reg-param, alpha, iterations, seed, conversion-weight");
         }
         if (intervals == null) {
             throw new IllegalArgumentException("intervals: missing; give replicates, level, seed");
         }
         if (onlineAbK < 0) {
-            throw new IllegalArgumentException("online-ab.k = " + onlineAbK + ": must be 0 (no online A/B) or a positive number");
+            throw new IllegalArgumentException(
+                    "online-ab.k = " + onlineAbK + ": must be 0 (no online A/B) or a positive number");
         }
         if (maxUsers < 0) {
-            throw new IllegalArgumentException("max-users = " + maxUsers + ": must be 0 (every user) or a positive number");
+            throw new IllegalArgumentException(
+                    "max-users = " + maxUsers + ": must be 0 (every user) or a positive number");
         }
     }
 
     /** Defaults of reference.conf, for tests and tools. */
     public static EvaluationSettings defaults() {
-        return new EvaluationSettings(7, 14, List.of(100, 1000), List.of(10, 20, 50, 100, 200, 500, 1000), 256, 4096,
-                Set.of(Baseline.values()), new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0, 7), 100_000,
-                new Bootstrap.Settings(500, 0.95, 7), 100);
+        return new EvaluationSettings(
+                7,
+                14,
+                List.of(100, 1000),
+                List.of(10, 20, 50, 100, 200, 500, 1000),
+                256,
+                4096,
+                Set.of(Baseline.values()),
+                new AlsSettings(32, 0.05, 10.0, 10, 42, 5.0, 7),
+                100_000,
+                new Bootstrap.Settings(500, 0.95, 7),
+                100);
     }
 
     /** Every cut-off that is reported, ascending: the headline ks and the curve. */

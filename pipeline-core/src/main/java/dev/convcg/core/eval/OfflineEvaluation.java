@@ -18,6 +18,7 @@ public final class OfflineEvaluation {
     public static final String TWO_TOWER = "two_tower";
     /** The click-trained two-tower this project replaces; evaluated through {@link #evaluate} once its embeddings exist. */
     public static final String ENGAGEMENT_ONLY = "engagement_only";
+
     public static final String POPULARITY = "popularity";
     public static final String ALS = "als";
     public static final String ORACLE = "oracle";
@@ -30,8 +31,8 @@ public final class OfflineEvaluation {
      * Recall of ranked lists: against the held-out {@code events}, and, when {@code truthLists} is given, against the
      * top pins by true conversion propensity ({@link RecallMetrics#truthRecall}). The lists are cached while both run.
      */
-    public static RecallMetrics.Result score(Dataset<Row> events, Dataset<Row> lists, EvaluationSettings s,
-                                             Dataset<Row> truthLists) {
+    public static RecallMetrics.Result score(
+            Dataset<Row> events, Dataset<Row> lists, EvaluationSettings s, Dataset<Row> truthLists) {
         if (truthLists == null) {
             return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
         }
@@ -58,60 +59,80 @@ public final class OfflineEvaluation {
      * @param history       (user_id, pin_id, bonus) from {@link Reengagement#candidates}; null: no bias
      * @param scorer        the block product of the top-K
      */
-    public static Dataset<Row> embeddingLists(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
-                                              Dataset<Row> events, EvaluationSettings s, Dataset<Row> history,
-                                              BlockScorer scorer) {
-        Dataset<Row> evaluatedQueries = queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
-        Dataset<Row> activePins = pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
-        return TopKRetrieval.topK(evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize(), history,
-                scorer);
+    public static Dataset<Row> embeddingLists(
+            Dataset<Row> queries,
+            Dataset<Row> pinEmbeddings,
+            Dataset<Row> catalog,
+            Dataset<Row> events,
+            EvaluationSettings s,
+            Dataset<Row> history,
+            BlockScorer scorer) {
+        Dataset<Row> evaluatedQueries =
+                queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
+        Dataset<Row> activePins =
+                pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
+        return TopKRetrieval.topK(
+                evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize(), history, scorer);
     }
 
     /** Lists of the popularity baseline (one list for everybody). */
-    public static Dataset<Row> popularityLists(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
-                                               EvaluationSettings s) {
+    public static Dataset<Row> popularityLists(
+            Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events, EvaluationSettings s) {
         return Baselines.popularity(training, catalog, events, s.maxK());
     }
 
     /** Lists of the history baseline (each user's own recent positives per surface, {@link Baselines#history}). */
     public static Dataset<Row> historyLists(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
-        return Baselines.history(training.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi"),
-                s.maxK());
+        return Baselines.history(
+                training.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi"), s.maxK());
     }
 
     /** Lists of the history-then-popularity baseline ({@link Baselines#historyThenPopularity}). */
-    public static Dataset<Row> historyThenPopularityLists(Dataset<Row> training, Dataset<Row> catalog,
-                                                          Dataset<Row> events, EvaluationSettings s) {
+    public static Dataset<Row> historyThenPopularityLists(
+            Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events, EvaluationSettings s) {
         return Baselines.historyThenPopularity(training, catalog, events, s.maxK());
     }
 
     /** Recall of an embedding model against the held-out events ({@link #embeddingLists}, {@link #score}). */
-    public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
-                                                Dataset<Row> events, EvaluationSettings s) {
+    public static RecallMetrics.Result evaluate(
+            Dataset<Row> queries,
+            Dataset<Row> pinEmbeddings,
+            Dataset<Row> catalog,
+            Dataset<Row> events,
+            EvaluationSettings s) {
         return evaluate(queries, pinEmbeddings, catalog, events, s, null);
     }
 
     /** Recall of an embedding model whose history pins carry a re-engagement bias ({@link Reengagement}). */
-    public static RecallMetrics.Result evaluate(Dataset<Row> queries, Dataset<Row> pinEmbeddings, Dataset<Row> catalog,
-                                                Dataset<Row> events, EvaluationSettings s, Dataset<Row> history) {
-        return score(events, embeddingLists(queries, pinEmbeddings, catalog, events, s, history, BlockScorer.BLAS_SGEMM),
-                s, null);
+    public static RecallMetrics.Result evaluate(
+            Dataset<Row> queries,
+            Dataset<Row> pinEmbeddings,
+            Dataset<Row> catalog,
+            Dataset<Row> events,
+            EvaluationSettings s,
+            Dataset<Row> history) {
+        return score(
+                events,
+                embeddingLists(queries, pinEmbeddings, catalog, events, s, history, BlockScorer.BLAS_SGEMM),
+                s,
+                null);
     }
 
     /** Recall of the popularity baseline. */
-    public static RecallMetrics.Result evaluatePopularity(Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events,
-                                                         EvaluationSettings s) {
+    public static RecallMetrics.Result evaluatePopularity(
+            Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events, EvaluationSettings s) {
         return score(events, popularityLists(training, catalog, events, s), s, null);
     }
 
     /** Recall of the history baseline. */
-    public static RecallMetrics.Result evaluateHistory(Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
+    public static RecallMetrics.Result evaluateHistory(
+            Dataset<Row> training, Dataset<Row> events, EvaluationSettings s) {
         return score(events, historyLists(training, events, s), s, null);
     }
 
     /** Recall of the history-then-popularity baseline. */
-    public static RecallMetrics.Result evaluateHistoryThenPopularity(Dataset<Row> training, Dataset<Row> catalog,
-                                                                     Dataset<Row> events, EvaluationSettings s) {
+    public static RecallMetrics.Result evaluateHistoryThenPopularity(
+            Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> events, EvaluationSettings s) {
         return score(events, historyThenPopularityLists(training, catalog, events, s), s, null);
     }
 }

@@ -49,7 +49,9 @@ public final class RecallMetrics {
      * exposure-free recall against the true-propensity lists ({@link #truthRecall}).
      */
     public enum Metric {
-        EVENT_HIT_RATE, USER_RECALL, TRUE_PROPENSITY_RECALL;
+        EVENT_HIT_RATE,
+        USER_RECALL,
+        TRUE_PROPENSITY_RECALL;
 
         /** The metrics judged against held-out events. */
         public static final List<Metric> HELD_OUT = List.of(EVENT_HIT_RATE, USER_RECALL);
@@ -67,23 +69,26 @@ public final class RecallMetrics {
     public record Recall(String task, String surface, int k, Metric metric, double recall, long users, long events) {}
 
     /** Held-out users and events of a (task, surface), and how many of them had no query embedding (all misses). */
-    public record Coverage(String task, String surface, long users, long events, long usersWithoutQuery,
-                           long eventsWithoutQuery) {}
+    public record Coverage(
+            String task, String surface, long users, long events, long usersWithoutQuery, long eventsWithoutQuery) {}
 
     /**
      * All figures of one model. {@code replicates} holds, per figure ({@link #figure}), the bootstrap replicates over
      * users ({@link Bootstrap}; empty when no interval was asked for), resampled identically for every model
      * evaluated on the same events, so that two models' replicates pair up.
      */
-    public record Result(List<Recall> recalls, List<Coverage> coverage, Map<String, double[]> replicates, double level) {
+    public record Result(
+            List<Recall> recalls, List<Coverage> coverage, Map<String, double[]> replicates, double level) {
         public Result(List<Recall> recalls, List<Coverage> coverage) {
             this(recalls, coverage, Map.of(), 0.95);
         }
 
         /** The figure for (task, surface, k, metric); fails when it was not computed. */
         public Recall get(String task, String surface, int k, Metric metric) {
-            return recalls.stream().filter(r -> r.task.equals(task) && r.surface.equals(surface) && r.k == k
-                    && r.metric == metric).findFirst().orElseThrow(() -> new IllegalArgumentException(
+            return recalls.stream()
+                    .filter(r -> r.task.equals(task) && r.surface.equals(surface) && r.k == k && r.metric == metric)
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(
                             "no recall for " + task + "/" + surface + "@" + k + " " + metric));
         }
 
@@ -132,14 +137,16 @@ public final class RecallMetrics {
      * @param recommendations (user_id long, [surface string], pin_ids array&lt;long&gt;) ranked best first, at least
      *                        max(ks) long; without a surface column a user's list serves every surface
      */
-    public static Result evaluate(Dataset<Row> events, Dataset<Row> recommendations, List<Integer> ks,
-                                  Bootstrap.Settings intervals) {
+    public static Result evaluate(
+            Dataset<Row> events, Dataset<Row> recommendations, List<Integer> ks, Bootstrap.Settings intervals) {
         Dataset<Row> judged = judge(events, recommendations)
                 .withColumn(TASK, lower(col(TASK)))
                 .withColumn(GROUP, explode(array(lower(col(SURFACE)), lit(ALL_SURFACES))));
-        List<Column> positiveAggs = new ArrayList<>(List.of(count(lit(1)).as("events"),
+        List<Column> positiveAggs = new ArrayList<>(List.of(
+                count(lit(1)).as("events"),
                 sum(when(col(HAS_QUERY), 0L).otherwise(1L)).as("events_without_query")));
-        List<Column> userAggs = new ArrayList<>(List.of(sum(col("events")).as("events"),
+        List<Column> userAggs = new ArrayList<>(List.of(
+                sum(col("events")).as("events"),
                 sum(col("events_without_query")).as("events_without_query")));
         for (int k : ks) {
             Column hit = when(col(RANK).between(1, k), 1.0).otherwise(0.0);
@@ -148,17 +155,22 @@ public final class RecallMetrics {
             userAggs.add(sum(col("hits_" + k)).as("hits_" + k));
             userAggs.add(avg(col("found_" + k)).as("recall_" + k));
         }
-        List<Row> perUser = judged.groupBy(TASK, GROUP, USER_ID, SURFACE, PIN_ID).agg(headOf(positiveAggs), tailOf(positiveAggs))
-                .groupBy(TASK, GROUP, USER_ID).agg(headOf(userAggs), tailOf(userAggs))
-                .orderBy(TASK, GROUP, USER_ID).collectAsList();
+        List<Row> perUser = judged.groupBy(TASK, GROUP, USER_ID, SURFACE, PIN_ID)
+                .agg(headOf(positiveAggs), tailOf(positiveAggs))
+                .groupBy(TASK, GROUP, USER_ID)
+                .agg(headOf(userAggs), tailOf(userAggs))
+                .orderBy(TASK, GROUP, USER_ID)
+                .collectAsList();
         List<Recall> recalls = new ArrayList<>();
         List<Coverage> coverage = new ArrayList<>();
         Map<String, double[]> replicates = new LinkedHashMap<>();
         int from = 0;
         while (from < perUser.size()) {
-            String task = perUser.get(from).getAs(TASK), surface = perUser.get(from).getAs(GROUP);
+            String task = perUser.get(from).getAs(TASK),
+                    surface = perUser.get(from).getAs(GROUP);
             int to = from;
-            while (to < perUser.size() && perUser.get(to).getAs(TASK).equals(task)
+            while (to < perUser.size()
+                    && perUser.get(to).getAs(TASK).equals(task)
                     && perUser.get(to).getAs(GROUP).equals(surface)) {
                 to++;
             }
@@ -185,14 +197,28 @@ public final class RecallMetrics {
             coverage.add(new Coverage(task, surface, n, eventCount, withoutQuery, eventsWithoutQuery));
             for (int i = 0; i < ks.size(); i++) {
                 int k = ks.get(i);
-                recalls.add(new Recall(task, surface, k, Metric.EVENT_HIT_RATE,
-                        Arrays.stream(hits[i]).sum() / eventCount, n, eventCount));
-                recalls.add(new Recall(task, surface, k, Metric.USER_RECALL, Arrays.stream(found[i]).sum() / n, n,
+                recalls.add(new Recall(
+                        task,
+                        surface,
+                        k,
+                        Metric.EVENT_HIT_RATE,
+                        Arrays.stream(hits[i]).sum() / eventCount,
+                        n,
+                        eventCount));
+                recalls.add(new Recall(
+                        task,
+                        surface,
+                        k,
+                        Metric.USER_RECALL,
+                        Arrays.stream(found[i]).sum() / n,
+                        n,
                         eventCount));
             }
             if (intervals.replicates() > 0) {
-                double[][] hitRate = Bootstrap.ratioReplicates(hits, eventsOf, task + "/" + surface + "/events", intervals);
-                double[][] userRecall = Bootstrap.ratioReplicates(found, ones, task + "/" + surface + "/users", intervals);
+                double[][] hitRate =
+                        Bootstrap.ratioReplicates(hits, eventsOf, task + "/" + surface + "/events", intervals);
+                double[][] userRecall =
+                        Bootstrap.ratioReplicates(found, ones, task + "/" + surface + "/users", intervals);
                 for (int i = 0; i < ks.size(); i++) {
                     replicates.put(figure(task, surface, ks.get(i), Metric.EVENT_HIT_RATE), hitRate[i]);
                     replicates.put(figure(task, surface, ks.get(i), Metric.USER_RECALL), userRecall[i]);
@@ -200,7 +226,9 @@ public final class RecallMetrics {
             }
             from = to;
         }
-        recalls.sort(Comparator.comparing(Recall::task).thenComparing(Recall::surface).thenComparing(Recall::metric)
+        recalls.sort(Comparator.comparing(Recall::task)
+                .thenComparing(Recall::surface)
+                .thenComparing(Recall::metric)
                 .thenComparingInt(Recall::k));
         coverage.sort(Comparator.comparing(Coverage::task).thenComparing(Coverage::surface));
         return new Result(List.copyOf(recalls), List.copyOf(coverage), replicates, intervals.level());
@@ -220,22 +248,33 @@ public final class RecallMetrics {
     public static List<Recall> truthRecall(Dataset<Row> lists, Dataset<Row> truthLists, List<Integer> ks) {
         Dataset<Row> truth = truthLists.select(col(USER_ID), col(PIN_IDS).as("truth_ids"));
         List<Column> perQuery = new ArrayList<>(List.of(count(lit(1)).as("queries")));
-        List<Column> perUser = new ArrayList<>(List.of(countDistinct(col(USER_ID)).as("users"),
+        List<Column> perUser = new ArrayList<>(List.of(
+                countDistinct(col(USER_ID)).as("users"),
                 sum(coalesce(col("queries"), lit(0L))).as("queries")));
         for (int k : ks) {
             perQuery.add(avg(size(array_intersect(slice(col(PIN_IDS), 1, k), slice(col("truth_ids"), 1, k)))
-                    .divide(least(lit(k), size(col("truth_ids"))))).as("recall_" + k));
+                            .divide(least(lit(k), size(col("truth_ids")))))
+                    .as("recall_" + k));
             perUser.add(avg(coalesce(col("recall_" + k), lit(0.0))).as("recall_" + k));
         }
         Dataset<Row> byUser = lists.join(truth, USER_ID).groupBy(USER_ID).agg(headOf(perQuery), tailOf(perQuery));
-        Row r = truth.select(USER_ID).distinct().join(byUser, new String[] {USER_ID}, "left")
-                .agg(headOf(perUser), tailOf(perUser)).first();
+        Row r = truth.select(USER_ID)
+                .distinct()
+                .join(byUser, new String[] {USER_ID}, "left")
+                .agg(headOf(perUser), tailOf(perUser))
+                .first();
         List<Recall> out = new ArrayList<>();
         long users = r.getLong(0);
         long queries = r.isNullAt(1) ? 0 : r.getLong(1);
         for (int i = 0; i < ks.size(); i++) {
-            out.add(new Recall("conversion", ALL_SURFACES, ks.get(i), Metric.TRUE_PROPENSITY_RECALL,
-                    r.isNullAt(2 + i) ? 0.0 : r.getDouble(2 + i), users, queries));
+            out.add(new Recall(
+                    "conversion",
+                    ALL_SURFACES,
+                    ks.get(i),
+                    Metric.TRUE_PROPENSITY_RECALL,
+                    r.isNullAt(2 + i) ? 0.0 : r.getDouble(2 + i),
+                    users,
+                    queries));
         }
         return out;
     }
@@ -245,15 +284,23 @@ public final class RecallMetrics {
      * MLlib's {@link RankingMetrics#recallAt}: a cross-check of {@link #evaluate}. Users without recommendations get
      * an empty prediction.
      */
-    public static double mllibUserRecall(Dataset<Row> events, Dataset<Row> recommendations, String task, String surface, int k) {
-        Dataset<Row> labels = events.filter(col(TASK).equalTo(task).and(col(SURFACE).equalTo(surface)))
-                .groupBy(USER_ID, SURFACE).agg(collect_set(PIN_ID).as("labels"));
+    public static double mllibUserRecall(
+            Dataset<Row> events, Dataset<Row> recommendations, String task, String surface, int k) {
+        Dataset<Row> labels = events.filter(
+                        col(TASK).equalTo(task).and(col(SURFACE).equalTo(surface)))
+                .groupBy(USER_ID, SURFACE)
+                .agg(collect_set(PIN_ID).as("labels"));
         boolean bySurface = Arrays.asList(recommendations.columns()).contains(SURFACE);
         String[] keys = bySurface ? new String[] {USER_ID, SURFACE} : new String[] {USER_ID};
-        Dataset<Row> joined = labels.join(recommendations.select(bySurface
-                ? new Column[] {col(USER_ID), col(SURFACE), col(PIN_IDS)}
-                : new Column[] {col(USER_ID), col(PIN_IDS)}), keys, "left");
-        JavaRDD<Tuple2<List<Long>, List<Long>>> pairs = joined.select(col(PIN_IDS), col("labels")).javaRDD()
+        Dataset<Row> joined = labels.join(
+                recommendations.select(
+                        bySurface
+                                ? new Column[] {col(USER_ID), col(SURFACE), col(PIN_IDS)}
+                                : new Column[] {col(USER_ID), col(PIN_IDS)}),
+                keys,
+                "left");
+        JavaRDD<Tuple2<List<Long>, List<Long>>> pairs = joined.select(col(PIN_IDS), col("labels"))
+                .javaRDD()
                 .map(r -> new Tuple2<>(r.isNullAt(0) ? List.<Long>of() : r.<Long>getList(0), r.<Long>getList(1)));
         return RankingMetrics.of(pairs).recallAt(k);
     }
@@ -271,8 +318,13 @@ public final class RecallMetrics {
         return events.filter(col(TASK).isin(POSITIVE_TASKS.toArray()))
                 .select(USER_ID, PIN_ID, SURFACE, TASK)
                 .join(lists, keys, "left")
-                .select(col(USER_ID), col(PIN_ID), col(SURFACE), col(TASK),
-                        coalesce(array_position(col(PIN_IDS), col(PIN_ID)), lit(0L)).as(RANK),
+                .select(
+                        col(USER_ID),
+                        col(PIN_ID),
+                        col(SURFACE),
+                        col(TASK),
+                        coalesce(array_position(col(PIN_IDS), col(PIN_ID)), lit(0L))
+                                .as(RANK),
                         col(PIN_IDS).isNotNull().as(HAS_QUERY));
     }
 

@@ -27,8 +27,7 @@ public final class Reengagement {
      * @param positionEdges exclusive upper bounds of the position buckets 1 .. edges.length; positions at or past the
      *                      last edge fall in the last slot
      */
-    public record Bias(List<String> sequences, float[] bias, int slots, int[] positionEdges)
-            implements Serializable {
+    public record Bias(List<String> sequences, float[] bias, int slots, int[] positionEdges) implements Serializable {
         public Bias {
             sequences = List.copyOf(sequences);
             if (bias.length != slots * sequences.size()) {
@@ -56,9 +55,15 @@ public final class Reengagement {
             for (int i = 0; i < b.slots(); i++) {
                 values[i] = b.bias()[s * b.slots() + i];
             }
-            Dataset<Row> one = userFeatures.select(col(USER_ID), posexplode(col(b.sequences().get(s))).as(new String[] {"pos", PIN_ID}))
-                    .groupBy(USER_ID, PIN_ID).agg(min("pos").as("pos"))
-                    .select(col(USER_ID), col(PIN_ID), element_at(lit(values).cast("array<float>"), slot.plus(1)).as(BONUS));
+            Dataset<Row> one = userFeatures
+                    .select(col(USER_ID), posexplode(col(b.sequences().get(s))).as(new String[] {"pos", PIN_ID}))
+                    .groupBy(USER_ID, PIN_ID)
+                    .agg(min("pos").as("pos"))
+                    .select(
+                            col(USER_ID),
+                            col(PIN_ID),
+                            element_at(lit(values).cast("array<float>"), slot.plus(1))
+                                    .as(BONUS));
             all = all == null ? one : all.unionByName(one);
         }
         return all.groupBy(USER_ID, PIN_ID).agg(sum(BONUS).cast("float").as(BONUS));

@@ -45,6 +45,7 @@ public final class TopKRetrieval {
     public static final String SCORES = "scores";
     /** Score added to a (user, pin), in score units: the bonus input of the biased top-K. */
     public static final String BONUS = "bonus";
+
     private static final String BONUS_PINS = "_bonus_pins";
     private static final String BONUSES = "_bonuses";
 
@@ -60,7 +61,8 @@ public final class TopKRetrieval {
      * @return (user_id, [surface], pin_ids array&lt;long&gt;, scores array&lt;float&gt;), one row per query, pin_ids of
      *         length min(k, catalog size), best first
      */
-    public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize, int itemBlockSize) {
+    public static Dataset<Row> topK(
+            Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize, int itemBlockSize) {
         return topK(queries, items, k, queryBlockSize, itemBlockSize, null, BlockScorer.BLAS_SGEMM);
     }
 
@@ -72,15 +74,23 @@ public final class TopKRetrieval {
      * @param scorer  the block product
      * @see #topK(Dataset, Dataset, int, int, int)
      */
-    public static Dataset<Row> topK(Dataset<Row> queries, Dataset<Row> items, int k, int queryBlockSize,
-                                    int itemBlockSize, Dataset<Row> bonuses, BlockScorer scorer) {
+    public static Dataset<Row> topK(
+            Dataset<Row> queries,
+            Dataset<Row> items,
+            int k,
+            int queryBlockSize,
+            int itemBlockSize,
+            Dataset<Row> bonuses,
+            BlockScorer scorer) {
         if (k <= 0 || queryBlockSize <= 0 || itemBlockSize <= 0) {
             throw new IllegalArgumentException("k, query and item block sizes must be positive: k = " + k
                     + ", query-block-size = " + queryBlockSize + ", item-block-size = " + itemBlockSize);
         }
         boolean bySurface = Arrays.asList(queries.columns()).contains(SURFACE);
         Catalog catalog = Catalog.of(items, itemBlockSize);
-        Broadcast<Catalog> shared = JavaSparkContext.fromSparkContext(queries.sparkSession().sparkContext()).broadcast(catalog);
+        Broadcast<Catalog> shared = JavaSparkContext.fromSparkContext(
+                        queries.sparkSession().sparkContext())
+                .broadcast(catalog);
         StructType schema = new StructType().add(USER_ID, LongType, false);
         if (bySurface) {
             schema = schema.add(SURFACE, StringType, true);
@@ -99,7 +109,9 @@ public final class TopKRetrieval {
             // can be far below their size, and a broadcast of every user's history does not fit a driver at scale.
             Dataset<Row> perUser = bonuses.join(scored.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi")
                     .groupBy(USER_ID)
-                    .agg(collect_list(PIN_ID).as(BONUS_PINS), collect_list(col(BONUS).cast("float")).as(BONUSES));
+                    .agg(
+                            collect_list(PIN_ID).as(BONUS_PINS),
+                            collect_list(col(BONUS).cast("float")).as(BONUSES));
             scored = scored.join(perUser.hint("shuffle_hash"), new String[] {USER_ID}, "left");
             in.add(col(BONUS_PINS));
             in.add(col(BONUSES));
@@ -108,16 +120,18 @@ public final class TopKRetrieval {
         // One task per core: a scan costs queries × catalog however few bytes the queries are, so the planner's
         // size-based partitioning (one or three partitions for 100k queries) would leave cores idle.
         int tasks = queries.sparkSession().sparkContext().defaultParallelism();
-        return scored.select(in.toArray(Column[]::new)).repartition(tasks).mapPartitions(
-                (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(rows, shared.value(), kept, queryBlockSize,
-                        bySurface, withBonus, scorer),
-                Encoders.row(schema));
+        return scored.select(in.toArray(Column[]::new))
+                .repartition(tasks)
+                .mapPartitions(
+                        (MapPartitionsFunction<Row, Row>) rows -> new BlockIterator(
+                                rows, shared.value(), kept, queryBlockSize, bySurface, withBonus, scorer),
+                        Encoders.row(schema));
     }
-
 
     /** Expands per-user embeddings (user_id, embedding) to one query per surface (user_id, surface, embedding). */
     public static Dataset<Row> forAllSurfaces(Dataset<Row> userEmbeddings) {
-        Column surfaces = array(Arrays.stream(Surface.values()).map(s -> lit(s.name())).toArray(Column[]::new));
+        Column surfaces =
+                array(Arrays.stream(Surface.values()).map(s -> lit(s.name())).toArray(Column[]::new));
         return userEmbeddings.select(col(USER_ID), explode(surfaces).as(SURFACE), col(EMBEDDING));
     }
 
@@ -133,6 +147,7 @@ public final class TopKRetrieval {
         final float[][] vectors;
         /** Every pin id, ascending, and its position {@code block · blockSize + offset}: the bonus lookup. */
         private final long[] sortedIds;
+
         private final int[] sortedPositions;
 
         private Catalog(int dim, int blockSize, long[][] ids, float[][] vectors) {
@@ -172,8 +187,10 @@ public final class TopKRetrieval {
         }
 
         static Catalog of(Dataset<Row> items, int blockSize) {
-            List<Row> rows = items.select(col(PIN_ID), col(EMBEDDING)).filter(col(EMBEDDING).isNotNull())
-                    .orderBy(xxhash64(col(PIN_ID)), col(PIN_ID)).collectAsList();
+            List<Row> rows = items.select(col(PIN_ID), col(EMBEDDING))
+                    .filter(col(EMBEDDING).isNotNull())
+                    .orderBy(xxhash64(col(PIN_ID)), col(PIN_ID))
+                    .collectAsList();
             int dim = rows.isEmpty() ? 0 : rows.get(0).getList(1).size();
             if (!rows.isEmpty() && dim == 0) {
                 throw new IllegalArgumentException("pin " + rows.get(0).getLong(0) + " has an empty embedding");
@@ -219,8 +236,14 @@ public final class TopKRetrieval {
         private BlockScorer.Scan scan;
         private int next;
 
-        BlockIterator(Iterator<Row> rows, Catalog catalog, int k, int blockSize, boolean bySurface, boolean withBonus,
-                      BlockScorer scorer) {
+        BlockIterator(
+                Iterator<Row> rows,
+                Catalog catalog,
+                int k,
+                int blockSize,
+                boolean bySurface,
+                boolean withBonus,
+                BlockScorer scorer) {
             this.rows = rows;
             this.catalog = catalog;
             this.k = k;
@@ -281,7 +304,12 @@ public final class TopKRetrieval {
             BoundedTopK[] best = new BoundedTopK[m];
             Bonus[] bonus = new Bonus[m];
             for (int i = 0; i < m; i++) {
-                copy(block.get(i).getList(e), q, i * d, d, "query of user " + block.get(i).getLong(0));
+                copy(
+                        block.get(i).getList(e),
+                        q,
+                        i * d,
+                        d,
+                        "query of user " + block.get(i).getLong(0));
                 best[i] = new BoundedTopK(k);
                 bonus[i] = withBonus ? Bonus.of(block.get(i), e + 1, catalog) : Bonus.NONE;
             }
@@ -305,9 +333,10 @@ public final class TopKRetrieval {
                 long[] pins = new long[size];
                 float[] s = new float[size];
                 best[i].drainBestFirst(pins, s);
-                out.add(bySurface
-                        ? RowFactory.create(r.getLong(0), r.getString(1), pins, s)
-                        : RowFactory.create(r.getLong(0), pins, s));
+                out.add(
+                        bySurface
+                                ? RowFactory.create(r.getLong(0), r.getString(1), pins, s)
+                                : RowFactory.create(r.getLong(0), pins, s));
             }
         }
     }

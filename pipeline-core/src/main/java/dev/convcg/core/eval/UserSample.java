@@ -31,6 +31,8 @@ public final class UserSample {
 
     /** A uniform number in [0, 1) from the user id, the same on every machine and run. */
     static org.apache.spark.sql.Column uniform(org.apache.spark.sql.Column userId) {
-        return shiftrightunsigned(xxhash64(lit(SEED), userId), 11).cast("double").divide((double) (1L << 53));
+        return shiftrightunsigned(xxhash64(lit(SEED), userId), 11)
+                .cast("double")
+                .divide((double) (1L << 53));
     }
 }

@@ -42,31 +42,53 @@ public record ImportSettings(
         Surface surface,
         LocalDate from,
         LocalDate to,
-        int maxDaysBeforeRunDate) implements Serializable {
+        int maxDaysBeforeRunDate)
+        implements Serializable {
 
     /** What one source event can become in the raw tables, in funnel order (see {@link WithinDayOrder#FUNNEL}). */
-    public enum RawEvent { IMPRESSION, CLICK, SAVE, ADD_TO_CART, CHECKOUT }
+    public enum RawEvent {
+        IMPRESSION,
+        CLICK,
+        SAVE,
+        ADD_TO_CART,
+        CHECKOUT
+    }
 
     /**
      * SECONDS and MILLIS: integer epoch values. ISO: ISO-8601 dates or date-times (a space may stand for the T).
      * PATTERN: {@link #timestampPattern}, a java.time {@link DateTimeFormatter} pattern.
      */
-    public enum TimestampUnit { SECONDS, MILLIS, ISO, PATTERN }
+    public enum TimestampUnit {
+        SECONDS,
+        MILLIS,
+        ISO,
+        PATTERN
+    }
 
     /**
      * NONE: times are kept as written. FUNNEL, for logs whose times are dates only: every event is placed at the start
      * of its day (in {@link #zone}) plus as many seconds as its raw event's position in {@link RawEvent} (IMPRESSION
      * +0 s, CLICK +1 s, SAVE +2 s, ADD_TO_CART +3 s, CHECKOUT +4 s), so a purchase follows the same day's click.
      */
-    public enum WithinDayOrder { NONE, FUNNEL }
+    public enum WithinDayOrder {
+        NONE,
+        FUNNEL
+    }
 
     /**
      * Source columns. {@code advertiserId}, {@code category} and {@code price} may be empty (absent): the advertiser
      * then is the category column's value, else the pin id itself; the category is the advertiser column's value,
      * else null; the price is null.
      */
-    public record Columns(String userId, String pinId, String advertiserId, String category, String price,
-                          String eventType, String timestamp) implements Serializable {
+    public record Columns(
+            String userId,
+            String pinId,
+            String advertiserId,
+            String category,
+            String price,
+            String eventType,
+            String timestamp)
+            implements Serializable {
         public Columns {
             require("user-id", userId);
             require("pin-id", pinId);
@@ -110,13 +132,13 @@ public record ImportSettings(
         zone = zone.normalized();
         timestampPattern = timestampPattern == null ? "" : timestampPattern;
         if (eventValues.isEmpty()) {
-            throw new IllegalArgumentException("event-values is empty: map at least one source value to "
-                    + List.of(RawEvent.values()));
+            throw new IllegalArgumentException(
+                    "event-values is empty: map at least one source value to " + List.of(RawEvent.values()));
         }
         eventValues.forEach((value, events) -> {
             if (events.isEmpty()) {
-                throw new IllegalArgumentException("event-values." + value + " is empty: list at least one of "
-                        + List.of(RawEvent.values()));
+                throw new IllegalArgumentException(
+                        "event-values." + value + " is empty: list at least one of " + List.of(RawEvent.values()));
             }
             if (events.contains(RawEvent.CLICK) && !events.contains(RawEvent.IMPRESSION)) {
                 throw new IllegalArgumentException("event-values." + value + " = " + events
@@ -139,14 +161,17 @@ public record ImportSettings(
                         + "\" has no year; set the year its dates are in (e.g. 2013)");
             }
         } else if (!timestampPattern.isBlank()) {
-            throw new IllegalArgumentException("timestamp-pattern = \"" + timestampPattern + "\" is set but timestamp-unit = "
-                    + timestampUnit + ": set timestamp-unit = pattern, or empty timestamp-pattern");
+            throw new IllegalArgumentException(
+                    "timestamp-pattern = \"" + timestampPattern + "\" is set but timestamp-unit = " + timestampUnit
+                            + ": set timestamp-unit = pattern, or empty timestamp-pattern");
         }
         if (defaultYear < 0 || defaultYear > 9999) {
-            throw new IllegalArgumentException("default-year = " + defaultYear + ": expected a year in 1..9999, or 0 for none");
+            throw new IllegalArgumentException(
+                    "default-year = " + defaultYear + ": expected a year in 1..9999, or 0 for none");
         }
         if (maxDaysBeforeRunDate < 0) {
-            throw new IllegalArgumentException("max-days-before-run-date = " + maxDaysBeforeRunDate + ": expected an integer >= 0");
+            throw new IllegalArgumentException(
+                    "max-days-before-run-date = " + maxDaysBeforeRunDate + ": expected an integer >= 0");
         }
         if (from != null && to != null && from.isAfter(to)) {
             throw new IllegalArgumentException("from = " + from + " is after to = " + to + ": expected from <= to");
@@ -157,12 +182,25 @@ public record ImportSettings(
     public static ImportSettings taobao() {
         return new ImportSettings(
                 new Columns("user_id", "item_id", "category_id", "category_id", "", "behavior", "timestamp"),
-                TimestampUnit.SECONDS, "", ZoneOffset.UTC, 0, WithinDayOrder.NONE, false,
-                Map.of("pv", List.of(RawEvent.IMPRESSION, RawEvent.CLICK),
-                        "fav", List.of(RawEvent.SAVE),
-                        "cart", List.of(RawEvent.ADD_TO_CART),
-                        "buy", List.of(RawEvent.CHECKOUT)),
-                Surface.HOME_FEED, null, null, 3650);
+                TimestampUnit.SECONDS,
+                "",
+                ZoneOffset.UTC,
+                0,
+                WithinDayOrder.NONE,
+                false,
+                Map.of(
+                        "pv",
+                        List.of(RawEvent.IMPRESSION, RawEvent.CLICK),
+                        "fav",
+                        List.of(RawEvent.SAVE),
+                        "cart",
+                        List.of(RawEvent.ADD_TO_CART),
+                        "buy",
+                        List.of(RawEvent.CHECKOUT)),
+                Surface.HOME_FEED,
+                null,
+                null,
+                3650);
     }
 
     /** The days accepted for a run: {@code from}..{@code to} where given, else the run date and the days before it. */
@@ -171,7 +209,9 @@ public record ImportSettings(
     }
 
     Set<String> valuesProducing(RawEvent e) {
-        return eventValues.entrySet().stream().filter(x -> x.getValue().contains(e)).map(Map.Entry::getKey)
+        return eventValues.entrySet().stream()
+                .filter(x -> x.getValue().contains(e))
+                .map(Map.Entry::getKey)
                 .collect(Collectors.toSet());
     }
 }

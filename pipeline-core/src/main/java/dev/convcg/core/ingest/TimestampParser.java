@@ -50,7 +50,8 @@ final class TimestampParser implements UDF1<String, Long> {
             LocalTime time = t.query(TemporalQueries.localTime());
             ZoneId written = t.query(TemporalQueries.zone());
             Instant i = LocalDateTime.of(date, time == null ? LocalTime.MIDNIGHT : time)
-                    .atZone(written == null ? zoneId : written).toInstant();
+                    .atZone(written == null ? zoneId : written)
+                    .toInstant();
             return micros(i);
         } catch (DateTimeException | ArithmeticException e) {
             return null;
@@ -81,11 +82,21 @@ final class TimestampParser implements UDF1<String, Long> {
             if (pattern.isEmpty()) {
                 b.append(DateTimeFormatter.ISO_LOCAL_DATE)
                         .optionalStart()
-                        .optionalStart().appendLiteral('T').optionalEnd()
-                        .optionalStart().appendLiteral(' ').optionalEnd()
+                        .optionalStart()
+                        .appendLiteral('T')
+                        .optionalEnd()
+                        .optionalStart()
+                        .appendLiteral(' ')
+                        .optionalEnd()
                         .append(DateTimeFormatter.ISO_LOCAL_TIME)
-                        .optionalStart().appendOffsetId().optionalEnd()
-                        .optionalStart().appendLiteral('[').parseCaseSensitive().appendZoneRegionId().appendLiteral(']')
+                        .optionalStart()
+                        .appendOffsetId()
+                        .optionalEnd()
+                        .optionalStart()
+                        .appendLiteral('[')
+                        .parseCaseSensitive()
+                        .appendZoneRegionId()
+                        .appendLiteral(']')
                         .optionalEnd()
                         .optionalEnd();
             } else {
@@ -117,7 +128,10 @@ final class TimestampParser implements UDF1<String, Long> {
                 zoneId = ZoneId.of(zone);
             }
             try {
-                LocalDate day = Instant.EPOCH.plus(micros, ChronoUnit.MICROS).atZone(zoneId).toLocalDate();
+                LocalDate day = Instant.EPOCH
+                        .plus(micros, ChronoUnit.MICROS)
+                        .atZone(zoneId)
+                        .toLocalDate();
                 return micros(day.atStartOfDay(zoneId).toInstant());
             } catch (DateTimeException | ArithmeticException e) {
                 return null;

@@ -38,9 +38,12 @@ public final class Quarantine {
      * Turns rejected rows into quarantine records; {@code reasonColumn} names the column of {@code rejected} that holds
      * the reason code, and is left out of the row's JSON.
      */
-    public static Dataset<Row> of(Dataset<Row> rejected, String sourceTable, String reasonColumn, String stage, String runDs) {
-        Column[] row = Arrays.stream(rejected.columns()).filter(c -> !c.equals(reasonColumn))
-                .map(c -> col("`" + c + "`")).toArray(Column[]::new);
+    public static Dataset<Row> of(
+            Dataset<Row> rejected, String sourceTable, String reasonColumn, String stage, String runDs) {
+        Column[] row = Arrays.stream(rejected.columns())
+                .filter(c -> !c.equals(reasonColumn))
+                .map(c -> col("`" + c + "`"))
+                .toArray(Column[]::new);
         return rejected.select(
                 lit(sourceTable).as("source_table"),
                 col("`" + reasonColumn + "`").as("reason"),
@@ -54,8 +57,14 @@ public final class Quarantine {
      * Turns rejected rows whose JSON is already made ({@code jsonColumn}, e.g. of source columns that were dropped
      * since) into quarantine records; {@code userIdColumn} holds the mapped user id (null where none could be read).
      */
-    public static Dataset<Row> ofJson(Dataset<Row> rejected, String sourceTable, String reasonColumn, String jsonColumn,
-                                      String userIdColumn, String stage, String runDs) {
+    public static Dataset<Row> ofJson(
+            Dataset<Row> rejected,
+            String sourceTable,
+            String reasonColumn,
+            String jsonColumn,
+            String userIdColumn,
+            String stage,
+            String runDs) {
         return rejected.select(
                 lit(sourceTable).as("source_table"),
                 col("`" + reasonColumn + "`").as("reason"),
@@ -74,8 +83,10 @@ public final class Quarantine {
      * Turns rejected rows into quarantine records. {@code reason} is a column expression evaluated on each row
      * (a reason code such as {@code NULL_USER_ID}).
      */
-    public static Dataset<Row> of(Dataset<Row> rejected, String sourceTable, Column reason, String stage, String runDs) {
-        Column[] all = Arrays.stream(rejected.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new);
+    public static Dataset<Row> of(
+            Dataset<Row> rejected, String sourceTable, Column reason, String stage, String runDs) {
+        Column[] all =
+                Arrays.stream(rejected.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new);
         return rejected.select(
                 lit(sourceTable).as("source_table"),
                 reason.as("reason"),
@@ -91,7 +102,8 @@ public final class Quarantine {
      */
     public static Column ofUsers(Collection<Long> userIds, List<String> quarantineColumns) {
         Object[] ids = userIds.toArray();
-        Column fromJson = get_json_object(col("row_json"), "$.user_id").try_cast("long").isin(ids);
+        Column fromJson =
+                get_json_object(col("row_json"), "$.user_id").try_cast("long").isin(ids);
         if (!quarantineColumns.contains("user_id")) {
             return coalesce(fromJson, lit(false));
         }
@@ -101,7 +113,8 @@ public final class Quarantine {
 
     private static Column userId(Dataset<Row> rejected, String column) {
         return (Arrays.asList(rejected.columns()).contains(column)
-                ? col("`" + column + "`").try_cast("long") : lit(null).cast("long")).as("user_id");
+                        ? col("`" + column + "`").try_cast("long")
+                        : lit(null).cast("long"))
+                .as("user_id");
     }
-
 }

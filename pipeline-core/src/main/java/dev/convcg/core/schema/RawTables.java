@@ -97,11 +97,16 @@ public final class RawTables {
         List<String> out = new ArrayList<>();
         for (StructField want : schemaOf(table).fields()) {
             Optional<StructField> have = Arrays.stream(actual.fields())
-                    .filter(f -> f.name().equals(want.name())).findFirst();
+                    .filter(f -> f.name().equals(want.name()))
+                    .findFirst();
             if (have.isEmpty()) {
                 out.add("column '" + want.name() + "' (" + want.dataType().simpleString() + ") is missing");
-            } else if (!have.get().dataType().simpleString().equals(want.dataType().simpleString())) {
-                out.add("column '" + want.name() + "' is " + have.get().dataType().simpleString() + ", the contract says "
+            } else if (!have.get()
+                    .dataType()
+                    .simpleString()
+                    .equals(want.dataType().simpleString())) {
+                out.add("column '" + want.name() + "' is "
+                        + have.get().dataType().simpleString() + ", the contract says "
                         + want.dataType().simpleString());
             }
         }

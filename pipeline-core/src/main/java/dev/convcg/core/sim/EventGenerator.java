@@ -83,15 +83,21 @@ final class EventGenerator {
                 }
                 int searchCategory = surface == 2 ? Rng.sampleCumulative(intentCum, 0, c, r.nextDouble()) : -1;
                 String query = surface == 2
-                        ? (World.categoryName(searchCategory) + " " + QUERY_MODIFIERS[r.nextInt(QUERY_MODIFIERS.length)]).trim()
+                        ? (World.categoryName(searchCategory) + " "
+                                        + QUERY_MODIFIERS[r.nextInt(QUERY_MODIFIERS.length)])
+                                .trim()
                         : null;
                 for (int pos = 0; pos < size; pos++) {
                     int category = switch (surface) {
                         case 1 -> relatedCategory;
-                        case 2 -> r.nextDouble() < 0.8 ? searchCategory : Rng.sampleCumulative(intentCum, 0, c, r.nextDouble());
-                        default -> r.nextDouble() < 0.15
-                                ? Rng.sampleCumulative(w.categoryCumulative, 0, c, r.nextDouble())
-                                : Rng.sampleCumulative(engageCum, 0, c, r.nextDouble());
+                        case 2 ->
+                            r.nextDouble() < 0.8
+                                    ? searchCategory
+                                    : Rng.sampleCumulative(intentCum, 0, c, r.nextDouble());
+                        default ->
+                            r.nextDouble() < 0.15
+                                    ? Rng.sampleCumulative(w.categoryCumulative, 0, c, r.nextDouble())
+                                    : Rng.sampleCumulative(engageCum, 0, c, r.nextDouble());
                     };
                     int pin = servePin(r, category, d);
                     if (surface != 2 && b.returnRate() > 0 && r.nextDouble() < b.returnRate()) {
@@ -122,7 +128,13 @@ final class EventGenerator {
                         convert(e, r, pin, ts, 6.0 * Simulator.HOUR_MS, 1.4);
                     }
                     if (r.nextDouble() < Rng.sigmoid(-4.8 + 2.0 * interestMatch)) {
-                        e.engagement(impressionId, pin, EngagementType.SAVE, ts + 5_000L + r.nextInt(115_000), null, dsOfDay[d]);
+                        e.engagement(
+                                impressionId,
+                                pin,
+                                EngagementType.SAVE,
+                                ts + 5_000L + r.nextInt(115_000),
+                                null,
+                                dsOfDay[d]);
                     }
                 }
             }
@@ -132,7 +144,8 @@ final class EventGenerator {
                 int from = w.catStart[category], to = w.catStart[category + 1];
                 if (to > from) {
                     int pin = w.byCategory[from + r.nextInt(to - from)];
-                    if (w.pinCreatedDay[pin] <= d && r.nextDouble() < Rng.sigmoid(w.conversionLogit(user.intent(), pin) + 1)) {
+                    if (w.pinCreatedDay[pin] <= d
+                            && r.nextDouble() < Rng.sigmoid(w.conversionLogit(user.intent(), pin) + 1)) {
                         convert(e, r, pin, dayStart + sessionMillis(r), 0, 0);
                     }
                 }
@@ -144,8 +157,11 @@ final class EventGenerator {
     static double clickLogit(World w, World.UserLatent user, int pin, int surface, int position) {
         double interestMatch = Rng.dot(user.interest(), w.pinTopic[pin]);
         double intentMatch = Rng.dot(user.intent(), w.pinTopic[pin]);
-        return SURFACE_CLICK_BIAS[surface] + 2.5 * interestMatch + 1.6 * w.pinClickbait[pin]
-                - 0.12 * position + (surface == 2 ? 1.2 * intentMatch : 0);
+        return SURFACE_CLICK_BIAS[surface]
+                + 2.5 * interestMatch
+                + 1.6 * w.pinClickbait[pin]
+                - 0.12 * position
+                + (surface == 2 ? 1.2 * intentMatch : 0);
     }
 
     /** Mean log dwell (milliseconds) of a click: longer with purchase intent, shorter on clickbait. */
@@ -172,7 +188,8 @@ final class EventGenerator {
 
     /** An add-to-cart after a lognormal delay (median {@code medianDelayMs}), possibly followed by a checkout. */
     private void convert(Emitter e, SplittableRandom r, int pin, long triggerTs, double medianDelayMs, double sigma) {
-        long cartTs = triggerTs + (medianDelayMs == 0 ? 0 : Math.round(medianDelayMs * Math.exp(sigma * r.nextGaussian())));
+        long cartTs =
+                triggerTs + (medianDelayMs == 0 ? 0 : Math.round(medianDelayMs * Math.exp(sigma * r.nextGaussian())));
         double price = w.pinPrice[pin];
         report(e, r, pin, ConversionType.ADD_TO_CART, cartTs, r.nextBoolean() ? price : null);
         if (r.nextDouble() < CHECKOUT_AFTER_CART) {
@@ -183,7 +200,8 @@ final class EventGenerator {
 
     private void report(Emitter e, SplittableRandom r, int pin, ConversionType type, long eventTs, Double value) {
         long reportedTs = eventTs + (long) (r.nextDouble() * MAX_REPORT_LAG_MS);
-        String conversionId = "cv-" + Long.toString(e.user + World.USER_ID_BASE, 36) + "-" + Long.toHexString(r.nextLong() >>> 16);
+        String conversionId =
+                "cv-" + Long.toString(e.user + World.USER_ID_BASE, 36) + "-" + Long.toHexString(r.nextLong() >>> 16);
         boolean duplicate = r.nextDouble() < s.duplicateReportRate();
         boolean sameId = r.nextBoolean();
         long duplicateTs = reportedTs + (long) (r.nextDouble() * Simulator.DAY_MS);
@@ -252,7 +270,15 @@ final class EventGenerator {
             this.userId = user + World.USER_ID_BASE;
         }
 
-        void impression(String impressionId, String requestId, int pin, int surface, String query, long ts, int pos, String ds) {
+        void impression(
+                String impressionId,
+                String requestId,
+                int pin,
+                int surface,
+                String query,
+                long ts,
+                int pos,
+                String ds) {
             if (!table.equals(RawTables.IMPRESSIONS)) {
                 return;
             }
@@ -266,8 +292,17 @@ final class EventGenerator {
                     default -> pinId = unknownPin();
                 }
             }
-            out.add(RowFactory.create(impressionId, requestId, uid, pinId, World.ADVERTISER_ID_BASE + w.pinAdvertiser[pin],
-                    surfaceName, query, new Timestamp(ts), pos, ds));
+            out.add(RowFactory.create(
+                    impressionId,
+                    requestId,
+                    uid,
+                    pinId,
+                    World.ADVERTISER_ID_BASE + w.pinAdvertiser[pin],
+                    surfaceName,
+                    query,
+                    new Timestamp(ts),
+                    pos,
+                    ds));
         }
 
         void engagement(String impressionId, int pin, EngagementType type, long ts, Long durationMs, String ds) {
@@ -288,14 +323,16 @@ final class EventGenerator {
             out.add(RowFactory.create(impressionId, uid, pinId, typeName, new Timestamp(ts), durationMs, ds));
         }
 
-        void conversion(String conversionId, int pin, ConversionType type, long eventTs, long reportedTs, Double value) {
+        void conversion(
+                String conversionId, int pin, ConversionType type, long eventTs, long reportedTs, Double value) {
             if (!table.equals(RawTables.CONVERSIONS)) {
                 return;
             }
             Long uid = userId;
             Long pinId = World.PIN_ID_BASE + pin;
             String typeName = type.name();
-            String ds = LocalDate.ofEpochDay(Math.floorDiv(reportedTs, Simulator.DAY_MS)).toString();
+            String ds = LocalDate.ofEpochDay(Math.floorDiv(reportedTs, Simulator.DAY_MS))
+                    .toString();
             long reported = reportedTs;
             if (corrupt.nextDouble() < s.malformedRate()) {
                 switch (corrupt.nextInt(4)) {
@@ -305,8 +342,16 @@ final class EventGenerator {
                     default -> reported = eventTs - Simulator.HOUR_MS - corrupt.nextInt((int) Simulator.DAY_MS);
                 }
             }
-            out.add(RowFactory.create(conversionId, uid, pinId, World.ADVERTISER_ID_BASE + w.pinAdvertiser[pin], typeName,
-                    new Timestamp(eventTs), new Timestamp(reported), value, ds));
+            out.add(RowFactory.create(
+                    conversionId,
+                    uid,
+                    pinId,
+                    World.ADVERTISER_ID_BASE + w.pinAdvertiser[pin],
+                    typeName,
+                    new Timestamp(eventTs),
+                    new Timestamp(reported),
+                    value,
+                    ds));
         }
 
         private Long unknownPin() {

@@ -73,33 +73,47 @@ public final class OnlineReplay {
      * @param arms        the arms to report; a user without candidates in an arm gets its requests with no impression
      * @return one row per (user with a replayed request, arm), {@link #OUTCOME_SCHEMA}
      */
-    public static Dataset<Row> replay(SimulationSettings world, Dataset<Row> impressions, Dataset<Row> candidates,
-                                      List<String> arms) {
+    public static Dataset<Row> replay(
+            SimulationSettings world, Dataset<Row> impressions, Dataset<Row> candidates, List<String> arms) {
         if (arms.isEmpty() || new TreeSet<>(arms).size() != arms.size()) {
             throw new IllegalArgumentException("online A/B arms = " + arms + ": must be distinct and at least one");
         }
         long firstPin = World.PIN_ID_BASE, lastPin = World.PIN_ID_BASE + world.pins() - 1;
         Dataset<Row> slots = impressions
-                .filter(col(USER_ID).isNotNull().and(col("pin_id").between(firstPin, lastPin))
-                        .and(col(SURFACE).isin((Object[]) Arrays.stream(Surface.values()).map(Enum::name).toArray()))
-                        .and(col("position").isNotNull()).and(col("ts").isNotNull()))
+                .filter(col(USER_ID)
+                        .isNotNull()
+                        .and(col("pin_id").between(firstPin, lastPin))
+                        .and(col(SURFACE).isin((Object[])
+                                Arrays.stream(Surface.values()).map(Enum::name).toArray()))
+                        .and(col("position").isNotNull())
+                        .and(col("ts").isNotNull()))
                 .groupBy(USER_ID)
-                .agg(collect_list(struct(col("request_id"), col(SURFACE), col("ts").cast("long").as("ts"),
-                        col("position"), col("pin_id"))).as("slots"));
+                .agg(collect_list(struct(
+                                col("request_id"),
+                                col(SURFACE),
+                                col("ts").cast("long").as("ts"),
+                                col("position"),
+                                col("pin_id")))
+                        .as("slots"));
         Column listSurface = Arrays.asList(candidates.columns()).contains(SURFACE)
-                ? col(SURFACE) : lit(null).cast(StringType);
-        Dataset<Row> lists = candidates.groupBy(USER_ID)
-                .agg(collect_list(struct(col(ARM), listSurface.as(SURFACE), col(PIN_IDS))).as("lists"));
+                ? col(SURFACE)
+                : lit(null).cast(StringType);
+        Dataset<Row> lists = candidates
+                .groupBy(USER_ID)
+                .agg(collect_list(struct(col(ARM), listSurface.as(SURFACE), col(PIN_IDS)))
+                        .as("lists"));
         List<String> armList = List.copyOf(arms);
-        return slots.join(lists, new String[] {USER_ID}, "left").mapPartitions(
-                (MapPartitionsFunction<Row, Row>) users -> {
-                    World w = World.of(world);
-                    List<Row> out = new ArrayList<>();
-                    while (users.hasNext()) {
-                        replayUser(w, users.next(), armList, out);
-                    }
-                    return out.iterator();
-                }, Encoders.row(OUTCOME_SCHEMA));
+        return slots.join(lists, new String[] {USER_ID}, "left")
+                .mapPartitions(
+                        (MapPartitionsFunction<Row, Row>) users -> {
+                            World w = World.of(world);
+                            List<Row> out = new ArrayList<>();
+                            while (users.hasNext()) {
+                                replayUser(w, users.next(), armList, out);
+                            }
+                            return out.iterator();
+                        },
+                        Encoders.row(OUTCOME_SCHEMA));
     }
 
     /**
@@ -110,20 +124,26 @@ public final class OnlineReplay {
     public static void requireWorld(SimulationSettings world, Dataset<Row> truthPins) {
         World w = World.of(world);
         long firstPin = World.PIN_ID_BASE;
-        List<Row> sample = truthPins.filter(col("pin_id").lt(firstPin + 16)).select("pin_id", "conversion_bias", "clickbait")
+        List<Row> sample = truthPins
+                .filter(col("pin_id").lt(firstPin + 16))
+                .select("pin_id", "conversion_bias", "clickbait")
                 .collectAsList();
         long pins = truthPins.count();
-        String problem = pins != world.pins() ? pins + " pins in truth_pins, " + world.pins() + " in the settings" : null;
+        String problem =
+                pins != world.pins() ? pins + " pins in truth_pins, " + world.pins() + " in the settings" : null;
         for (Row r : sample) {
             int p = (int) (r.getLong(0) - firstPin);
-            if (problem == null && (p >= world.pins() || r.getFloat(1) != w.pinConversionBias[p]
-                    || r.getFloat(2) != w.pinClickbait[p])) {
+            if (problem == null
+                    && (p >= world.pins()
+                            || r.getFloat(1) != w.pinConversionBias[p]
+                            || r.getFloat(2) != w.pinClickbait[p])) {
                 problem = "pin " + r.getLong(0) + " differs (conversion_bias " + r.getFloat(1) + " in truth_pins)";
             }
         }
         if (problem != null) {
             throw new IllegalStateException("the online A/B needs the world that wrote the logs, but convcg.simulate.* "
-                    + "describes another one: " + problem + ". Evaluate with the configuration simulate ran with, or set "
+                    + "describes another one: " + problem
+                    + ". Evaluate with the configuration simulate ran with, or set "
                     + "convcg.evaluate.online-ab.k = 0");
         }
     }
@@ -137,17 +157,30 @@ public final class OnlineReplay {
      * {@code conversion_value_per_1000} (checkout value per 1,000 impressions, the RoAS proxy) and
      * {@code conversions_per_1000_requests} (conversion volume, the same denominator for every arm).
      */
-    public record ArmResult(String arm, long users, long requests, long impressions, long clicks, long longClicks,
-                            long addToCarts, long checkouts, double conversionValue, long advertisersConverted,
-                            Map<String, Figure> rates) {
+    public record ArmResult(
+            String arm,
+            long users,
+            long requests,
+            long impressions,
+            long clicks,
+            long longClicks,
+            long addToCarts,
+            long checkouts,
+            double conversionValue,
+            long advertisersConverted,
+            Map<String, Figure> rates) {
         public long conversions() {
             return addToCarts + checkouts;
         }
     }
 
     /** The rates of {@link ArmResult}, in report order. */
-    public static final List<String> RATES = List.of("conversions_per_1000", "conversion_value_per_1000", "ctr",
-            "long_clicks_per_1000", "conversions_per_1000_requests");
+    public static final List<String> RATES = List.of(
+            "conversions_per_1000",
+            "conversion_value_per_1000",
+            "ctr",
+            "long_clicks_per_1000",
+            "conversions_per_1000_requests");
 
     /**
      * The A/B table from the per-user outcomes of {@link #replay}: each arm's totals and rates, each rate with its
@@ -157,8 +190,8 @@ public final class OnlineReplay {
      * @param outcomes every (user, arm) row of {@link #replay} for the arms given
      * @param reference the arm the others are compared with (e.g. engagement_only); null: no lifts
      */
-    public static List<ArmResult> summarize(List<Row> outcomes, List<String> arms, String reference,
-                                            Bootstrap.Settings intervals) {
+    public static List<ArmResult> summarize(
+            List<Row> outcomes, List<String> arms, String reference, Bootstrap.Settings intervals) {
         Map<String, List<Row>> byArm = new LinkedHashMap<>();
         arms.forEach(a -> byArm.put(a, new ArrayList<>()));
         for (Row r : outcomes) {
@@ -184,8 +217,14 @@ public final class OnlineReplay {
             TreeSet<Long> converting = new TreeSet<>();
             for (int u = 0; u < n; u++) {
                 Row r = rows.get(u);
-                long[] v = {r.getAs("requests"), r.getAs("impressions"), r.getAs("clicks"), r.getAs("long_clicks"),
-                        r.getAs("add_to_carts"), r.getAs("checkouts")};
+                long[] v = {
+                    r.getAs("requests"),
+                    r.getAs("impressions"),
+                    r.getAs("clicks"),
+                    r.getAs("long_clicks"),
+                    r.getAs("add_to_carts"),
+                    r.getAs("checkouts")
+                };
                 for (int i = 0; i < v.length; i++) {
                     sum[i] += v[i];
                 }
@@ -201,8 +240,12 @@ public final class OnlineReplay {
                 converting.addAll(r.getList(r.fieldIndex("converting_advertisers")));
             }
             double[] point = {
-                    ratio(sum[4] + sum[5], sum[1]) * 1000, ratio(value, sum[1]) * 1000, ratio(sum[2], sum[1]),
-                    ratio(sum[3], sum[1]) * 1000, ratio(sum[4] + sum[5], sum[0]) * 1000};
+                ratio(sum[4] + sum[5], sum[1]) * 1000,
+                ratio(value, sum[1]) * 1000,
+                ratio(sum[2], sum[1]),
+                ratio(sum[3], sum[1]) * 1000,
+                ratio(sum[4] + sum[5], sum[0]) * 1000
+            };
             double[][] reps = new double[RATES.size()][];
             if (intervals.replicates() > 0) {
                 double[][] a = Bootstrap.ratioReplicates(perImpression, impressions, "online_ab", intervals);
@@ -229,14 +272,15 @@ public final class OnlineReplay {
                     lift = base == 0 ? Double.NaN : values.get(arm)[i] / base - 1;
                     double[] baseReps = replicates.get(reference)[i];
                     if (reps != null && baseReps != null) {
-                        liftInterval = Bootstrap.percentile(Bootstrap.relativeDifference(reps, baseReps), intervals.level());
+                        liftInterval =
+                                Bootstrap.percentile(Bootstrap.relativeDifference(reps, baseReps), intervals.level());
                     }
                 }
                 rates.put(RATES.get(i), new Figure(values.get(arm)[i], interval, lift, liftInterval));
             }
             long[] t = totals.get(arm);
-            out.add(new ArmResult(arm, t[0], t[1], t[2], t[3], t[4], t[5], t[6], valueTotals.get(arm),
-                    advertisers.get(arm), rates));
+            out.add(new ArmResult(
+                    arm, t[0], t[1], t[2], t[3], t[4], t[5], t[6], valueTotals.get(arm), advertisers.get(arm), rates));
         }
         return out;
     }
@@ -267,7 +311,11 @@ public final class OnlineReplay {
                 boolean[] used = new boolean[pool.length];
                 for (int i = 0; i < q.positions.length; i++) {
                     long slotKey = Rng.mix64(Rng.mix64(userId * 0x9E3779B97F4A7C15L + q.key) + q.positions[i]);
-                    int pick = pick(w, pool, used, w.pinCategory[q.loggedPins[i]],
+                    int pick = pick(
+                            w,
+                            pool,
+                            used,
+                            w.pinCategory[q.loggedPins[i]],
                             Rng.stream(w.settings.seed(), K_PICK, slotKey).nextDouble());
                     if (pick < 0) {
                         break;
@@ -276,8 +324,17 @@ public final class OnlineReplay {
                     answer(w, latent, pool[pick], q, q.positions[i], userId, t);
                 }
             }
-            out.add(RowFactory.create(userId, arm, t.requests, t.impressions, t.clicks, t.longClicks, t.addToCarts,
-                    t.checkouts, t.value, t.advertisers.toArray(Long[]::new)));
+            out.add(RowFactory.create(
+                    userId,
+                    arm,
+                    t.requests,
+                    t.impressions,
+                    t.clicks,
+                    t.longClicks,
+                    t.addToCarts,
+                    t.checkouts,
+                    t.value,
+                    t.advertisers.toArray(Long[]::new)));
         }
     }
 
@@ -319,7 +376,10 @@ public final class OnlineReplay {
     private static void answer(World w, World.UserLatent user, int pin, Request q, int position, long userId, Tally t) {
         long key = Rng.mix64(Rng.mix64(userId * 0x9E3779B97F4A7C15L + q.key) + pin);
         SplittableRandom r = Rng.stream(w.settings.seed(), K_ANSWER, key);
-        double uClick = r.nextDouble(), dwellNoise = r.nextGaussian(), uConvert = r.nextDouble(), uCheckout = r.nextDouble();
+        double uClick = r.nextDouble(),
+                dwellNoise = r.nextGaussian(),
+                uConvert = r.nextDouble(),
+                uCheckout = r.nextDouble();
         int surface = q.surface.ordinal();
         boolean clicked = uClick < Rng.sigmoid(EventGenerator.clickLogit(w, user, pin, surface, position));
         double conversionLogit = w.conversionLogit(user.intent(), pin);
@@ -332,7 +392,8 @@ public final class OnlineReplay {
             }
             converted = uConvert < Rng.sigmoid(conversionLogit);
         } else {
-            converted = uConvert < Rng.sigmoid(conversionLogit - w.settings.behaviour().viewThroughPenalty());
+            converted = uConvert
+                    < Rng.sigmoid(conversionLogit - w.settings.behaviour().viewThroughPenalty());
         }
         if (converted) {
             t.addToCarts++;
@@ -345,8 +406,12 @@ public final class OnlineReplay {
     }
 
     private static int[] pinIndices(World w, List<Long> pinIds) {
-        return pinIds.stream().mapToLong(Long::longValue).map(id -> id - World.PIN_ID_BASE)
-                .filter(p -> p >= 0 && p < w.settings.pins()).mapToInt(p -> (int) p).toArray();
+        return pinIds.stream()
+                .mapToLong(Long::longValue)
+                .map(id -> id - World.PIN_ID_BASE)
+                .filter(p -> p >= 0 && p < w.settings.pins())
+                .mapToInt(p -> (int) p)
+                .toArray();
     }
 
     /** The user's logged requests in time order, each with its slots in position order. */
@@ -360,7 +425,9 @@ public final class OnlineReplay {
             List<Row> rs = e.getValue();
             rs.sort(Comparator.comparingInt(x -> x.getInt(3)));
             int[] positions = rs.stream().mapToInt(x -> x.getInt(3)).toArray();
-            int[] logged = rs.stream().mapToInt(x -> (int) (x.getLong(4) - World.PIN_ID_BASE)).toArray();
+            int[] logged = rs.stream()
+                    .mapToInt(x -> (int) (x.getLong(4) - World.PIN_ID_BASE))
+                    .toArray();
             long ts = rs.stream().mapToLong(x -> x.getLong(2)).min().orElse(0);
             out.add(new Request(e.getKey(), Surface.valueOf(rs.get(0).getString(1)), ts, positions, logged));
         }

@@ -38,7 +38,8 @@ public record SimulationSettings(
         double duplicateReportRate,
         double malformedRate,
         int partitions,
-        Behaviour behaviour) implements Serializable {
+        Behaviour behaviour)
+        implements Serializable {
 
     /**
      * How shoppers convert and come back, the knobs a world is calibrated with (docs/simulator.md).
@@ -50,8 +51,13 @@ public record SimulationSettings(
      * @param organicPerDay        mean organic purchases an active user attempts per day (no impression before)
      * @param viewThroughPenalty   logit penalty of a conversion after an impression that was not clicked
      */
-    public record Behaviour(double conversionLogitShift, double advertiserQualitySd, double returnRate,
-                            double organicPerDay, double viewThroughPenalty) implements Serializable {
+    public record Behaviour(
+            double conversionLogitShift,
+            double advertiserQualitySd,
+            double returnRate,
+            double organicPerDay,
+            double viewThroughPenalty)
+            implements Serializable {
         /** Pins a user's return visits draw from. */
         public static final int RETURN_MEMORY = 20;
         /**
@@ -76,12 +82,37 @@ public record SimulationSettings(
     }
 
     /** The settings of a world with {@link Behaviour#DENSE} behaviour. */
-    public SimulationSettings(long seed, LocalDate startDate, int days, int users, int pins, int advertisers,
-                              int categories, int topicDim, double impressionsPerUserDay, double activeUserRate,
-                              double intentCorrelation, double duplicateReportRate, double malformedRate,
-                              int partitions) {
-        this(seed, startDate, days, users, pins, advertisers, categories, topicDim, impressionsPerUserDay,
-                activeUserRate, intentCorrelation, duplicateReportRate, malformedRate, partitions, Behaviour.DENSE);
+    public SimulationSettings(
+            long seed,
+            LocalDate startDate,
+            int days,
+            int users,
+            int pins,
+            int advertisers,
+            int categories,
+            int topicDim,
+            double impressionsPerUserDay,
+            double activeUserRate,
+            double intentCorrelation,
+            double duplicateReportRate,
+            double malformedRate,
+            int partitions) {
+        this(
+                seed,
+                startDate,
+                days,
+                users,
+                pins,
+                advertisers,
+                categories,
+                topicDim,
+                impressionsPerUserDay,
+                activeUserRate,
+                intentCorrelation,
+                duplicateReportRate,
+                malformedRate,
+                partitions,
+                Behaviour.DENSE);
     }
 
     public SimulationSettings {
@@ -93,7 +124,8 @@ public record SimulationSettings(
         positive("topic-dim", topicDim);
         positive("partitions", partitions);
         if (advertisers > pins) {
-            throw new IllegalArgumentException("advertisers = " + advertisers + ": must be at most pins (" + pins + ")");
+            throw new IllegalArgumentException(
+                    "advertisers = " + advertisers + ": must be at most pins (" + pins + ")");
         }
         if (!(impressionsPerUserDay > 0)) {
             throw new IllegalArgumentException("impressions-per-user-day = " + impressionsPerUserDay + ": must be > 0");
@@ -109,8 +141,8 @@ public record SimulationSettings(
 
     /** A small world for unit tests. */
     public static SimulationSettings tiny(long seed) {
-        return new SimulationSettings(seed, LocalDate.of(2026, 10, 1), 5, 300, 400, 20, 8, 8,
-                12.0, 0.8, 0.6, 0.02, 0.01, 2);
+        return new SimulationSettings(
+                seed, LocalDate.of(2026, 10, 1), 5, 300, 400, 20, 8, 8, 12.0, 0.8, 0.6, 0.02, 0.01, 2);
     }
 
     /** Day index (0-based) to date. */

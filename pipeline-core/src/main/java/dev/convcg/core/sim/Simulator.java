@@ -75,76 +75,104 @@ public final class Simulator {
 
     private Dataset<Row> events(String table) {
         SimulationSettings s = settings;
-        return userIndices().mapPartitions(
-                (MapPartitionsFunction<Long, Row>) users -> new FlatIterator(users, new EventGenerator(World.of(s)), table),
-                Encoders.row(RawTables.schemaOf(table)));
+        return userIndices()
+                .mapPartitions(
+                        (MapPartitionsFunction<Long, Row>)
+                                users -> new FlatIterator(users, new EventGenerator(World.of(s)), table),
+                        Encoders.row(RawTables.schemaOf(table)));
     }
 
     /** Catalog snapshot per day: pins created on or before that day. */
     private Dataset<Row> pins() {
         SimulationSettings s = settings;
-        return spark.range(0, (long) s.pins() * s.days(), 1, s.partitions()).mapPartitions(
-                (MapPartitionsFunction<Long, Row>) it -> {
-                    World w = World.of(s);
-                    List<Row> rows = new ArrayList<>();
-                    while (it.hasNext()) {
-                        long i = it.next();
-                        int day = (int) (i / s.pins());
-                        int p = (int) (i % s.pins());
-                        if (w.pinCreatedDay[p] > day) {
-                            continue;
-                        }
-                        float[] content = w.pinContentEmbedding[p];
-                        rows.add(RowFactory.create(World.PIN_ID_BASE + p, World.ADVERTISER_ID_BASE + w.pinAdvertiser[p],
-                                World.categoryName(w.pinCategory[p]), (double) w.pinPrice[p],
-                                s.startDate().plusDays(w.pinCreatedDay[p]).toString(),
-                                content == null ? null : boxed(content), s.day(day).toString()));
-                    }
-                    return rows.iterator();
-                }, Encoders.row(RawTables.PINS_SCHEMA));
+        return spark.range(0, (long) s.pins() * s.days(), 1, s.partitions())
+                .mapPartitions(
+                        (MapPartitionsFunction<Long, Row>) it -> {
+                            World w = World.of(s);
+                            List<Row> rows = new ArrayList<>();
+                            while (it.hasNext()) {
+                                long i = it.next();
+                                int day = (int) (i / s.pins());
+                                int p = (int) (i % s.pins());
+                                if (w.pinCreatedDay[p] > day) {
+                                    continue;
+                                }
+                                float[] content = w.pinContentEmbedding[p];
+                                rows.add(RowFactory.create(
+                                        World.PIN_ID_BASE + p,
+                                        World.ADVERTISER_ID_BASE + w.pinAdvertiser[p],
+                                        World.categoryName(w.pinCategory[p]),
+                                        (double) w.pinPrice[p],
+                                        s.startDate()
+                                                .plusDays(w.pinCreatedDay[p])
+                                                .toString(),
+                                        content == null ? null : boxed(content),
+                                        s.day(day).toString()));
+                            }
+                            return rows.iterator();
+                        },
+                        Encoders.row(RawTables.PINS_SCHEMA));
     }
 
     /** User snapshot per day; interest categories are unknown for a share of users. */
     private Dataset<Row> users() {
         SimulationSettings s = settings;
-        return spark.range(0, (long) s.users() * s.days(), 1, s.partitions()).mapPartitions(
-                (MapPartitionsFunction<Long, Row>) it -> {
-                    World w = World.of(s);
-                    List<Row> rows = new ArrayList<>();
-                    while (it.hasNext()) {
-                        long i = it.next();
-                        int day = (int) (i / s.users());
-                        World.UserLatent u = w.user((int) (i % s.users()));
-                        rows.add(RowFactory.create(World.USER_ID_BASE + u.index(), u.country(),
-                                s.startDate().minusDays(u.signupDaysBefore()).toString(),
-                                (u.index() % 10) < 3 ? null : topCategories(w, u.interest(), 3),
-                                s.day(day).toString()));
-                    }
-                    return rows.iterator();
-                }, Encoders.row(RawTables.USERS_SCHEMA));
+        return spark.range(0, (long) s.users() * s.days(), 1, s.partitions())
+                .mapPartitions(
+                        (MapPartitionsFunction<Long, Row>) it -> {
+                            World w = World.of(s);
+                            List<Row> rows = new ArrayList<>();
+                            while (it.hasNext()) {
+                                long i = it.next();
+                                int day = (int) (i / s.users());
+                                World.UserLatent u = w.user((int) (i % s.users()));
+                                rows.add(RowFactory.create(
+                                        World.USER_ID_BASE + u.index(),
+                                        u.country(),
+                                        s.startDate()
+                                                .minusDays(u.signupDaysBefore())
+                                                .toString(),
+                                        (u.index() % 10) < 3 ? null : topCategories(w, u.interest(), 3),
+                                        s.day(day).toString()));
+                            }
+                            return rows.iterator();
+                        },
+                        Encoders.row(RawTables.USERS_SCHEMA));
     }
 
     /** Ground truth: users' latent interest and intent vectors. */
     public Dataset<Row> truthUsers() {
         SimulationSettings s = settings;
-        return userIndices().map(
-                (MapFunction<Long, Row>) i -> {
-                    World.UserLatent u = World.of(s).user(i.intValue());
-                    return RowFactory.create(World.USER_ID_BASE + u.index(), boxed(u.interest()), boxed(u.intent()),
-                            World.INTENT_WEIGHT, u.activity());
-                }, Encoders.row(TRUTH_USERS_SCHEMA));
+        return userIndices()
+                .map(
+                        (MapFunction<Long, Row>) i -> {
+                            World.UserLatent u = World.of(s).user(i.intValue());
+                            return RowFactory.create(
+                                    World.USER_ID_BASE + u.index(),
+                                    boxed(u.interest()),
+                                    boxed(u.intent()),
+                                    World.INTENT_WEIGHT,
+                                    u.activity());
+                        },
+                        Encoders.row(TRUTH_USERS_SCHEMA));
     }
 
     /** Ground truth: pins' topic vectors, clickbait and conversion bias. */
     public Dataset<Row> truthPins() {
         SimulationSettings s = settings;
-        return spark.range(0, s.pins(), 1, s.partitions()).map(
-                (MapFunction<Long, Row>) i -> {
-                    World w = World.of(s);
-                    int p = i.intValue();
-                    return RowFactory.create(World.PIN_ID_BASE + p, boxed(w.pinTopic[p]), w.pinClickbait[p],
-                            w.advertiserQuality[w.pinAdvertiser[p]], w.pinConversionBias[p]);
-                }, Encoders.row(TRUTH_PINS_SCHEMA));
+        return spark.range(0, s.pins(), 1, s.partitions())
+                .map(
+                        (MapFunction<Long, Row>) i -> {
+                            World w = World.of(s);
+                            int p = i.intValue();
+                            return RowFactory.create(
+                                    World.PIN_ID_BASE + p,
+                                    boxed(w.pinTopic[p]),
+                                    w.pinClickbait[p],
+                                    w.advertiserQuality[w.pinAdvertiser[p]],
+                                    w.pinConversionBias[p]);
+                        },
+                        Encoders.row(TRUTH_PINS_SCHEMA));
     }
 
     private Dataset<Long> userIndices() {
@@ -164,7 +192,10 @@ public final class Simulator {
         for (int k = 0; k < order.length; k++) {
             order[k] = k;
         }
-        Arrays.sort(order, (a, b) -> Double.compare(Rng.dot(interest, w.categoryCentroid[b]), Rng.dot(interest, w.categoryCentroid[a])));
+        Arrays.sort(
+                order,
+                (a, b) -> Double.compare(
+                        Rng.dot(interest, w.categoryCentroid[b]), Rng.dot(interest, w.categoryCentroid[a])));
         String[] top = new String[Math.min(n, order.length)];
         for (int k = 0; k < top.length; k++) {
             top[k] = World.categoryName(order[k]);

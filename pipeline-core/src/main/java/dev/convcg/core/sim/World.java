@@ -45,6 +45,7 @@ public final class World {
     final float[] pinConversionBias;
     /** Pin indices grouped by category: pins of category k are byCategory[catStart[k] .. catStart[k+1]). */
     final int[] byCategory;
+
     final int[] catStart;
     /** Cumulative serving weight (popularity × clickbait boost) over byCategory order. */
     final double[] servingCumulative;
@@ -109,7 +110,9 @@ public final class World {
                 pinContentEmbedding[p] = Rng.normalise(e);
             }
             popularity[p] = (float) Math.exp(1.0 * r.nextGaussian());
-            pinConversionBias[p] = (float) (BASE_LOGIT + s.behaviour().conversionLogitShift() + advertiserQuality[adv]
+            pinConversionBias[p] = (float) (BASE_LOGIT
+                    + s.behaviour().conversionLogitShift()
+                    + advertiserQuality[adv]
                     - PRICE_WEIGHT * (Math.log(pinPrice[p]) - MEAN_LOG_PRICE));
             perCategory[cat + 1]++;
         }
@@ -173,6 +176,12 @@ public final class World {
         return String.format("cat_%03d", k);
     }
 
-    record UserLatent(int index, float[] interest, float[] intent, double activity, String country,
-                      int signupDaysBefore, long eventSeed) {}
+    record UserLatent(
+            int index,
+            float[] interest,
+            float[] intent,
+            double activity,
+            String country,
+            int signupDaysBefore,
+            long eventSeed) {}
 }

@@ -58,7 +58,12 @@ public record DataQualitySummary(
         for (String t : RawTables.ALL) {
             long total = 0;
             Map<String, Long> byReason = new TreeMap<>();
-            for (Row r : td.validation().tagged().get(t).groupBy(RawValidation.REASON).count().collectAsList()) {
+            for (Row r : td.validation()
+                    .tagged()
+                    .get(t)
+                    .groupBy(RawValidation.REASON)
+                    .count()
+                    .collectAsList()) {
                 total += r.getLong(1);
                 if (!r.isNullAt(0)) {
                     byReason.put(r.getString(0), r.getLong(1));
@@ -67,57 +72,101 @@ public record DataQualitySummary(
             in.put(t, total);
             rejects.put(t, byReason);
         }
-        Map<String, Long> impressions = counts(td.validation().accepted().get(RawTables.IMPRESSIONS)
-                .filter(col(RawTables.DS).between(first, last)).groupBy("surface").count());
-        long acceptedReports = td.validation().accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(last)).count();
+        Map<String, Long> impressions = counts(td.validation()
+                .accepted()
+                .get(RawTables.IMPRESSIONS)
+                .filter(col(RawTables.DS).between(first, last))
+                .groupBy("surface")
+                .count());
+        long acceptedReports = td.validation()
+                .accepted()
+                .get(RawTables.CONVERSIONS)
+                .filter(col(RawTables.DS).leq(last))
+                .count();
         long distinct = td.conversions().count();
         Column reportedInRange = col(RawTables.DS).between(first, last);
-        Map<String, Long> attributed = counts(td.attribution().attributed().filter(reportedInRange)
-                .groupBy("attribution_type").count());
-        long unattributed = td.attribution().unattributed().filter(reportedInRange).count();
+        Map<String, Long> attributed = counts(td.attribution()
+                .attributed()
+                .filter(reportedInRange)
+                .groupBy("attribution_type")
+                .count());
+        long unattributed =
+                td.attribution().unattributed().filter(reportedInRange).count();
         Column hours = ConversionAttribution.delayHours();
         Column bucket = lit(">=" + DELAY_BUCKET_HOURS[DELAY_BUCKET_HOURS.length - 1] + "h");
         for (int i = DELAY_BUCKET_HOURS.length - 1; i >= 0; i--) {
             int lo = i == 0 ? 0 : DELAY_BUCKET_HOURS[i - 1];
-            bucket = when(hours.lt(DELAY_BUCKET_HOURS[i]), lit(lo + "-" + DELAY_BUCKET_HOURS[i] + "h")).otherwise(bucket);
+            bucket = when(hours.lt(DELAY_BUCKET_HOURS[i]), lit(lo + "-" + DELAY_BUCKET_HOURS[i] + "h"))
+                    .otherwise(bucket);
         }
-        Map<String, Long> delays = counts(td.attribution().attributed().filter(reportedInRange)
-                .groupBy(bucket.as("bucket")).count());
-        return new DataQualitySummary(last, first, last, in, rejects, Map.of(), impressions, acceptedReports - distinct,
-                attributed, unattributed, delays, Map.of());
+        Map<String, Long> delays = counts(td.attribution()
+                .attributed()
+                .filter(reportedInRange)
+                .groupBy(bucket.as("bucket"))
+                .count());
+        return new DataQualitySummary(
+                last,
+                first,
+                last,
+                in,
+                rejects,
+                Map.of(),
+                impressions,
+                acceptedReports - distinct,
+                attributed,
+                unattributed,
+                delays,
+                Map.of());
     }
 
     /** This summary with the examples per task and surface counted in {@code examples} (replacing any). */
     public DataQualitySummary withExamples(Dataset<Row> examples) {
         Map<String, Map<String, Long>> byTask = new TreeMap<>();
-        Map<String, Long> negativeKinds = new TreeMap<>(Map.of(ExampleLabeler.IMPRESSION, 0L, ExampleLabeler.SAMPLED, 0L));
+        Map<String, Long> negativeKinds =
+                new TreeMap<>(Map.of(ExampleLabeler.IMPRESSION, 0L, ExampleLabeler.SAMPLED, 0L));
         for (Row r : examples.groupBy("task", "surface", "event_type").count().collectAsList()) {
             byTask.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).merge(r.getString(1), r.getLong(3), Long::sum);
             if (ExampleLabeler.NEGATIVE.equals(r.getString(0))) {
                 negativeKinds.merge(r.getString(2), r.getLong(3), Long::sum);
             }
         }
-        return new DataQualitySummary(runDs, firstDs, lastDs, inputRows, rejects, byTask, impressions,
-                duplicateReportsCollapsed, attributedConversions, unattributedConversions, attributionDelayHours,
+        return new DataQualitySummary(
+                runDs,
+                firstDs,
+                lastDs,
+                inputRows,
+                rejects,
+                byTask,
+                impressions,
+                duplicateReportsCollapsed,
+                attributedConversions,
+                unattributedConversions,
+                attributionDelayHours,
                 negativeKinds);
     }
 
     /** Examples written, all tasks and surfaces. */
     public long exampleCount() {
-        return examples.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
+        return examples.values().stream()
+                .flatMap(m -> m.values().stream())
+                .mapToLong(Long::longValue)
+                .sum();
     }
 
     /** Quarantined rows / input rows of a table (0 for an empty table). */
     public double quarantinedShare(String table) {
         long n = inputRows.getOrDefault(table, 0L);
-        long q = rejects.getOrDefault(table, Map.of()).values().stream().mapToLong(Long::longValue).sum();
+        long q = rejects.getOrDefault(table, Map.of()).values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
         return n == 0 ? 0 : (double) q / n;
     }
 
     /** Positives of {@code task} per impression of the example days, per surface. */
     public Map<String, Double> positiveRates(String task) {
         Map<String, Double> rates = new TreeMap<>();
-        impressions.forEach((surface, n) -> rates.put(surface,
+        impressions.forEach((surface, n) -> rates.put(
+                surface,
                 n == 0 ? 0.0 : (double) examples.getOrDefault(task, Map.of()).getOrDefault(surface, 0L) / n));
         return rates;
     }
@@ -128,14 +177,25 @@ public record DataQualitySummary(
         for (String t : inputRows.keySet()) {
             double share = quarantinedShare(t);
             if (share > threshold) {
-                failures.append(String.format(Locale.ROOT, "%n  %s: %.3f%% of %d rows quarantined, reasons %s",
-                        t, 100 * share, inputRows.get(t), rejects.get(t)));
+                failures.append(String.format(
+                        Locale.ROOT,
+                        "%n  %s: %.3f%% of %d rows quarantined, reasons %s",
+                        t,
+                        100 * share,
+                        inputRows.get(t),
+                        rejects.get(t)));
             }
         }
         if (failures.length() > 0) {
-            throw new QuarantineThresholdExceededException(String.format(Locale.ROOT,
+            throw new QuarantineThresholdExceededException(String.format(
+                    Locale.ROOT,
                     "quarantine-threshold = %.3f%% exceeded by the run of %s:%s%nThe rejected rows are in the quarantine"
-                            + " table (stage=%s, run_ds=%s).", 100 * threshold, runDs, failures, RawValidation.STAGE, runDs));
+                            + " table (stage=%s, run_ds=%s).",
+                    100 * threshold,
+                    runDs,
+                    failures,
+                    RawValidation.STAGE,
+                    runDs));
         }
     }
 
@@ -152,8 +212,10 @@ public record DataQualitySummary(
         Map<String, Map<String, Double>> rates = new TreeMap<>();
         for (String task : List.of(ExampleLabeler.CONVERSION, ExampleLabeler.ENGAGEMENT)) {
             Map<String, Double> r = new TreeMap<>();
-            positiveRates(task).forEach((surface, rate) ->
-                    r.put(surface, new BigDecimal(rate).round(new MathContext(6)).doubleValue()));
+            positiveRates(task)
+                    .forEach((surface, rate) -> r.put(
+                            surface,
+                            new BigDecimal(rate).round(new MathContext(6)).doubleValue()));
             rates.put(task, r);
         }
         o.put("positive_rates", rates);

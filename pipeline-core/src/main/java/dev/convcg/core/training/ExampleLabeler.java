@@ -38,8 +38,22 @@ public final class ExampleLabeler {
     public static final String SAMPLED = "SAMPLED";
 
     /** Columns of the labelled examples, before sampling probabilities and features. */
-    static final String[] COLUMNS = {"ds", "example_id", "impression_id", "user_id", "pin_id", "advertiser_id",
-        "surface", "query", "task", "event_type", "weight", "attribution_type", "click_duration_ms", "event_ts"};
+    static final String[] COLUMNS = {
+        "ds",
+        "example_id",
+        "impression_id",
+        "user_id",
+        "pin_id",
+        "advertiser_id",
+        "surface",
+        "query",
+        "task",
+        "event_type",
+        "weight",
+        "attribution_type",
+        "click_duration_ms",
+        "event_ts"
+    };
 
     private ExampleLabeler() {}
 
@@ -49,20 +63,34 @@ public final class ExampleLabeler {
      * @param conversions all known deduplicated conversions (attributed or not)
      * @param attributed  attributed conversions ({@link ConversionAttribution.Result#attributed()})
      */
-    public static Dataset<Row> label(Dataset<Row> impressions, Dataset<Row> engagements, Dataset<Row> conversions,
-                                     Dataset<Row> attributed, LocalDate first, LocalDate last, TrainingDataSettings s) {
+    public static Dataset<Row> label(
+            Dataset<Row> impressions,
+            Dataset<Row> engagements,
+            Dataset<Row> conversions,
+            Dataset<Row> attributed,
+            LocalDate first,
+            LocalDate last,
+            TrainingDataSettings s) {
         Column inRange = col("ds").between(first.toString(), last.toString());
-        Dataset<Row> engagementAnchors = engagements.filter(inRange).select(
-                col("impression_id"),
-                lit(ENGAGEMENT).as("task"),
-                col("type").as("event_type"),
-                engagementWeight(s).cast("float").as("weight"),
-                lit(null).cast("string").as("attribution_type"),
-                col("click_duration_ms"),
-                col("ts").as("event_ts"),
-                concat_ws(":", lit("E"), col("type"), col("impression_id"), unix_micros(col("ts")).cast("string"))
-                        .as("example_id"));
-        Dataset<Row> conversionAnchors = attributed.withColumn("anchor_ds", UtcDays.dsOf(col("touch_ts")))
+        Dataset<Row> engagementAnchors = engagements
+                .filter(inRange)
+                .select(
+                        col("impression_id"),
+                        lit(ENGAGEMENT).as("task"),
+                        col("type").as("event_type"),
+                        engagementWeight(s).cast("float").as("weight"),
+                        lit(null).cast("string").as("attribution_type"),
+                        col("click_duration_ms"),
+                        col("ts").as("event_ts"),
+                        concat_ws(
+                                        ":",
+                                        lit("E"),
+                                        col("type"),
+                                        col("impression_id"),
+                                        unix_micros(col("ts")).cast("string"))
+                                .as("example_id"));
+        Dataset<Row> conversionAnchors = attributed
+                .withColumn("anchor_ds", UtcDays.dsOf(col("touch_ts")))
                 .filter(col("anchor_ds").between(first.toString(), last.toString()))
                 .select(
                         col("impression_id"),
@@ -73,16 +101,25 @@ public final class ExampleLabeler {
                         lit(null).cast("long").as("click_duration_ms"),
                         col("touch_ts").as("event_ts"),
                         concat_ws(":", lit("C"), col("conversion_id")).as("example_id"));
-        Dataset<Row> served = impressions.filter(col("ds").geq(first.minusDays(1).toString()))
-                .select(col("impression_id"), col("user_id"), col("pin_id"), col("advertiser_id"), col("surface"), col("query"));
-        Dataset<Row> positives = engagementAnchors.unionByName(conversionAnchors)
+        Dataset<Row> served = impressions
+                .filter(col("ds").geq(first.minusDays(1).toString()))
+                .select(
+                        col("impression_id"),
+                        col("user_id"),
+                        col("pin_id"),
+                        col("advertiser_id"),
+                        col("surface"),
+                        col("query"));
+        Dataset<Row> positives = engagementAnchors
+                .unionByName(conversionAnchors)
                 .join(served, "impression_id")
                 .withColumn("ds", UtcDays.dsOf(col("event_ts")));
         if (s.sameDayRepeats() == TrainingDataSettings.SameDayRepeats.COLLAPSE) {
             positives = collapseSameDayRepeats(positives);
         }
 
-        return columns(positives).unionByName(columns(hardNegatives(impressions, engagements, conversions, first, last, s)));
+        return columns(positives)
+                .unionByName(columns(hardNegatives(impressions, engagements, conversions, first, last, s)));
     }
 
     /**
@@ -95,7 +132,11 @@ public final class ExampleLabeler {
                 .withColumn("_repeats", count(lit(1)).over(group))
                 .withColumn("_rank", row_number().over(group.orderBy(col("event_ts"), col("example_id"))))
                 .filter(col("_rank").equalTo(1))
-                .withColumn("weight", col("weight").multiply(lit(1.0).plus(log(col("_repeats")))).cast("float"))
+                .withColumn(
+                        "weight",
+                        col("weight")
+                                .multiply(lit(1.0).plus(log(col("_repeats"))))
+                                .cast("float"))
                 .drop("_repeats", "_rank");
     }
 
@@ -104,26 +145,45 @@ public final class ExampleLabeler {
     }
 
     /** Hard negatives of {@code [first, last]}; see the class comment for the rule. */
-    static Dataset<Row> hardNegatives(Dataset<Row> impressions, Dataset<Row> engagements, Dataset<Row> conversions,
-                                      LocalDate first, LocalDate last, TrainingDataSettings s) {
-        Dataset<Row> sampled = impressions.filter(col("ds").between(first.toString(), last.toString()))
+    static Dataset<Row> hardNegatives(
+            Dataset<Row> impressions,
+            Dataset<Row> engagements,
+            Dataset<Row> conversions,
+            LocalDate first,
+            LocalDate last,
+            TrainingDataSettings s) {
+        Dataset<Row> sampled = impressions
+                .filter(col("ds").between(first.toString(), last.toString()))
                 .withColumn("_u", uniformHash(col("impression_id"), s.seed()))
                 .filter(col("_u").lt(s.hardNegativeRate()));
-        Dataset<Row> engaged = engagements.filter(col("impression_id").isNotNull()).select("impression_id");
-        Dataset<Row> lastConversion = conversions.groupBy(col("user_id").as("cu"), col("pin_id").as("cp"))
+        Dataset<Row> engaged =
+                engagements.filter(col("impression_id").isNotNull()).select("impression_id");
+        Dataset<Row> lastConversion = conversions
+                .groupBy(col("user_id").as("cu"), col("pin_id").as("cp"))
                 .agg(max("event_ts").as("last_conversion_ts"));
-        Dataset<Row> eligible = sampled
-                .join(engaged, sampled.col("impression_id").equalTo(engaged.col("impression_id")), "left_anti")
-                .join(lastConversion, col("user_id").equalTo(col("cu")).and(col("pin_id").equalTo(col("cp"))), "left")
-                .filter(col("last_conversion_ts").isNull().or(col("last_conversion_ts").lt(col("ts"))));
-        return eligible
-                .withColumn("_rank", row_number().over(
-                        Window.partitionBy("user_id", RawTables.DS).orderBy(col("_u"), col("impression_id"))))
+        Dataset<Row> eligible = sampled.join(
+                        engaged, sampled.col("impression_id").equalTo(engaged.col("impression_id")), "left_anti")
+                .join(
+                        lastConversion,
+                        col("user_id").equalTo(col("cu")).and(col("pin_id").equalTo(col("cp"))),
+                        "left")
+                .filter(col("last_conversion_ts")
+                        .isNull()
+                        .or(col("last_conversion_ts").lt(col("ts"))));
+        return eligible.withColumn(
+                        "_rank",
+                        row_number()
+                                .over(Window.partitionBy("user_id", RawTables.DS)
+                                        .orderBy(col("_u"), col("impression_id"))))
                 .filter(col("_rank").leq(s.hardNegativeCapPerUserDay()))
                 .select(
                         col(RawTables.DS),
                         concat_ws(":", lit("N"), col("impression_id")).as("example_id"),
-                        col("impression_id"), col("user_id"), col("pin_id"), col("advertiser_id"), col("surface"),
+                        col("impression_id"),
+                        col("user_id"),
+                        col("pin_id"),
+                        col("advertiser_id"),
+                        col("surface"),
                         col("query"),
                         lit(NEGATIVE).as("task"),
                         lit(IMPRESSION).as("event_type"),
@@ -142,9 +202,16 @@ public final class ExampleLabeler {
     static Column engagementWeight(TrainingDataSettings s) {
         Column click = s.clickWeightShape() == TrainingDataSettings.ClickWeightShape.NONE
                 ? lit(1.0)
-                : when(col("click_duration_ms").isNull(), lit(1.0)).otherwise(least(lit(s.clickWeightMax()),
-                        greatest(lit(s.clickWeightMin()), lit(s.clickWeightIntercept()).plus(lit(s.clickWeightSlope())
-                                .multiply(log1p(col("click_duration_ms").cast("double").divide(s.clickDurationTMaxMs())))))));
+                : when(col("click_duration_ms").isNull(), lit(1.0))
+                        .otherwise(least(
+                                lit(s.clickWeightMax()),
+                                greatest(
+                                        lit(s.clickWeightMin()),
+                                        lit(s.clickWeightIntercept())
+                                                .plus(lit(s.clickWeightSlope())
+                                                        .multiply(log1p(col("click_duration_ms")
+                                                                .cast("double")
+                                                                .divide(s.clickDurationTMaxMs())))))));
         return when(col("type").equalTo(EngagementType.CLICK.name()), click)
                 .when(col("type").equalTo(EngagementType.SAVE.name()), lit(s.saveWeight()));
     }

@@ -30,10 +30,23 @@ public final class RawValidation {
      * are given by the importer of real logs ({@code dev.convcg.core.ingest.EventImporter}) to source rows.
      */
     public enum Reason {
-        MISSING_ID, MISSING_USER_ID, MISSING_PIN_ID, UNKNOWN_SURFACE, UNKNOWN_ENGAGEMENT_TYPE, UNKNOWN_CONVERSION_TYPE,
-        MISSING_TIMESTAMP, REPORTED_BEFORE_EVENT, TIMESTAMP_OUTSIDE_PARTITION, NEGATIVE_DURATION, NEGATIVE_PRICE,
+        MISSING_ID,
+        MISSING_USER_ID,
+        MISSING_PIN_ID,
+        UNKNOWN_SURFACE,
+        UNKNOWN_ENGAGEMENT_TYPE,
+        UNKNOWN_CONVERSION_TYPE,
+        MISSING_TIMESTAMP,
+        REPORTED_BEFORE_EVENT,
+        TIMESTAMP_OUTSIDE_PARTITION,
+        NEGATIVE_DURATION,
+        NEGATIVE_PRICE,
         UNKNOWN_PIN,
-        WRONG_FIELD_COUNT, MISSING_ADVERTISER_ID, INVALID_NUMBER, UNKNOWN_EVENT_TYPE, UNPARSEABLE_TIMESTAMP,
+        WRONG_FIELD_COUNT,
+        MISSING_ADVERTISER_ID,
+        INVALID_NUMBER,
+        UNKNOWN_EVENT_TYPE,
+        UNPARSEABLE_TIMESTAMP,
         TIMESTAMP_OUT_OF_RANGE
     }
 
@@ -42,7 +55,8 @@ public final class RawValidation {
      * @param tagged    every input row per raw table with its reason (null = accepted) in column {@code _reason}
      * @param quarantine the rejected rows of all tables, in the {@link Quarantine} schema
      */
-    public record Result(Map<String, Dataset<Row>> accepted, Map<String, Dataset<Row>> tagged, Dataset<Row> quarantine) {}
+    public record Result(
+            Map<String, Dataset<Row>> accepted, Map<String, Dataset<Row>> tagged, Dataset<Row> quarantine) {}
 
     private RawValidation() {}
 
@@ -55,48 +69,87 @@ public final class RawValidation {
         }
         Map<String, Dataset<Row>> tagged = new LinkedHashMap<>();
         Dataset<Row> pins = raw.get(RawTables.PINS);
-        tagged.put(RawTables.PINS, pins.withColumn(REASON, firstOf(
-                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
-                when(col("price").lt(0), reason(Reason.NEGATIVE_PRICE)))));
-        Dataset<Row> catalog = tagged.get(RawTables.PINS).filter(col(REASON).isNull())
-                .select(col("pin_id").as("_catalog_pin")).distinct();
+        tagged.put(
+                RawTables.PINS,
+                pins.withColumn(
+                        REASON,
+                        firstOf(
+                                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
+                                when(col("price").lt(0), reason(Reason.NEGATIVE_PRICE)))));
+        Dataset<Row> catalog = tagged.get(RawTables.PINS)
+                .filter(col(REASON).isNull())
+                .select(col("pin_id").as("_catalog_pin"))
+                .distinct();
 
         Dataset<Row> users = raw.get(RawTables.USERS);
-        tagged.put(RawTables.USERS, users.withColumn(REASON, firstOf(when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)))));
+        tagged.put(
+                RawTables.USERS,
+                users.withColumn(REASON, firstOf(when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)))));
 
-        tagged.put(RawTables.IMPRESSIONS, withCatalog(raw.get(RawTables.IMPRESSIONS), catalog, c -> firstOf(
-                when(col("impression_id").isNull(), reason(Reason.MISSING_ID)),
-                when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)),
-                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
-                when(not(oneOf(col("surface"), Surface.values())), reason(Reason.UNKNOWN_SURFACE)),
-                when(col("ts").isNull(), reason(Reason.MISSING_TIMESTAMP)),
-                when(not(UtcDays.dsOf(col("ts")).eqNullSafe(col(RawTables.DS))), reason(Reason.TIMESTAMP_OUTSIDE_PARTITION)),
-                when(c.isNull(), reason(Reason.UNKNOWN_PIN)))));
+        tagged.put(
+                RawTables.IMPRESSIONS,
+                withCatalog(
+                        raw.get(RawTables.IMPRESSIONS),
+                        catalog,
+                        c -> firstOf(
+                                when(col("impression_id").isNull(), reason(Reason.MISSING_ID)),
+                                when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)),
+                                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
+                                when(not(oneOf(col("surface"), Surface.values())), reason(Reason.UNKNOWN_SURFACE)),
+                                when(col("ts").isNull(), reason(Reason.MISSING_TIMESTAMP)),
+                                when(
+                                        not(UtcDays.dsOf(col("ts")).eqNullSafe(col(RawTables.DS))),
+                                        reason(Reason.TIMESTAMP_OUTSIDE_PARTITION)),
+                                when(c.isNull(), reason(Reason.UNKNOWN_PIN)))));
 
-        tagged.put(RawTables.ENGAGEMENTS, withCatalog(raw.get(RawTables.ENGAGEMENTS), catalog, c -> firstOf(
-                when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)),
-                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
-                when(not(oneOf(col("type"), EngagementType.values())), reason(Reason.UNKNOWN_ENGAGEMENT_TYPE)),
-                when(col("ts").isNull(), reason(Reason.MISSING_TIMESTAMP)),
-                when(not(UtcDays.dsOf(col("ts")).eqNullSafe(col(RawTables.DS))), reason(Reason.TIMESTAMP_OUTSIDE_PARTITION)),
-                when(col("click_duration_ms").lt(0), reason(Reason.NEGATIVE_DURATION)),
-                when(c.isNull(), reason(Reason.UNKNOWN_PIN)))));
+        tagged.put(
+                RawTables.ENGAGEMENTS,
+                withCatalog(
+                        raw.get(RawTables.ENGAGEMENTS),
+                        catalog,
+                        c -> firstOf(
+                                when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)),
+                                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
+                                when(
+                                        not(oneOf(col("type"), EngagementType.values())),
+                                        reason(Reason.UNKNOWN_ENGAGEMENT_TYPE)),
+                                when(col("ts").isNull(), reason(Reason.MISSING_TIMESTAMP)),
+                                when(
+                                        not(UtcDays.dsOf(col("ts")).eqNullSafe(col(RawTables.DS))),
+                                        reason(Reason.TIMESTAMP_OUTSIDE_PARTITION)),
+                                when(col("click_duration_ms").lt(0), reason(Reason.NEGATIVE_DURATION)),
+                                when(c.isNull(), reason(Reason.UNKNOWN_PIN)))));
 
-        tagged.put(RawTables.CONVERSIONS, withCatalog(raw.get(RawTables.CONVERSIONS), catalog, c -> firstOf(
-                when(col("conversion_id").isNull(), reason(Reason.MISSING_ID)),
-                when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)),
-                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
-                when(not(oneOf(col("type"), ConversionType.values())), reason(Reason.UNKNOWN_CONVERSION_TYPE)),
-                when(col("event_ts").isNull().or(col("reported_ts").isNull()), reason(Reason.MISSING_TIMESTAMP)),
-                when(col("reported_ts").lt(col("event_ts")), reason(Reason.REPORTED_BEFORE_EVENT)),
-                when(not(UtcDays.dsOf(col("reported_ts")).eqNullSafe(col(RawTables.DS))), reason(Reason.TIMESTAMP_OUTSIDE_PARTITION)),
-                when(c.isNull(), reason(Reason.UNKNOWN_PIN)))));
+        tagged.put(
+                RawTables.CONVERSIONS,
+                withCatalog(
+                        raw.get(RawTables.CONVERSIONS),
+                        catalog,
+                        c -> firstOf(
+                                when(col("conversion_id").isNull(), reason(Reason.MISSING_ID)),
+                                when(col("user_id").isNull(), reason(Reason.MISSING_USER_ID)),
+                                when(col("pin_id").isNull(), reason(Reason.MISSING_PIN_ID)),
+                                when(
+                                        not(oneOf(col("type"), ConversionType.values())),
+                                        reason(Reason.UNKNOWN_CONVERSION_TYPE)),
+                                when(
+                                        col("event_ts")
+                                                .isNull()
+                                                .or(col("reported_ts").isNull()),
+                                        reason(Reason.MISSING_TIMESTAMP)),
+                                when(col("reported_ts").lt(col("event_ts")), reason(Reason.REPORTED_BEFORE_EVENT)),
+                                when(
+                                        not(UtcDays.dsOf(col("reported_ts")).eqNullSafe(col(RawTables.DS))),
+                                        reason(Reason.TIMESTAMP_OUTSIDE_PARTITION)),
+                                when(c.isNull(), reason(Reason.UNKNOWN_PIN)))));
 
         Map<String, Dataset<Row>> accepted = new LinkedHashMap<>();
         Dataset<Row> quarantine = null;
         for (String t : RawTables.ALL) {
             Dataset<Row> x = tagged.get(t);
-            Column[] rawColumns = Arrays.stream(raw.get(t).columns()).map(n -> col("`" + n + "`")).toArray(Column[]::new);
+            Column[] rawColumns = Arrays.stream(raw.get(t).columns())
+                    .map(n -> col("`" + n + "`"))
+                    .toArray(Column[]::new);
             accepted.put(t, x.filter(col(REASON).isNull()).select(rawColumns));
             Dataset<Row> rejected = x.filter(col(REASON).isNotNull());
             Dataset<Row> q = Quarantine.of(rejected, t, REASON, STAGE, runDs);
@@ -105,10 +158,10 @@ public final class RawValidation {
         return new Result(accepted, tagged, quarantine);
     }
 
-    private static Dataset<Row> withCatalog(Dataset<Row> table, Dataset<Row> catalog,
-                                            Function<Column, Column> reason) {
+    private static Dataset<Row> withCatalog(Dataset<Row> table, Dataset<Row> catalog, Function<Column, Column> reason) {
         String[] columns = table.columns();
-        Dataset<Row> joined = table.join(broadcast(catalog), table.col("pin_id").equalTo(catalog.col("_catalog_pin")), "left");
+        Dataset<Row> joined =
+                table.join(broadcast(catalog), table.col("pin_id").equalTo(catalog.col("_catalog_pin")), "left");
         Column[] keep = new Column[columns.length + 1];
         for (int i = 0; i < columns.length; i++) {
             keep[i] = table.col("`" + columns[i] + "`");

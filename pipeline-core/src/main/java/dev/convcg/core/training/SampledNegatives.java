@@ -42,14 +42,16 @@ public final class SampledNegatives {
      * @param pins     the raw pins snapshots (pin_id, advertiser_id, ds, ...)
      * @return NEGATIVE rows in {@code labelled}'s columns, all nullable (call only when {@code sampled-negatives} is enabled)
      */
-    public static Dataset<Row> sample(Dataset<Row> labelled, Dataset<Row> pins, LocalDate first, LocalDate last,
-                                      TrainingDataSettings s) {
+    public static Dataset<Row> sample(
+            Dataset<Row> labelled, Dataset<Row> pins, LocalDate first, LocalDate last, TrainingDataSettings s) {
         SampledNegativeSettings n = s.sampledNegatives();
         Dataset<Row> positives = labelled.filter(col("task").notEqual(ExampleLabeler.NEGATIVE));
-        Dataset<Row> catalog = FeatureBuilder.asOf(pins, first, last).select(col(RawTables.DS), col("pin_id"),
-                col("advertiser_id"));
+        Dataset<Row> catalog =
+                FeatureBuilder.asOf(pins, first, last).select(col(RawTables.DS), col("pin_id"), col("advertiser_id"));
         if (n.distribution() == NegativeSampling.POPULARITY) {
-            Dataset<Row> counts = positives.groupBy(col("pin_id").as("_pin")).agg(count(lit(1)).as("_positives"));
+            Dataset<Row> counts = positives
+                    .groupBy(col("pin_id").as("_pin"))
+                    .agg(count(lit(1)).as("_positives"));
             catalog = catalog.join(counts, catalog.col("pin_id").equalTo(counts.col("_pin")), "left")
                     .withColumn("_weight", lit(1.0).plus(coalesce(col("_positives"), lit(0L))))
                     .drop("_pin", "_positives");
@@ -57,59 +59,70 @@ public final class SampledNegatives {
             catalog = catalog.withColumn("_weight", lit(1.0));
         }
         Map<String, DayCatalog> days = new HashMap<>();
-        for (Row r : catalog.groupBy(RawTables.DS).agg(sort_array(collect_list(struct(col("pin_id"),
-                col("advertiser_id"), col("_weight")))).as("_pins")).collectAsList()) {
+        for (Row r : catalog.groupBy(RawTables.DS)
+                .agg(sort_array(collect_list(struct(col("pin_id"), col("advertiser_id"), col("_weight"))))
+                        .as("_pins"))
+                .collectAsList()) {
             days.put(r.getString(0), DayCatalog.of(r.getList(1)));
         }
         Broadcast<Map<String, DayCatalog>> shared = JavaSparkContext.fromSparkContext(
-                labelled.sparkSession().sparkContext()).broadcast(days);
+                        labelled.sparkSession().sparkContext())
+                .broadcast(days);
         StructType schema = new StructType(Arrays.stream(labelled.schema().fields())
-                .map(f -> new StructField(f.name(), f.dataType(), true, f.metadata())).toArray(StructField[]::new));
+                .map(f -> new StructField(f.name(), f.dataType(), true, f.metadata()))
+                .toArray(StructField[]::new));
         String[] fields = schema.fieldNames();
-        int ds = schema.fieldIndex(RawTables.DS), exampleId = schema.fieldIndex("example_id"),
-                pin = schema.fieldIndex("pin_id"), adv = schema.fieldIndex("advertiser_id"),
-                task = schema.fieldIndex("task"), eventType = schema.fieldIndex("event_type"),
-                weight = schema.fieldIndex("weight"), impression = schema.fieldIndex("impression_id"),
-                attribution = schema.fieldIndex("attribution_type"), duration = schema.fieldIndex("click_duration_ms"),
+        int ds = schema.fieldIndex(RawTables.DS),
+                exampleId = schema.fieldIndex("example_id"),
+                pin = schema.fieldIndex("pin_id"),
+                adv = schema.fieldIndex("advertiser_id"),
+                task = schema.fieldIndex("task"),
+                eventType = schema.fieldIndex("event_type"),
+                weight = schema.fieldIndex("weight"),
+                impression = schema.fieldIndex("impression_id"),
+                attribution = schema.fieldIndex("attribution_type"),
+                duration = schema.fieldIndex("click_duration_ms"),
                 prob = schema.fieldIndex("pin_sampling_prob");
         int perPositive = n.perPositive();
         long seed = s.seed();
         Dataset<Row> keyed = positives.withColumn("_draw_key", xxhash64(lit(seed), col("example_id")));
         int key = fields.length;
-        return keyed.flatMap((FlatMapFunction<Row, Row>) r -> {
-            DayCatalog day = shared.value().get(r.getString(ds));
-            List<Row> out = new ArrayList<>(perPositive);
-            if (day == null) {
-                return out.iterator();
-            }
-            long own = r.getLong(pin);
-            for (int k = 0; k < perPositive; k++) {
-                int drawn = -1;
-                for (int a = 0; a < ATTEMPTS && drawn < 0; a++) {
-                    int i = day.draw(uniform(r.getLong(key), k, a));
-                    drawn = day.pins[i] == own ? -1 : i;
-                }
-                if (drawn < 0) {
-                    continue;
-                }
-                Object[] v = new Object[fields.length];
-                for (int c = 0; c < fields.length; c++) {
-                    v[c] = r.get(c);
-                }
-                v[exampleId] = "S:" + k + ":" + r.getString(exampleId);
-                v[impression] = null;
-                v[pin] = day.pins[drawn];
-                v[adv] = day.advertisers[drawn];
-                v[task] = ExampleLabeler.NEGATIVE;
-                v[eventType] = ExampleLabeler.SAMPLED;
-                v[weight] = 1.0f;
-                v[attribution] = null;
-                v[duration] = null;
-                v[prob] = day.probability(drawn);
-                out.add(RowFactory.create(v));
-            }
-            return out.iterator();
-        }, Encoders.row(schema));
+        return keyed.flatMap(
+                (FlatMapFunction<Row, Row>) r -> {
+                    DayCatalog day = shared.value().get(r.getString(ds));
+                    List<Row> out = new ArrayList<>(perPositive);
+                    if (day == null) {
+                        return out.iterator();
+                    }
+                    long own = r.getLong(pin);
+                    for (int k = 0; k < perPositive; k++) {
+                        int drawn = -1;
+                        for (int a = 0; a < ATTEMPTS && drawn < 0; a++) {
+                            int i = day.draw(uniform(r.getLong(key), k, a));
+                            drawn = day.pins[i] == own ? -1 : i;
+                        }
+                        if (drawn < 0) {
+                            continue;
+                        }
+                        Object[] v = new Object[fields.length];
+                        for (int c = 0; c < fields.length; c++) {
+                            v[c] = r.get(c);
+                        }
+                        v[exampleId] = "S:" + k + ":" + r.getString(exampleId);
+                        v[impression] = null;
+                        v[pin] = day.pins[drawn];
+                        v[adv] = day.advertisers[drawn];
+                        v[task] = ExampleLabeler.NEGATIVE;
+                        v[eventType] = ExampleLabeler.SAMPLED;
+                        v[weight] = 1.0f;
+                        v[attribution] = null;
+                        v[duration] = null;
+                        v[prob] = day.probability(drawn);
+                        out.add(RowFactory.create(v));
+                    }
+                    return out.iterator();
+                },
+                Encoders.row(schema));
     }
 
     /** A uniform number in [0, 1) for draw {@code k}, attempt {@code a} of a positive. */

@@ -21,16 +21,24 @@ public final class SamplingProbability {
      * number of tasks.
      */
     public static Dataset<Row> attach(Dataset<Row> examples) {
-        Dataset<Row> perPin = examples.filter(col("task").notEqual(ExampleLabeler.NEGATIVE)).groupBy(col("pin_id").as("_pin"))
-                .agg(count(when(col("task").equalTo(ExampleLabeler.CONVERSION), 1)).as("_n_conv"),
-                        count(when(col("task").equalTo(ExampleLabeler.ENGAGEMENT), 1)).as("_n_eng"),
+        Dataset<Row> perPin = examples.filter(col("task").notEqual(ExampleLabeler.NEGATIVE))
+                .groupBy(col("pin_id").as("_pin"))
+                .agg(
+                        count(when(col("task").equalTo(ExampleLabeler.CONVERSION), 1))
+                                .as("_n_conv"),
+                        count(when(col("task").equalTo(ExampleLabeler.ENGAGEMENT), 1))
+                                .as("_n_eng"),
                         count(lit(1)).as("_n_all"));
-        Dataset<Row> totals = perPin.agg(sum("_n_conv").as("_total_conv"), sum("_n_eng").as("_total_eng"),
+        Dataset<Row> totals = perPin.agg(
+                sum("_n_conv").as("_total_conv"),
+                sum("_n_eng").as("_total_eng"),
                 sum("_n_all").as("_total_all"));
-        Dataset<Row> q = perPin.crossJoin(broadcast(totals)).select(col("_pin"),
-                share(col("_n_conv"), col("_total_conv")).as("_q_conv"),
-                share(col("_n_eng"), col("_total_eng")).as("_q_eng"),
-                share(col("_n_all"), col("_total_all")).as("_q_all"));
+        Dataset<Row> q = perPin.crossJoin(broadcast(totals))
+                .select(
+                        col("_pin"),
+                        share(col("_n_conv"), col("_total_conv")).as("_q_conv"),
+                        share(col("_n_eng"), col("_total_eng")).as("_q_eng"),
+                        share(col("_n_all"), col("_total_all")).as("_q_all"));
         Column task = col("task");
         Column prob = when(task.equalTo(ExampleLabeler.CONVERSION), col("_q_conv"))
                 .when(task.equalTo(ExampleLabeler.ENGAGEMENT), col("_q_eng"))

@@ -86,29 +86,54 @@ public final class TrainingDataBuilder {
         for (String t : RawTables.EVENTS) {
             reused(v.tagged().get(t), persisted);
         }
-        Dataset<Row> impressions = v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo));
-        Dataset<Row> engagements = v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo));
-        Dataset<Row> conversions = reused(ConversionAttribution.deduplicate(
-                v.accepted().get(RawTables.CONVERSIONS).filter(col(RawTables.DS).leq(upTo))), persisted);
-        Dataset<Row> pins = v.accepted().get(RawTables.PINS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
-        Dataset<Row> users = v.accepted().get(RawTables.USERS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
+        Dataset<Row> impressions =
+                v.accepted().get(RawTables.IMPRESSIONS).filter(col(RawTables.DS).leq(upTo));
+        Dataset<Row> engagements =
+                v.accepted().get(RawTables.ENGAGEMENTS).filter(col(RawTables.DS).leq(upTo));
+        Dataset<Row> conversions = reused(
+                ConversionAttribution.deduplicate(v.accepted()
+                        .get(RawTables.CONVERSIONS)
+                        .filter(col(RawTables.DS).leq(upTo))),
+                persisted);
+        Dataset<Row> pins =
+                v.accepted().get(RawTables.PINS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
+        Dataset<Row> users =
+                v.accepted().get(RawTables.USERS).filter(col(RawTables.DS).leq(lastSnapshot.toString()));
 
-        ConversionAttribution.Result attributed = ConversionAttribution.attribute(conversions, impressions, engagements, s);
-        ConversionAttribution.Result attribution = new ConversionAttribution.Result(
-                reused(attributed.attributed(), persisted), attributed.unattributed());
-        Dataset<Row> unweighted = reused(ExampleLabeler.label(
-                impressions, engagements, conversions, attribution.attributed(), first, runDate, s), persisted);
+        ConversionAttribution.Result attributed =
+                ConversionAttribution.attribute(conversions, impressions, engagements, s);
+        ConversionAttribution.Result attribution =
+                new ConversionAttribution.Result(reused(attributed.attributed(), persisted), attributed.unattributed());
+        Dataset<Row> unweighted = reused(
+                ExampleLabeler.label(
+                        impressions, engagements, conversions, attribution.attributed(), first, runDate, s),
+                persisted);
         Dataset<Row> labelled = SamplingProbability.attach(unweighted);
         if (s.sampledNegatives().enabled()) {
             labelled = labelled.unionByName(SampledNegatives.sample(labelled, pins, first, runDate, s));
         }
-        Dataset<Row> userFeatures = reused(
-                FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s), persisted);
-        Dataset<Row> pinFeatures = reused(FeatureBuilder.pinFeatures(pins, impressions, engagements,
-                attribution.attributed(), first, lastSnapshot, s), persisted);
-        Dataset<Row> examples = FeatureBuilder.assemble(labelled,
-                userFeatures.filter(col(RawTables.DS).leq(upTo)), pinFeatures.filter(col(RawTables.DS).leq(upTo)), s);
-        return new TrainingData(runDate, first, lastSnapshot, examples, userFeatures, pinFeatures, v.quarantine(), v,
-                conversions, attribution, List.copyOf(persisted));
+        Dataset<Row> userFeatures =
+                reused(FeatureBuilder.userFeatures(users, engagements, conversions, first, lastSnapshot, s), persisted);
+        Dataset<Row> pinFeatures = reused(
+                FeatureBuilder.pinFeatures(
+                        pins, impressions, engagements, attribution.attributed(), first, lastSnapshot, s),
+                persisted);
+        Dataset<Row> examples = FeatureBuilder.assemble(
+                labelled,
+                userFeatures.filter(col(RawTables.DS).leq(upTo)),
+                pinFeatures.filter(col(RawTables.DS).leq(upTo)),
+                s);
+        return new TrainingData(
+                runDate,
+                first,
+                lastSnapshot,
+                examples,
+                userFeatures,
+                pinFeatures,
+                v.quarantine(),
+                v,
+                conversions,
+                attribution,
+                List.copyOf(persisted));
     }
 }

@@ -60,7 +60,8 @@ public record TrainingDataSettings(
         double quarantineThreshold,
         long seed,
         SampledNegativeSettings sampledNegatives,
-        SameDayRepeats sameDayRepeats) implements Serializable {
+        SameDayRepeats sameDayRepeats)
+        implements Serializable {
 
     /**
      * What the positives of one (user, pin, task, event type, day) become when a log repeats them (real logs with
@@ -95,7 +96,8 @@ public record TrainingDataSettings(
                         + Arrays.toString(NegativeSampling.values()));
             }
             if (perPositive < 0) {
-                throw new IllegalArgumentException("sampled-negatives.per-positive = " + perPositive + ": must be >= 0");
+                throw new IllegalArgumentException(
+                        "sampled-negatives.per-positive = " + perPositive + ": must be >= 0");
             }
         }
 
@@ -131,8 +133,8 @@ public record TrainingDataSettings(
         positive("history-length", historyLength);
         positive("feature-window-days", featureWindowDays);
         if (hardNegativeCapPerUserDay < 0) {
-            throw new IllegalArgumentException("hard-negatives.cap-per-user-day = " + hardNegativeCapPerUserDay
-                    + ": must be >= 0");
+            throw new IllegalArgumentException(
+                    "hard-negatives.cap-per-user-day = " + hardNegativeCapPerUserDay + ": must be >= 0");
         }
         if (conversionWeights == null) {
             throw new IllegalArgumentException("conversion-weights is missing: give a weight for each of "
@@ -141,23 +143,23 @@ public record TrainingDataSettings(
         for (ConversionType t : ConversionType.values()) {
             Double w = conversionWeights.get(t);
             if (w == null) {
-                throw new IllegalArgumentException("conversion-weights." + t + " is missing: give a weight > 0 for each of "
-                        + Arrays.toString(ConversionType.values()));
+                throw new IllegalArgumentException("conversion-weights." + t
+                        + " is missing: give a weight > 0 for each of " + Arrays.toString(ConversionType.values()));
             }
             positiveWeight("conversion-weights." + t, w);
         }
         conversionWeights = Map.copyOf(new EnumMap<>(conversionWeights));
         if (clickWeightShape == null) {
-            throw new IllegalArgumentException("click-weight.shape is missing: one of "
-                    + Arrays.toString(ClickWeightShape.values()));
+            throw new IllegalArgumentException(
+                    "click-weight.shape is missing: one of " + Arrays.toString(ClickWeightShape.values()));
         }
         finite("click-weight.intercept", clickWeightIntercept);
         finite("click-weight.slope", clickWeightSlope);
         positiveWeight("click-weight.min", clickWeightMin);
         positiveWeight("click-weight.max", clickWeightMax);
         if (clickWeightMax < clickWeightMin) {
-            throw new IllegalArgumentException("click-weight.max = " + clickWeightMax
-                    + ": must be >= click-weight.min (" + clickWeightMin + ")");
+            throw new IllegalArgumentException(
+                    "click-weight.max = " + clickWeightMax + ": must be >= click-weight.min (" + clickWeightMin + ")");
         }
         positiveWeight("save-weight", saveWeight);
         unit("hard-negatives.rate", hardNegativeRate);
@@ -171,61 +173,178 @@ public record TrainingDataSettings(
         priceSplits = priceSplits.clone();
         for (int i = 0; i < priceSplits.length; i++) {
             if (!Double.isFinite(priceSplits[i]) || (i > 0 && priceSplits[i] <= priceSplits[i - 1])) {
-                throw new IllegalArgumentException("price-splits = " + Arrays.toString(priceSplits)
-                        + ": must be finite and strictly ascending");
+                throw new IllegalArgumentException(
+                        "price-splits = " + Arrays.toString(priceSplits) + ": must be finite and strictly ascending");
             }
         }
     }
 
     /** The defaults agreed for the pipeline (see docs/training-data.md). */
     public static TrainingDataSettings defaults() {
-        return new TrainingDataSettings(7, 1, 7,
+        return new TrainingDataSettings(
+                7,
+                1,
+                7,
                 Map.of(ConversionType.ADD_TO_CART, 1.0, ConversionType.CHECKOUT, 2.0),
-                ClickWeightShape.LOG, 0.5, 1.0, 30_000L, 0.25, 3.0,
-                1.0, 0.1, 50, 20, 28,
-                0.02, 0.001, 100.0,
+                ClickWeightShape.LOG,
+                0.5,
+                1.0,
+                30_000L,
+                0.25,
+                3.0,
+                1.0,
+                0.1,
+                50,
+                20,
+                28,
+                0.02,
+                0.001,
+                100.0,
                 new double[] {5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000},
-                0.01, 17L, SampledNegativeSettings.none(), SameDayRepeats.COLLAPSE);
+                0.01,
+                17L,
+                SampledNegativeSettings.none(),
+                SameDayRepeats.COLLAPSE);
     }
 
     /** These settings with another hard-negative rate and cap. */
     public TrainingDataSettings withHardNegatives(double rate, int capPerUserDay) {
-        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
-                clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
-                clickWeightMax, saveWeight, rate, capPerUserDay, historyLength, featureWindowDays, ctrPriorMean,
-                cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, sameDayRepeats);
+        return new TrainingDataSettings(
+                clickThroughWindowDays,
+                viewThroughWindowDays,
+                lookbackDays,
+                conversionWeights,
+                clickWeightShape,
+                clickWeightIntercept,
+                clickWeightSlope,
+                clickDurationTMaxMs,
+                clickWeightMin,
+                clickWeightMax,
+                saveWeight,
+                rate,
+                capPerUserDay,
+                historyLength,
+                featureWindowDays,
+                ctrPriorMean,
+                cvrPriorMean,
+                priorStrength,
+                priceSplits,
+                quarantineThreshold,
+                seed,
+                sampledNegatives,
+                sameDayRepeats);
     }
 
     /** These settings with another click weight shape. */
     public TrainingDataSettings withClickWeightShape(ClickWeightShape shape) {
-        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
-                shape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
-                clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, sameDayRepeats);
+        return new TrainingDataSettings(
+                clickThroughWindowDays,
+                viewThroughWindowDays,
+                lookbackDays,
+                conversionWeights,
+                shape,
+                clickWeightIntercept,
+                clickWeightSlope,
+                clickDurationTMaxMs,
+                clickWeightMin,
+                clickWeightMax,
+                saveWeight,
+                hardNegativeRate,
+                hardNegativeCapPerUserDay,
+                historyLength,
+                featureWindowDays,
+                ctrPriorMean,
+                cvrPriorMean,
+                priorStrength,
+                priceSplits,
+                quarantineThreshold,
+                seed,
+                sampledNegatives,
+                sameDayRepeats);
     }
 
     /** These settings with other sampled negatives. */
     public TrainingDataSettings withSampledNegatives(SampledNegativeSettings negatives) {
-        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
-                clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
-                clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, negatives, sameDayRepeats);
+        return new TrainingDataSettings(
+                clickThroughWindowDays,
+                viewThroughWindowDays,
+                lookbackDays,
+                conversionWeights,
+                clickWeightShape,
+                clickWeightIntercept,
+                clickWeightSlope,
+                clickDurationTMaxMs,
+                clickWeightMin,
+                clickWeightMax,
+                saveWeight,
+                hardNegativeRate,
+                hardNegativeCapPerUserDay,
+                historyLength,
+                featureWindowDays,
+                ctrPriorMean,
+                cvrPriorMean,
+                priorStrength,
+                priceSplits,
+                quarantineThreshold,
+                seed,
+                negatives,
+                sameDayRepeats);
     }
 
     /** These settings with another lookback. */
     public TrainingDataSettings withLookbackDays(int days) {
-        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, days, conversionWeights,
-                clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
-                clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, sameDayRepeats);
+        return new TrainingDataSettings(
+                clickThroughWindowDays,
+                viewThroughWindowDays,
+                days,
+                conversionWeights,
+                clickWeightShape,
+                clickWeightIntercept,
+                clickWeightSlope,
+                clickDurationTMaxMs,
+                clickWeightMin,
+                clickWeightMax,
+                saveWeight,
+                hardNegativeRate,
+                hardNegativeCapPerUserDay,
+                historyLength,
+                featureWindowDays,
+                ctrPriorMean,
+                cvrPriorMean,
+                priorStrength,
+                priceSplits,
+                quarantineThreshold,
+                seed,
+                sampledNegatives,
+                sameDayRepeats);
     }
 
     /** These settings with another treatment of same-day repeats. */
     public TrainingDataSettings withSameDayRepeats(SameDayRepeats repeats) {
-        return new TrainingDataSettings(clickThroughWindowDays, viewThroughWindowDays, lookbackDays, conversionWeights,
-                clickWeightShape, clickWeightIntercept, clickWeightSlope, clickDurationTMaxMs, clickWeightMin,
-                clickWeightMax, saveWeight, hardNegativeRate, hardNegativeCapPerUserDay, historyLength, featureWindowDays,
-                ctrPriorMean, cvrPriorMean, priorStrength, priceSplits, quarantineThreshold, seed, sampledNegatives, repeats);
+        return new TrainingDataSettings(
+                clickThroughWindowDays,
+                viewThroughWindowDays,
+                lookbackDays,
+                conversionWeights,
+                clickWeightShape,
+                clickWeightIntercept,
+                clickWeightSlope,
+                clickDurationTMaxMs,
+                clickWeightMin,
+                clickWeightMax,
+                saveWeight,
+                hardNegativeRate,
+                hardNegativeCapPerUserDay,
+                historyLength,
+                featureWindowDays,
+                ctrPriorMean,
+                cvrPriorMean,
+                priorStrength,
+                priceSplits,
+                quarantineThreshold,
+                seed,
+                sampledNegatives,
+                repeats);
     }
 
     /** The weight of a click of {@code durationMs} (null: unknown), as the stage computes it. */

@@ -70,17 +70,31 @@ class EmbeddingSmootherTest {
     /** Day 1 publishes pins 1..3 as given; day 2 has pins 1, 2 (again) and 4. */
     private static Map<Long, Row> twoDays(SparkSession spark, Mode mode) {
         EmbeddingSmoother s = new EmbeddingSmoother(new SmoothingSettings(mode, 0.7, 90));
-        Dataset<Row> day1 = s.smooth(df(spark,
-                fresh(1, new float[] {1, 0}, "m1", DAY1.toString(), 0),
-                fresh(2, new float[] {0, 1}, "m1", DAY1.toString(), 1),
-                fresh(3, new float[] {3, 4}, "m1", DAY1.toString(), 2)), null, KEYS, DAY1, "L", Decision.FIRST);
+        Dataset<Row> day1 = s.smooth(
+                df(
+                        spark,
+                        fresh(1, new float[] {1, 0}, "m1", DAY1.toString(), 0),
+                        fresh(2, new float[] {0, 1}, "m1", DAY1.toString(), 1),
+                        fresh(3, new float[] {3, 4}, "m1", DAY1.toString(), 2)),
+                null,
+                KEYS,
+                DAY1,
+                "L",
+                Decision.FIRST);
         Map<Long, Row> d1 = byId(day1);
         assertArrayEquals(new float[] {0.6f, 0.8f}, vec(d1.get(3L), EMBEDDING), 1e-6f, "fresh is normalised");
         assertEquals(NONE, d1.get(1L).getAs(SMOOTHING));
-        Dataset<Row> day2 = s.smooth(df(spark,
-                fresh(1, new float[] {0, 1}, "m2", DAY2.toString(), 0),
-                fresh(2, new float[] {1, 0}, "m2", DAY2.toString(), 1),
-                fresh(4, new float[] {0, 2}, "m2", DAY2.toString(), 2)), day1, KEYS, DAY2, "L", Decision.CONTINUE);
+        Dataset<Row> day2 = s.smooth(
+                df(
+                        spark,
+                        fresh(1, new float[] {0, 1}, "m2", DAY2.toString(), 0),
+                        fresh(2, new float[] {1, 0}, "m2", DAY2.toString(), 1),
+                        fresh(4, new float[] {0, 2}, "m2", DAY2.toString(), 2)),
+                day1,
+                KEYS,
+                DAY2,
+                "L",
+                Decision.CONTINUE);
         return byId(day2);
     }
 
@@ -100,12 +114,22 @@ class EmbeddingSmootherTest {
     @Test
     void movingAverageOfSeveralDaysIsTheExponentialAverageOfTheNormalisedChain(SparkSession spark) {
         EmbeddingSmoother s = new EmbeddingSmoother(new SmoothingSettings(Mode.MOVING_AVERAGE, 0.5, 90));
-        Dataset<Row> prev = s.smooth(df(spark, fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0)), null, KEYS,
-                DAY1, "L", Decision.FIRST);
+        Dataset<Row> prev = s.smooth(
+                df(spark, fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0)),
+                null,
+                KEYS,
+                DAY1,
+                "L",
+                Decision.FIRST);
         float[] expected = {1, 0};
         for (int d = 1; d <= 3; d++) {
             LocalDate day = DAY1.plusDays(d);
-            prev = s.smooth(df(spark, fresh(1, new float[] {0, 1}, "m", day.toString(), 0)), prev, KEYS, day, "L",
+            prev = s.smooth(
+                    df(spark, fresh(1, new float[] {0, 1}, "m", day.toString(), 0)),
+                    prev,
+                    KEYS,
+                    day,
+                    "L",
                     Decision.CONTINUE);
             float a = 0.5f * expected[0];
             float b = 0.5f * expected[1] + 0.5f;
@@ -127,15 +151,30 @@ class EmbeddingSmootherTest {
     @Test
     void averagePoolingMeansTheLastTwoFreshEmbeddingsNotTheSmoothedOne(SparkSession spark) {
         EmbeddingSmoother s = new EmbeddingSmoother(new SmoothingSettings(Mode.AVERAGE_POOLING, 0.7, 90));
-        Dataset<Row> d1 = s.smooth(df(spark, fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0)), null, KEYS, DAY1,
-                "L", Decision.FIRST);
-        Dataset<Row> d2 = s.smooth(df(spark, fresh(1, new float[] {0, 1}, "m", DAY2.toString(), 0)), d1, KEYS, DAY2,
-                "L", Decision.CONTINUE);
+        Dataset<Row> d1 = s.smooth(
+                df(spark, fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0)),
+                null,
+                KEYS,
+                DAY1,
+                "L",
+                Decision.FIRST);
+        Dataset<Row> d2 = s.smooth(
+                df(spark, fresh(1, new float[] {0, 1}, "m", DAY2.toString(), 0)),
+                d1,
+                KEYS,
+                DAY2,
+                "L",
+                Decision.CONTINUE);
         float h = (float) Math.sqrt(0.5);
         assertArrayEquals(new float[] {h, h}, vec(byId(d2).get(1L), EMBEDDING), 1e-6f);
         LocalDate day3 = DAY2.plusDays(1);
-        Dataset<Row> d3 = s.smooth(df(spark, fresh(1, new float[] {0, -1}, "m", day3.toString(), 0)), d2, KEYS, day3,
-                "L", Decision.CONTINUE);
+        Dataset<Row> d3 = s.smooth(
+                df(spark, fresh(1, new float[] {0, -1}, "m", day3.toString(), 0)),
+                d2,
+                KEYS,
+                day3,
+                "L",
+                Decision.CONTINUE);
         // mean of day 2's fresh (0,1) and day 3's (0,-1) is zero: the smoothed (h,h) of day 2 plays no part.
         assertArrayEquals(new float[] {0, 0}, vec(byId(d3).get(1L), EMBEDDING), 0f);
         assertEquals("AVERAGE_POOLING", byId(d3).get(1L).getAs(SMOOTHING));
@@ -158,11 +197,18 @@ class EmbeddingSmootherTest {
     @Test
     void severalFreshRowsOfOneEntityKeepTheLast(SparkSession spark) {
         EmbeddingSmoother s = new EmbeddingSmoother(SmoothingSettings.defaults());
-        Map<Long, Row> out = byId(s.smooth(df(spark,
-                fresh(1, new float[] {1, 0}, "m", DAY2.toString(), 5),
-                fresh(1, new float[] {0, 1}, "m", DAY2.toString(), 9),
-                fresh(1, new float[] {-1, 0}, "m", DAY2.toString(), 7),
-                fresh(1, new float[] {0, -1}, "m", DAY1.toString(), 99)), null, KEYS, DAY2, "L", Decision.FIRST));
+        Map<Long, Row> out = byId(s.smooth(
+                df(
+                        spark,
+                        fresh(1, new float[] {1, 0}, "m", DAY2.toString(), 5),
+                        fresh(1, new float[] {0, 1}, "m", DAY2.toString(), 9),
+                        fresh(1, new float[] {-1, 0}, "m", DAY2.toString(), 7),
+                        fresh(1, new float[] {0, -1}, "m", DAY1.toString(), 99)),
+                null,
+                KEYS,
+                DAY2,
+                "L",
+                Decision.FIRST));
         assertArrayEquals(new float[] {0, 1}, vec(out.get(1L), EMBEDDING), 0f, "latest day, then highest arrival");
     }
 
@@ -170,12 +216,23 @@ class EmbeddingSmootherTest {
     void entitiesNotActiveWithinTheRetentionWindowAreDropped(SparkSession spark) {
         EmbeddingSmoother s = new EmbeddingSmoother(new SmoothingSettings(Mode.MOVING_AVERAGE, 0.7, 90));
         LocalDate today = DAY1.plusDays(90);
-        Dataset<Row> prev = s.smooth(df(spark,
-                fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0),
-                fresh(2, new float[] {1, 0}, "m", DAY1.plusDays(1).toString(), 0)), null, KEYS, DAY1.plusDays(1), "L",
+        Dataset<Row> prev = s.smooth(
+                df(
+                        spark,
+                        fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0),
+                        fresh(2, new float[] {1, 0}, "m", DAY1.plusDays(1).toString(), 0)),
+                null,
+                KEYS,
+                DAY1.plusDays(1),
+                "L",
                 Decision.FIRST);
-        Map<Long, Row> out = byId(s.smooth(df(spark, fresh(3, new float[] {0, 1}, "m", today.toString(), 0)), prev,
-                KEYS, today, "L", Decision.CONTINUE));
+        Map<Long, Row> out = byId(s.smooth(
+                df(spark, fresh(3, new float[] {0, 1}, "m", today.toString(), 0)),
+                prev,
+                KEYS,
+                today,
+                "L",
+                Decision.CONTINUE));
         assertEquals(DAY1.toString(), s.retentionCutoff(today));
         assertFalse(out.containsKey(1L), "last seen 90 days ago: outside a 90-day window");
         assertTrue((Boolean) out.get(2L).getAs(CARRIED_OVER), "last seen 89 days ago: kept");
@@ -186,10 +243,16 @@ class EmbeddingSmootherTest {
     void resetPublishesTheFreshEmbeddingsAloneAndSaysSo(SparkSession spark) {
         Map<Long, Row> d2 = twoDays(spark, Mode.MOVING_AVERAGE);
         EmbeddingSmoother s = new EmbeddingSmoother(SmoothingSettings.defaults());
-        Dataset<Row> prev = spark.createDataFrame(new ArrayList<>(d2.values()),
+        Dataset<Row> prev = spark.createDataFrame(
+                new ArrayList<>(d2.values()),
                 EmbeddingColumns.published(List.of(DataTypes.createStructField("pin_id", DataTypes.LongType, false))));
-        Map<Long, Row> out = byId(s.smooth(df(spark, fresh(1, new float[] {0, 1}, "x", DAY2.plusDays(1).toString(), 0)),
-                prev, KEYS, DAY2.plusDays(1), "X", Decision.RESET));
+        Map<Long, Row> out = byId(s.smooth(
+                df(spark, fresh(1, new float[] {0, 1}, "x", DAY2.plusDays(1).toString(), 0)),
+                prev,
+                KEYS,
+                DAY2.plusDays(1),
+                "X",
+                Decision.RESET));
         assertEquals(1, out.size(), "no carry-over from another lineage");
         assertEquals(RESET, out.get(1L).getAs(SMOOTHING));
         assertEquals("X", out.get(1L).getAs(LINEAGE_ID));
@@ -199,11 +262,23 @@ class EmbeddingSmootherTest {
     @Test
     void vectorsOfDifferentLengthFailLoudly(SparkSession spark) {
         EmbeddingSmoother s = new EmbeddingSmoother(SmoothingSettings.defaults());
-        Dataset<Row> d1 = s.smooth(df(spark, fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0)), null, KEYS, DAY1,
-                "L", Decision.FIRST);
-        Exception e = assertThrows(Exception.class, () -> s.smooth(df(spark,
-                fresh(1, new float[] {1, 0, 0}, "m", DAY2.toString(), 0)), d1, KEYS, DAY2, "L", Decision.CONTINUE)
-                .collectAsList());
+        Dataset<Row> d1 = s.smooth(
+                df(spark, fresh(1, new float[] {1, 0}, "m", DAY1.toString(), 0)),
+                null,
+                KEYS,
+                DAY1,
+                "L",
+                Decision.FIRST);
+        Exception e = assertThrows(
+                Exception.class,
+                () -> s.smooth(
+                                df(spark, fresh(1, new float[] {1, 0, 0}, "m", DAY2.toString(), 0)),
+                                d1,
+                                KEYS,
+                                DAY2,
+                                "L",
+                                Decision.CONTINUE)
+                        .collectAsList());
         assertTrue(String.valueOf(e.getMessage()).contains("differ in length"), e.getMessage());
     }
 
@@ -212,18 +287,24 @@ class EmbeddingSmootherTest {
         assertEquals(Decision.FIRST, LineageRule.decide("pins", "v2", "A", Optional.empty(), "-", false));
         assertEquals(Decision.CONTINUE, LineageRule.decide("pins", "v2", "A", Optional.of("A"), "-", false));
         assertEquals(Decision.RESET, LineageRule.decide("pins", "v2", "A", Optional.of("B"), "-", true));
-        LineageRule.LineageMismatchException e = assertThrows(LineageRule.LineageMismatchException.class,
-                () -> LineageRule.decide("pin_embeddings", "v2", "A", Optional.of("B"), "ds=2026-10-01, model v1",
-                        false));
-        assertTrue(e.getMessage().contains("'A'") && e.getMessage().contains("'B'")
-                && e.getMessage().contains("infer-embeddings.reset"), e.getMessage());
+        LineageRule.LineageMismatchException e = assertThrows(
+                LineageRule.LineageMismatchException.class,
+                () -> LineageRule.decide(
+                        "pin_embeddings", "v2", "A", Optional.of("B"), "ds=2026-10-01, model v1", false));
+        assertTrue(
+                e.getMessage().contains("'A'")
+                        && e.getMessage().contains("'B'")
+                        && e.getMessage().contains("infer-embeddings.reset"),
+                e.getMessage());
     }
 
     @Test
     void settingsNameTheBadValue() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new SmoothingSettings(Mode.ACCUMULATE, 1.0, 90))
-                .getMessage().startsWith("alpha = 1.0"));
+                .getMessage()
+                .startsWith("alpha = 1.0"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new SmoothingSettings(Mode.ACCUMULATE, 0.5, 0))
-                .getMessage().startsWith("retention-days = 0"));
+                .getMessage()
+                .startsWith("retention-days = 0"));
     }
 }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The baselines on a small simulated world: 8 days, training up to day 6, evaluation on days 7 and 8. */
 @ExtendWith(SparkTest.class)
 class BaselinesTest {
-    static final SimulationSettings S = new SimulationSettings(13, LocalDate.of(2026, 10, 1), 8, 800, 1500, 40, 10, 8,
-            14.0, 0.8, 0.6, 0.02, 0.01, 2);
+    static final SimulationSettings S = new SimulationSettings(
+            13, LocalDate.of(2026, 10, 1), 8, 800, 1500, 40, 10, 8, 14.0, 0.8, 0.6, 0.02, 0.01, 2);
     static final LocalDate T = S.day(5);
     static EvaluationSettings settings;
     static Dataset<Row> training, heldOut, catalog;
@@ -35,21 +35,42 @@ class BaselinesTest {
         SparkSession spark = SparkTest.session();
         sim = new Simulator(spark, S);
         EvaluationSettings d = EvaluationSettings.defaults();
-        settings = new EvaluationSettings(2, 6, List.of(100), List.of(10, 50, 100), 256, 512, d.baselines(),
-                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0, 1), 0, EvaluationSettings.defaults().intervals(), 100);
+        settings = new EvaluationSettings(
+                2,
+                6,
+                List.of(100),
+                List.of(10, 50, 100),
+                256,
+                512,
+                d.baselines(),
+                new EvaluationSettings.AlsSettings(8, 0.05, 10.0, 5, 42, 5.0, 1),
+                0,
+                EvaluationSettings.defaults().intervals(),
+                100);
         EvaluationSettings.DataWindow w = settings.window(T);
-        catalog = sim.table(RawTables.PINS).filter(col(RawTables.DS).equalTo(T.toString())).cache();
-        Dataset<Row> positives = RawLogPositives.fromRawLogs(sim.table(RawTables.IMPRESSIONS),
-                sim.table(RawTables.ENGAGEMENTS), sim.table(RawTables.CONVERSIONS), catalog).cache();
-        training = positives.filter(col(RawTables.DS).between(w.trainFrom().toString(), w.trainTo().toString()));
-        heldOut = positives.filter(col(RawTables.DS).between(w.evalFrom().toString(), w.evalTo().toString()));
+        catalog = sim.table(RawTables.PINS)
+                .filter(col(RawTables.DS).equalTo(T.toString()))
+                .cache();
+        Dataset<Row> positives = RawLogPositives.fromRawLogs(
+                        sim.table(RawTables.IMPRESSIONS),
+                        sim.table(RawTables.ENGAGEMENTS),
+                        sim.table(RawTables.CONVERSIONS),
+                        catalog)
+                .cache();
+        training = positives.filter(
+                col(RawTables.DS).between(w.trainFrom().toString(), w.trainTo().toString()));
+        heldOut = positives.filter(
+                col(RawTables.DS).between(w.evalFrom().toString(), w.evalTo().toString()));
     }
 
     @Test
     void fallbackPositivesHaveBothTasksAndOnlyKnownSurfaces() {
         assertTrue(heldOut.filter(col("task").equalTo("CONVERSION")).count() > 100, "enough held-out conversions");
         assertTrue(heldOut.filter(col("task").equalTo("ENGAGEMENT")).count() > 500);
-        assertEquals(0, heldOut.filter(not(col("surface").isin("HOME_FEED", "RELATED_PINS", "SEARCH"))).count());
+        assertEquals(
+                0,
+                heldOut.filter(not(col("surface").isin("HOME_FEED", "RELATED_PINS", "SEARCH")))
+                        .count());
     }
 
     /**
@@ -73,27 +94,53 @@ class BaselinesTest {
         double pop = popularity.get("conversion", "all", 100, EVENT_HIT_RATE).recall();
         double orc = ceiling.get("conversion", "all", 100, EVENT_HIT_RATE).recall();
         double alsHit = alsResult.get("engagement", "all", 100, EVENT_HIT_RATE).recall();
-        System.out.printf("logged conversion hit@100: random %.3f popularity %.3f oracle %.3f als %.3f; engagement als %.3f%n",
-                random, pop, orc, alsResult.get("conversion", "all", 100, EVENT_HIT_RATE).recall(), alsHit);
+        System.out.printf(
+                "logged conversion hit@100: random %.3f popularity %.3f oracle %.3f als %.3f; engagement als %.3f%n",
+                random,
+                pop,
+                orc,
+                alsResult.get("conversion", "all", 100, EVENT_HIT_RATE).recall(),
+                alsHit);
         assertTrue(pop > 2 * random, "popularity " + pop + " vs random " + random);
         assertTrue(orc > 2 * random, "oracle " + orc + " vs random " + random);
         assertTrue(alsHit > 2 * random, "ALS engagement hit rate " + alsHit + " vs random " + random);
-        assertEquals(0, ceiling.coverage().stream().mapToLong(RecallMetrics.Coverage::eventsWithoutQuery).sum(),
+        assertEquals(
+                0,
+                ceiling.coverage().stream()
+                        .mapToLong(RecallMetrics.Coverage::eventsWithoutQuery)
+                        .sum(),
                 "the oracle knows every user");
 
         // Positives drawn from the true propensity over the whole catalog, for 200 users: no exposure bias.
         Dataset<Row> truthPins = sim.truthPins().join(catalog.select("pin_id"), "pin_id");
-        Dataset<Row> drawn = sim.truthUsers().orderBy("user_id").limit(200).crossJoin(truthPins)
-                .withColumn("logit", col("intent_weight").multiply(aggregate(zip_with(col("intent"), col("topic"),
-                        (a, b) -> a.multiply(b)), lit(0.0), (acc, x) -> acc.plus(x))).plus(col("conversion_bias")))
-                .filter(rand(17).lt(lit(1.0).divide(lit(1.0).plus(exp(col("logit").multiply(-1))))))
-                .select(col("user_id"), col("pin_id"), lit("SEARCH").as("surface"), lit("CONVERSION").as("task"))
+        Dataset<Row> drawn = sim.truthUsers()
+                .orderBy("user_id")
+                .limit(200)
+                .crossJoin(truthPins)
+                .withColumn(
+                        "logit",
+                        col("intent_weight")
+                                .multiply(aggregate(
+                                        zip_with(col("intent"), col("topic"), (a, b) -> a.multiply(b)),
+                                        lit(0.0),
+                                        (acc, x) -> acc.plus(x)))
+                                .plus(col("conversion_bias")))
+                .filter(rand(17).lt(
+                                lit(1.0).divide(lit(1.0).plus(exp(col("logit").multiply(-1))))))
+                .select(
+                        col("user_id"),
+                        col("pin_id"),
+                        lit("SEARCH").as("surface"),
+                        lit("CONVERSION").as("task"))
                 .cache();
         double drawnPop = OfflineEvaluation.evaluatePopularity(training, catalog, drawn, settings)
-                .get("conversion", "all", 100, EVENT_HIT_RATE).recall();
+                .get("conversion", "all", 100, EVENT_HIT_RATE)
+                .recall();
         double drawnOrc = OfflineEvaluation.evaluate(oracle.users(), oracle.pins(), catalog, drawn, settings)
-                .get("conversion", "all", 100, EVENT_HIT_RATE).recall();
-        System.out.printf("true-propensity positives (%d): popularity %.3f oracle %.3f%n", drawn.count(), drawnPop, drawnOrc);
+                .get("conversion", "all", 100, EVENT_HIT_RATE)
+                .recall();
+        System.out.printf(
+                "true-propensity positives (%d): popularity %.3f oracle %.3f%n", drawn.count(), drawnPop, drawnOrc);
         assertTrue(drawnOrc > drawnPop + 0.05, "oracle " + drawnOrc + " must beat popularity " + drawnPop);
     }
 
@@ -115,10 +162,12 @@ class BaselinesTest {
         for (Row r : Baselines.history(rows, 3).collectAsList()) {
             lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
         }
-        assertEquals(Map.of(
-                "1/HOME_FEED", List.of(12L, 11L, 13L),
-                "1/SEARCH", List.of(15L),
-                "2/HOME_FEED", List.of(20L)), lists);
+        assertEquals(
+                Map.of(
+                        "1/HOME_FEED", List.of(12L, 11L, 13L),
+                        "1/SEARCH", List.of(15L),
+                        "2/HOME_FEED", List.of(20L)),
+                lists);
 
         Dataset<Row> heldOut = spark.sql("""
                 SELECT * FROM VALUES (1L, 12L, 'HOME_FEED', 'CONVERSION'), (1L, 10L, 'HOME_FEED', 'CONVERSION'),
@@ -148,23 +197,39 @@ class BaselinesTest {
         for (Row r : Baselines.historyThenPopularity(rows, catalog, queries, 3).collectAsList()) {
             lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
         }
-        assertEquals(Map.of(
-                "1/HOME_FEED", List.of(31L, 10L, 30L),
-                "1/SEARCH", List.of(30L, 31L, 10L),
-                "4/HOME_FEED", List.of(30L, 31L, 10L)), lists,
+        assertEquals(
+                Map.of(
+                        "1/HOME_FEED", List.of(31L, 10L, 30L),
+                        "1/SEARCH", List.of(30L, 31L, 10L),
+                        "4/HOME_FEED", List.of(30L, 31L, 10L)),
+                lists,
                 "popularity: 30 (2 conversions), 31 (1), then never-converted pins by id; no pin twice");
 
         Dataset<Row> heldOut = spark.sql("""
                 SELECT * FROM VALUES (4L, 30L, 'HOME_FEED', 'CONVERSION') AS t(user_id, pin_id, surface, task)""");
         EvaluationSettings s = smallListSettings();
-        assertEquals(1.0, OfflineEvaluation.evaluateHistoryThenPopularity(rows, catalog, heldOut, s)
-                .get("conversion", "all", 1, EVENT_HIT_RATE).recall(), 1e-12,
+        assertEquals(
+                1.0,
+                OfflineEvaluation.evaluateHistoryThenPopularity(rows, catalog, heldOut, s)
+                        .get("conversion", "all", 1, EVENT_HIT_RATE)
+                        .recall(),
+                1e-12,
                 "popularity counts the conversions of users who are not evaluated");
     }
 
     /** The suite's settings with lists of 3 (the hand-made cases), headline K 3 and curve K 1. */
     private static EvaluationSettings smallListSettings() {
-        return new EvaluationSettings(2, 6, List.of(3), List.of(1), 256, 512, settings.baselines(), settings.als(), 0,
-                settings.intervals(), settings.onlineAbK());
+        return new EvaluationSettings(
+                2,
+                6,
+                List.of(3),
+                List.of(1),
+                256,
+                512,
+                settings.baselines(),
+                settings.als(),
+                0,
+                settings.intervals(),
+                settings.onlineAbK());
     }
 }

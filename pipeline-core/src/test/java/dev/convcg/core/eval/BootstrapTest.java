@@ -50,9 +50,14 @@ class BootstrapTest {
         Bootstrap.Interval lift = Bootstrap.percentile(Bootstrap.relativeDifference(ra, rb), 0.95);
         assertEquals(1 / 0.9 - 1, lift.low(), 1e-9, "b is a fixed share of a on every user: no spread in the lift");
         assertEquals(1 / 0.9 - 1, lift.high(), 1e-9);
-        assertTrue(Bootstrap.percentile(ra, 0.95).high() - Bootstrap.percentile(ra, 0.95).low() > 0.01,
+        assertTrue(
+                Bootstrap.percentile(ra, 0.95).high()
+                                - Bootstrap.percentile(ra, 0.95).low()
+                        > 0.01,
                 "while each model's own interval has a width");
-        assertArrayEquals(ra, Bootstrap.ratioReplicates(a, events, "conversion/all/events", SETTINGS)[0],
+        assertArrayEquals(
+                ra,
+                Bootstrap.ratioReplicates(a, events, "conversion/all/events", SETTINGS)[0],
                 "fixed seed: the same replicates every time");
     }
 

@@ -32,7 +32,8 @@ class BoundedTopKTest {
                         pairs.add(new Pair(s[j], ids[j]));
                     }
                 }
-                pairs.sort(Comparator.comparing(Pair::score, Comparator.reverseOrder()).thenComparing(Pair::id));
+                pairs.sort(Comparator.comparing(Pair::score, Comparator.reverseOrder())
+                        .thenComparing(Pair::id));
                 List<Pair> expected = pairs.subList(0, Math.min(k, pairs.size()));
 
                 BoundedTopK top = new BoundedTopK(k);

@@ -14,13 +14,22 @@ import org.apache.spark.sql.types.StructType;
 final class EvalTestData {
     private EvalTestData() {}
 
-    static final StructType EVENTS = new StructType().add("user_id", LongType).add("pin_id", LongType)
-            .add("surface", StringType).add("task", StringType);
-    static final StructType ITEMS = new StructType().add("pin_id", LongType).add("embedding", createArrayType(FloatType));
-    static final StructType USER_QUERIES = new StructType().add("user_id", LongType).add("embedding", createArrayType(FloatType));
-    static final StructType SURFACE_QUERIES = new StructType().add("user_id", LongType).add("surface", StringType)
+    static final StructType EVENTS = new StructType()
+            .add("user_id", LongType)
+            .add("pin_id", LongType)
+            .add("surface", StringType)
+            .add("task", StringType);
+    static final StructType ITEMS =
+            new StructType().add("pin_id", LongType).add("embedding", createArrayType(FloatType));
+    static final StructType USER_QUERIES =
+            new StructType().add("user_id", LongType).add("embedding", createArrayType(FloatType));
+    static final StructType SURFACE_QUERIES = new StructType()
+            .add("user_id", LongType)
+            .add("surface", StringType)
             .add("embedding", createArrayType(FloatType));
-    static final StructType RECOMMENDATIONS = new StructType().add("user_id", LongType).add("surface", StringType)
+    static final StructType RECOMMENDATIONS = new StructType()
+            .add("user_id", LongType)
+            .add("surface", StringType)
             .add("pin_ids", createArrayType(LongType));
 
     static Dataset<Row> frame(SparkSession spark, StructType schema, List<Row> rows) {

@@ -26,22 +26,32 @@ class RecallMetricsTest {
 
     /** Known lists and events; every number below is worked out by hand in the comments. */
     static Dataset<Row> handRecommendations(SparkSession spark) {
-        return frame(spark, RECOMMENDATIONS, List.of(
-                RowFactory.create(1L, "HOME_FEED", new Long[] {10L, 11L, 12L, 13L}),
-                RowFactory.create(1L, "SEARCH", new Long[] {20L, 21L}),
-                RowFactory.create(2L, "HOME_FEED", new Long[] {10L, 14L})));
+        return frame(
+                spark,
+                RECOMMENDATIONS,
+                List.of(
+                        RowFactory.create(1L, "HOME_FEED", new Long[] {10L, 11L, 12L, 13L}),
+                        RowFactory.create(1L, "SEARCH", new Long[] {20L, 21L}),
+                        RowFactory.create(2L, "HOME_FEED", new Long[] {10L, 14L})));
     }
 
     static Dataset<Row> handEvents(SparkSession spark) {
-        return frame(spark, EVENTS, List.of(
-                event(1, 10, "HOME_FEED", "CONVERSION"),   // rank 1
-                event(1, 13, "HOME_FEED", "CONVERSION"),   // rank 4
-                event(1, 13, "HOME_FEED", "CONVERSION"),   // the same pin again: one more event, not one more positive
-                event(1, 99, "SEARCH", "CONVERSION"),      // not retrieved
-                event(2, 14, "HOME_FEED", "CONVERSION"),   // rank 2
-                event(3, 10, "HOME_FEED", "CONVERSION"),   // user 3 has no query: a miss, counted as missing
-                event(2, 5, "SEARCH", "ENGAGEMENT"),       // user 2 has no SEARCH query
-                event(1, 11, "HOME_FEED", "NEGATIVE")));   // a hard negative: ignored
+        return frame(
+                spark,
+                EVENTS,
+                List.of(
+                        event(1, 10, "HOME_FEED", "CONVERSION"), // rank 1
+                        event(1, 13, "HOME_FEED", "CONVERSION"), // rank 4
+                        event(
+                                1,
+                                13,
+                                "HOME_FEED",
+                                "CONVERSION"), // the same pin again: one more event, not one more positive
+                        event(1, 99, "SEARCH", "CONVERSION"), // not retrieved
+                        event(2, 14, "HOME_FEED", "CONVERSION"), // rank 2
+                        event(3, 10, "HOME_FEED", "CONVERSION"), // user 3 has no query: a miss, counted as missing
+                        event(2, 5, "SEARCH", "ENGAGEMENT"), // user 2 has no SEARCH query
+                        event(1, 11, "HOME_FEED", "NEGATIVE"))); // a hard negative: ignored
     }
 
     /**
@@ -50,7 +60,9 @@ class RecallMetricsTest {
      */
     @Test
     void exposureFreeRecallIsTheShareOfTheTrueTopKInTheModelsTopK(SparkSession spark) {
-        Dataset<Row> truth = spark.createDataFrame(List.of(RowFactory.create(1L, new Long[] {10L, 13L, 30L, 31L}),
+        Dataset<Row> truth = spark.createDataFrame(
+                List.of(
+                        RowFactory.create(1L, new Long[] {10L, 13L, 30L, 31L}),
                         RowFactory.create(2L, new Long[] {14L, 40L, 41L, 42L}),
                         RowFactory.create(3L, new Long[] {10L, 11L, 12L, 13L})),
                 new StructType().add("user_id", "long").add("pin_ids", "array<bigint>"));
@@ -59,13 +71,19 @@ class RecallMetricsTest {
         assertEquals((1 + 0) / 2.0 / 3, r.get(0).recall(), EPS, "@1: only u1's home feed has the true top pin first");
         assertEquals(((0.5 + 0) / 2 + 0.5) / 3, r.get(1).recall(), EPS);
         assertEquals(((0.5 + 0) / 2 + 0.5 / 2) / 3, r.get(2).recall(), EPS, "u2's list holds 1 of the true top 4");
-        assertEquals(List.of(RecallMetrics.Metric.TRUE_PROPENSITY_RECALL), r.stream().map(RecallMetrics.Recall::metric).distinct().toList());
+        assertEquals(
+                List.of(RecallMetrics.Metric.TRUE_PROPENSITY_RECALL),
+                r.stream().map(RecallMetrics.Recall::metric).distinct().toList());
         assertEquals(3, r.get(0).users(), "every user of the truth lists counts");
         assertEquals(3, r.get(0).events(), "three queries");
 
         Result oracle = OfflineEvaluation.score(handEvents(spark), truth, settings(List.of(1, 2, 4), 256, 512), truth);
         for (int k : List.of(1, 2, 4)) {
-            assertEquals(1.0, oracle.get("conversion", "all", k, RecallMetrics.Metric.TRUE_PROPENSITY_RECALL).recall(), EPS);
+            assertEquals(
+                    1.0,
+                    oracle.get("conversion", "all", k, RecallMetrics.Metric.TRUE_PROPENSITY_RECALL)
+                            .recall(),
+                    EPS);
         }
     }
 
@@ -76,12 +94,15 @@ class RecallMetricsTest {
         Result none = RecallMetrics.evaluate(handEvents(spark), handRecommendations(spark), List.of(1, 2, 4));
         assertEquals(none.recalls(), r.recalls(), "intervals do not change the figures");
         for (RecallMetrics.Recall x : r.recalls()) {
-            Bootstrap.Interval i = r.interval(x.task(), x.surface(), x.k(), x.metric()).orElseThrow();
+            Bootstrap.Interval i =
+                    r.interval(x.task(), x.surface(), x.k(), x.metric()).orElseThrow();
             assertTrue(i.low() <= x.recall() + EPS && x.recall() <= i.high() + EPS, x + " in " + i);
         }
-        Bootstrap.Interval hf = r.interval("conversion", "home_feed", 4, EVENT_HIT_RATE).orElseThrow();
+        Bootstrap.Interval hf =
+                r.interval("conversion", "home_feed", 4, EVENT_HIT_RATE).orElseThrow();
         assertTrue(hf.high() - hf.low() > 0.1, "three users: a wide interval " + hf);
-        RecallMetrics.Lift self = r.liftOver(r, "conversion", "all", 4, EVENT_HIT_RATE).orElseThrow();
+        RecallMetrics.Lift self =
+                r.liftOver(r, "conversion", "all", 4, EVENT_HIT_RATE).orElseThrow();
         assertEquals(0.0, self.lift(), EPS);
         assertEquals(new Bootstrap.Interval(0, 0), self.interval());
         assertTrue(none.interval("conversion", "all", 4, EVENT_HIT_RATE).isEmpty());
@@ -92,16 +113,31 @@ class RecallMetricsTest {
     void eventHitRateAndUserRecallOnAHandMadeCase(SparkSession spark) {
         Result r = RecallMetrics.evaluate(handEvents(spark), handRecommendations(spark), List.of(1, 2, 4));
         // home feed conversions: 5 events with ranks 1, 4, 4, 2, miss
-        assertEquals(1 / 5.0, r.get("conversion", "home_feed", 1, EVENT_HIT_RATE).recall(), EPS);
-        assertEquals(2 / 5.0, r.get("conversion", "home_feed", 2, EVENT_HIT_RATE).recall(), EPS);
-        assertEquals(4 / 5.0, r.get("conversion", "home_feed", 4, EVENT_HIT_RATE).recall(), EPS);
+        assertEquals(
+                1 / 5.0, r.get("conversion", "home_feed", 1, EVENT_HIT_RATE).recall(), EPS);
+        assertEquals(
+                2 / 5.0, r.get("conversion", "home_feed", 2, EVENT_HIT_RATE).recall(), EPS);
+        assertEquals(
+                4 / 5.0, r.get("conversion", "home_feed", 4, EVENT_HIT_RATE).recall(), EPS);
         // per user: u1 {10, 13}, u2 {14}, u3 {10}
-        assertEquals((0.5 + 0 + 0) / 3, r.get("conversion", "home_feed", 1, USER_RECALL).recall(), EPS);
-        assertEquals((0.5 + 1 + 0) / 3, r.get("conversion", "home_feed", 2, USER_RECALL).recall(), EPS);
-        assertEquals((1.0 + 1 + 0) / 3, r.get("conversion", "home_feed", 4, USER_RECALL).recall(), EPS);
+        assertEquals(
+                (0.5 + 0 + 0) / 3,
+                r.get("conversion", "home_feed", 1, USER_RECALL).recall(),
+                EPS);
+        assertEquals(
+                (0.5 + 1 + 0) / 3,
+                r.get("conversion", "home_feed", 2, USER_RECALL).recall(),
+                EPS);
+        assertEquals(
+                (1.0 + 1 + 0) / 3,
+                r.get("conversion", "home_feed", 4, USER_RECALL).recall(),
+                EPS);
         // all surfaces: the search miss joins; u1's positives become (HF,10), (HF,13), (S,99)
         assertEquals(4 / 6.0, r.get("conversion", "all", 4, EVENT_HIT_RATE).recall(), EPS);
-        assertEquals((2 / 3.0 + 1 + 0) / 3, r.get("conversion", "all", 4, USER_RECALL).recall(), EPS);
+        assertEquals(
+                (2 / 3.0 + 1 + 0) / 3,
+                r.get("conversion", "all", 4, USER_RECALL).recall(),
+                EPS);
         assertEquals(0.0, r.get("conversion", "search", 4, USER_RECALL).recall(), EPS);
         assertEquals(0.0, r.get("engagement", "all", 4, EVENT_HIT_RATE).recall(), EPS);
         var figure = r.get("conversion", "home_feed", 4, USER_RECALL);
@@ -116,10 +152,16 @@ class RecallMetricsTest {
         Dataset<Row> events = handEvents(spark), recs = handRecommendations(spark);
         Result r = RecallMetrics.evaluate(events, recs, List.of(1, 2, 4));
         for (int k : new int[] {1, 2, 4}) {
-            assertEquals(r.get("conversion", "home_feed", k, USER_RECALL).recall(),
-                    RecallMetrics.mllibUserRecall(events, recs, "CONVERSION", "HOME_FEED", k), EPS, "k " + k);
-            assertEquals(r.get("conversion", "search", k, USER_RECALL).recall(),
-                    RecallMetrics.mllibUserRecall(events, recs, "CONVERSION", "SEARCH", k), EPS, "k " + k);
+            assertEquals(
+                    r.get("conversion", "home_feed", k, USER_RECALL).recall(),
+                    RecallMetrics.mllibUserRecall(events, recs, "CONVERSION", "HOME_FEED", k),
+                    EPS,
+                    "k " + k);
+            assertEquals(
+                    r.get("conversion", "search", k, USER_RECALL).recall(),
+                    RecallMetrics.mllibUserRecall(events, recs, "CONVERSION", "SEARCH", k),
+                    EPS,
+                    "k " + k);
         }
     }
 
@@ -132,13 +174,26 @@ class RecallMetricsTest {
     }
 
     private static Coverage find(Result r, String task, String surface) {
-        return r.coverage().stream().filter(c -> c.task().equals(task) && c.surface().equals(surface)).findFirst().orElseThrow();
+        return r.coverage().stream()
+                .filter(c -> c.task().equals(task) && c.surface().equals(surface))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static EvaluationSettings settings(List<Integer> ks, int queryBlock, int itemBlock) {
         EvaluationSettings d = EvaluationSettings.defaults();
-        return new EvaluationSettings(d.evalDays(), d.trainingDays(), ks, ks, queryBlock, itemBlock, d.baselines(), d.als(),
-                0, d.intervals(), d.onlineAbK());
+        return new EvaluationSettings(
+                d.evalDays(),
+                d.trainingDays(),
+                ks,
+                ks,
+                queryBlock,
+                itemBlock,
+                d.baselines(),
+                d.als(),
+                0,
+                d.intervals(),
+                d.onlineAbK());
     }
 
     @Test
@@ -162,8 +217,12 @@ class RecallMetricsTest {
                 events.add(event(u, 500L + p, s.name(), u % 2 == 0 ? "CONVERSION" : "ENGAGEMENT"));
             }
         }
-        Result result = OfflineEvaluation.evaluate(frame(spark, SURFACE_QUERIES, queries), frame(spark, ITEMS, items),
-                frame(spark, ITEMS, items), frame(spark, EVENTS, events), settings(List.of(1, 10, 100), 16, 50));
+        Result result = OfflineEvaluation.evaluate(
+                frame(spark, SURFACE_QUERIES, queries),
+                frame(spark, ITEMS, items),
+                frame(spark, ITEMS, items),
+                frame(spark, EVENTS, events),
+                settings(List.of(1, 10, 100), 16, 50));
         assertEquals(2 * 4 * 3 * 2, result.recalls().size(), "2 tasks x 4 surfaces x 3 ks x 2 metrics");
         result.recalls().forEach(x -> assertEquals(1.0, x.recall(), EPS, x.toString()));
     }
@@ -185,8 +244,12 @@ class RecallMetricsTest {
             }
         }
         List<Integer> ks = List.of(10, 100, 1000);
-        Result result = OfflineEvaluation.evaluate(frame(spark, USER_QUERIES, queries), frame(spark, ITEMS, items),
-                frame(spark, ITEMS, items), frame(spark, EVENTS, events), settings(ks, 256, 512));
+        Result result = OfflineEvaluation.evaluate(
+                frame(spark, USER_QUERIES, queries),
+                frame(spark, ITEMS, items),
+                frame(spark, ITEMS, items),
+                frame(spark, EVENTS, events),
+                settings(ks, 256, 512));
         // Event pins are drawn independently of the model, so each event is a hit with probability exactly K/N:
         // the hit count is Binomial(E, K/N). 4 standard errors: a correct evaluator fails this 6 times in 100 000.
         int n = users * perUser;
@@ -197,8 +260,11 @@ class RecallMetricsTest {
             assertEquals(p, hit, 4 * se, "event hit rate @" + k);
             assertEquals(p, recall, 4 * se, "user recall @" + k);
         }
-        assertEquals(Set.of("all", "home_feed", "related_pins", "search"),
-                Set.copyOf(result.recalls().stream().map(RecallMetrics.Recall::surface).toList()));
+        assertEquals(
+                Set.of("all", "home_feed", "related_pins", "search"),
+                Set.copyOf(result.recalls().stream()
+                        .map(RecallMetrics.Recall::surface)
+                        .toList()));
     }
 
     private static float[] gaussian(SplittableRandom r, int dim) {

@@ -61,7 +61,8 @@ class TopKRetrievalTest {
                 for (Row row : got) {
                     long u = row.getLong(0);
                     assertEquals(u % 2 == 0 ? "HOME_FEED" : "SEARCH", row.getString(1));
-                    assertEquals(expected.get(u), longs(row, 2), "user " + u + " k " + k + " blocks " + b[0] + "x" + b[1]);
+                    assertEquals(
+                            expected.get(u), longs(row, 2), "user " + u + " k " + k + " blocks " + b[0] + "x" + b[1]);
                     List<Float> scores = row.getList(3);
                     for (int i = 0; i < scores.size(); i++) {
                         assertEquals(dot(query.get(u), pins.get(expected.get(u).get(i))), scores.get(i), 0f);
@@ -96,30 +97,34 @@ class TopKRetrievalTest {
             queries.add(RowFactory.create(u, "HOME_FEED", boxed(v)));
             Map<Long, Float> mine = new HashMap<>();
             for (int h = 0; h < 4; h++) {
-                long pin = r.nextInt(45);                  // 41 .. 44 are not in the catalog
-                float b = (r.nextInt(9) - 3) * 0.5f;         // -1.5 .. 2.5, exact in float
+                long pin = r.nextInt(45); // 41 .. 44 are not in the catalog
+                float b = (r.nextInt(9) - 3) * 0.5f; // -1.5 .. 2.5, exact in float
                 if (mine.putIfAbsent(pin, b) == null) {
                     bonusRows.add(RowFactory.create(u, pin, b));
                 }
             }
             bonus.put(u, mine);
         }
-        bonusRows.add(RowFactory.create(999L, 3L, 5f));     // a user without a query
+        bonusRows.add(RowFactory.create(999L, 3L, 5f)); // a user without a query
         Dataset<Row> q = frame(spark, SURFACE_QUERIES, queries).repartition(2).cache();
         Dataset<Row> it = frame(spark, ITEMS, items);
-        Dataset<Row> bonuses = spark.createDataFrame(bonusRows, new StructType()
-                .add("user_id", "long").add("pin_id", "long").add("bonus", "float"));
+        Dataset<Row> bonuses = spark.createDataFrame(
+                bonusRows,
+                new StructType().add("user_id", "long").add("pin_id", "long").add("bonus", "float"));
         for (int k : new int[] {1, 5, 30}) {
             for (int[] b : new int[][] {{1, 1}, {4, 7}, {64, 64}}) {
-                List<Row> got = TopKRetrieval.topK(q, it, k, b[0], b[1], bonuses, BlockScorer.BLAS_SGEMM).collectAsList();
+                List<Row> got = TopKRetrieval.topK(q, it, k, b[0], b[1], bonuses, BlockScorer.BLAS_SGEMM)
+                        .collectAsList();
                 assertEquals(23, got.size());
                 for (Row row : got) {
                     long u = row.getLong(0);
                     Map<Long, Float> mine = bonus.get(u);
                     List<Long> expected = pins.keySet().stream()
-                            .sorted(Comparator.<Long>comparingDouble(p -> -(dot(query.get(u), pins.get(p))
-                                    + mine.getOrDefault(p, 0f))).thenComparing(Comparator.naturalOrder()))
-                            .limit(k).toList();
+                            .sorted(Comparator.<Long>comparingDouble(
+                                            p -> -(dot(query.get(u), pins.get(p)) + mine.getOrDefault(p, 0f)))
+                                    .thenComparing(Comparator.naturalOrder()))
+                            .limit(k)
+                            .toList();
                     assertEquals(expected, longs(row, 2), "user " + u + " k " + k + " blocks " + b[0] + "x" + b[1]);
                 }
             }
@@ -128,8 +133,10 @@ class TopKRetrievalTest {
 
     private static List<Long> bruteForce(float[] q, Map<Long, float[]> pins, int k) {
         return pins.keySet().stream()
-                .sorted(Comparator.<Long>comparingDouble(p -> -dot(q, pins.get(p))).thenComparing(Comparator.naturalOrder()))
-                .limit(k).toList();
+                .sorted(Comparator.<Long>comparingDouble(p -> -dot(q, pins.get(p)))
+                        .thenComparing(Comparator.naturalOrder()))
+                .limit(k)
+                .toList();
     }
 
     private static float dot(float[] a, float[] b) {
@@ -142,28 +149,39 @@ class TopKRetrievalTest {
 
     @Test
     void contextFreeQueriesExpandToEverySurfaceAndNullEmbeddingsAreSkipped(SparkSession spark) {
-        Dataset<Row> users = frame(spark, USER_QUERIES, List.of(
-                RowFactory.create(1L, boxed(new float[] {1, 0})), RowFactory.create(2L, null)));
+        Dataset<Row> users = frame(
+                spark,
+                USER_QUERIES,
+                List.of(RowFactory.create(1L, boxed(new float[] {1, 0})), RowFactory.create(2L, null)));
         Dataset<Row> expanded = TopKRetrieval.forAllSurfaces(users);
         assertEquals(6, expanded.count());
-        assertEquals(3, expanded.filter("user_id = 1").select("surface").distinct().count());
-        Dataset<Row> items = frame(spark, ITEMS, List.of(
-                RowFactory.create(7L, boxed(new float[] {0, 1})), RowFactory.create(8L, boxed(new float[] {2, 0}))));
+        assertEquals(
+                3, expanded.filter("user_id = 1").select("surface").distinct().count());
+        Dataset<Row> items = frame(
+                spark,
+                ITEMS,
+                List.of(RowFactory.create(7L, boxed(new float[] {0, 1})), RowFactory.create(8L, boxed(new float[] {2, 0
+                }))));
         List<Row> top = TopKRetrieval.topK(users, items, 5, 16, 16).collectAsList();
         assertEquals(1, top.size(), "a user without an embedding gets no list");
         assertEquals(List.of(8L, 7L), longs(top.get(0), 1));
-        assertEquals(List.of("user_id", "pin_ids", "scores"), List.of(TopKRetrieval.topK(users, items, 1, 1, 1).columns()));
+        assertEquals(
+                List.of("user_id", "pin_ids", "scores"),
+                List.of(TopKRetrieval.topK(users, items, 1, 1, 1).columns()));
     }
 
     @Test
     void mismatchedDimensionsFailNamingTheUser(SparkSession spark) {
         Dataset<Row> users = frame(spark, USER_QUERIES, List.of(RowFactory.create(42L, boxed(new float[] {1, 0, 0}))));
         Dataset<Row> items = frame(spark, ITEMS, List.of(RowFactory.create(7L, boxed(new float[] {0, 1}))));
-        Exception e = assertThrows(Exception.class, () -> TopKRetrieval.topK(users, items, 5, 16, 16).collectAsList());
+        Exception e = assertThrows(
+                Exception.class,
+                () -> TopKRetrieval.topK(users, items, 5, 16, 16).collectAsList());
         Throwable root = e;
         while (root.getCause() != null) {
             root = root.getCause();
         }
-        assertTrue(root.getMessage().contains("user 42") && root.getMessage().contains("dimension 3"), root.getMessage());
+        assertTrue(
+                root.getMessage().contains("user 42") && root.getMessage().contains("dimension 3"), root.getMessage());
     }
 }

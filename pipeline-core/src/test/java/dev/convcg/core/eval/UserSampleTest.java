@@ -28,13 +28,18 @@ class UserSampleTest {
                 rows.add(RowFactory.create(u, 100 + e * 7L + u % 11, "HOME_FEED", "conversion"));
             }
         }
-        StructType schema = new StructType().add("user_id", DataTypes.LongType).add("pin_id", DataTypes.LongType)
-                .add("surface", DataTypes.StringType).add("task", DataTypes.StringType);
+        StructType schema = new StructType()
+                .add("user_id", DataTypes.LongType)
+                .add("pin_id", DataTypes.LongType)
+                .add("surface", DataTypes.StringType)
+                .add("task", DataTypes.StringType);
         return spark.createDataFrame(rows, schema);
     }
 
     private static Set<Long> users(Dataset<Row> d) {
-        return d.select("user_id").distinct().collectAsList().stream().map(r -> r.getLong(0)).collect(Collectors.toSet());
+        return d.select("user_id").distinct().collectAsList().stream()
+                .map(r -> r.getLong(0))
+                .collect(Collectors.toSet());
     }
 
     @Test
@@ -54,7 +59,19 @@ class UserSampleTest {
         long n = all.count();
         assertEquals(n, UserSample.of(all, 0).count());
         assertEquals(n, UserSample.of(all, 20_000).count());
-        assertThrows(IllegalArgumentException.class, () -> new EvaluationSettings(7, 14, List.of(100), List.of(100),
-                256, 4096, Set.of(), EvaluationSettings.defaults().als(), -1, EvaluationSettings.defaults().intervals(), 100));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new EvaluationSettings(
+                        7,
+                        14,
+                        List.of(100),
+                        List.of(100),
+                        256,
+                        4096,
+                        Set.of(),
+                        EvaluationSettings.defaults().als(),
+                        -1,
+                        EvaluationSettings.defaults().intervals(),
+                        100));
     }
 }

@@ -26,8 +26,8 @@ import scala.jdk.javaapi.CollectionConverters;
 
 @ExtendWith(SparkTest.class)
 class OnlineReplayTest {
-    static final SimulationSettings S = new SimulationSettings(5, LocalDate.of(2026, 10, 1), 8, 500, 600, 30, 10, 8,
-            14.0, 0.8, 0.6, 0.0, 0.01, 2);
+    static final SimulationSettings S =
+            new SimulationSettings(5, LocalDate.of(2026, 10, 1), 8, 500, 600, 30, 10, 8, 14.0, 0.8, 0.6, 0.0, 0.01, 2);
     static final int K = 40;
     static Dataset<Row> impressions, candidates, outcomes;
 
@@ -35,9 +35,12 @@ class OnlineReplayTest {
     static void replay() {
         SparkSession spark = SparkTest.session();
         Simulator sim = new Simulator(spark, S);
-        impressions = sim.table(RawTables.IMPRESSIONS).filter(col(RawTables.DS).geq("2026-10-06")).cache();
+        impressions = sim.table(RawTables.IMPRESSIONS)
+                .filter(col(RawTables.DS).geq("2026-10-06"))
+                .cache();
         Baselines.Embeddings truth = Baselines.oracle(sim.truthUsers(), sim.truthPins());
-        Dataset<Row> oracle = TopKRetrieval.topK(truth.users(), truth.pins(), K, 64, 256).select("user_id", "pin_ids");
+        Dataset<Row> oracle =
+                TopKRetrieval.topK(truth.users(), truth.pins(), K, 64, 256).select("user_id", "pin_ids");
         candidates = oracle.withColumn("arm", lit("oracle"))
                 .unionByName(oracle.withColumn("arm", lit("oracle_copy")))
                 .unionByName(random(spark).withColumn("arm", lit("random")))
@@ -51,10 +54,15 @@ class OnlineReplayTest {
         List<Row> rows = new ArrayList<>();
         SplittableRandom r = new SplittableRandom(99);
         for (int u = 0; u < S.users(); u++) {
-            Long[] pins = r.ints(0, S.pins()).distinct().limit(K).mapToObj(p -> World.PIN_ID_BASE + p).toArray(Long[]::new);
+            Long[] pins = r.ints(0, S.pins())
+                    .distinct()
+                    .limit(K)
+                    .mapToObj(p -> World.PIN_ID_BASE + p)
+                    .toArray(Long[]::new);
             rows.add(RowFactory.create(World.USER_ID_BASE + u, pins));
         }
-        StructType schema = new StructType().add("user_id", DataTypes.LongType, false)
+        StructType schema = new StructType()
+                .add("user_id", DataTypes.LongType, false)
                 .add("pin_ids", DataTypes.createArrayType(DataTypes.LongType, false), false);
         return spark.createDataFrame(rows, schema);
     }
@@ -70,29 +78,50 @@ class OnlineReplayTest {
 
     @Test
     void everyArmReplaysTheSameLoggedRequests() {
-        long users = impressions.filter(col("user_id").isNotNull()).select("user_id").distinct().count();
-        long requests = impressions.filter(col("user_id").isNotNull().and(col("pin_id").lt(World.PIN_ID_BASE + S.pins()))
-                .and(col("surface").isin("HOME_FEED", "RELATED_PINS", "SEARCH"))).select("request_id").distinct().count();
+        long users = impressions
+                .filter(col("user_id").isNotNull())
+                .select("user_id")
+                .distinct()
+                .count();
+        long requests = impressions
+                .filter(col("user_id")
+                        .isNotNull()
+                        .and(col("pin_id").lt(World.PIN_ID_BASE + S.pins()))
+                        .and(col("surface").isin("HOME_FEED", "RELATED_PINS", "SEARCH")))
+                .select("request_id")
+                .distinct()
+                .count();
         for (String arm : List.of("oracle", "random", "none")) {
             Dataset<Row> rows = outcomes.filter(col("arm").equalTo(arm));
             assertEquals(users, rows.count(), arm + ": one row per user with a logged request");
             assertEquals(requests, rows.agg(sum("requests")).first().getLong(0), arm);
         }
-        Row none = outcomes.filter(col("arm").equalTo("none")).agg(sum("impressions"), sum("clicks")).first();
+        Row none = outcomes.filter(col("arm").equalTo("none"))
+                .agg(sum("impressions"), sum("clicks"))
+                .first();
         assertEquals(0L, none.getLong(0), "an arm without candidates shows nothing");
-        long logged = impressions.filter(col("user_id").isNotNull().and(col("pin_id").lt(World.PIN_ID_BASE + S.pins()))
-                .and(col("surface").isin("HOME_FEED", "RELATED_PINS", "SEARCH"))).count();
-        long shown = outcomes.filter(col("arm").equalTo("random")).agg(sum("impressions")).first().getLong(0);
+        long logged = impressions
+                .filter(col("user_id")
+                        .isNotNull()
+                        .and(col("pin_id").lt(World.PIN_ID_BASE + S.pins()))
+                        .and(col("surface").isin("HOME_FEED", "RELATED_PINS", "SEARCH")))
+                .count();
+        long shown = outcomes.filter(col("arm").equalTo("random"))
+                .agg(sum("impressions"))
+                .first()
+                .getLong(0);
         assertEquals(logged, shown, "K candidates fill every logged slot");
     }
 
     @Test
     void theOracleConvertsMoreThanRandomCandidates() {
-        List<OnlineReplay.ArmResult> table = OnlineReplay.summarize(outcomes.collectAsList(),
-                List.of("random", "oracle"), "random", new Bootstrap.Settings(200, 0.95, 3));
+        List<OnlineReplay.ArmResult> table = OnlineReplay.summarize(
+                outcomes.collectAsList(), List.of("random", "oracle"), "random", new Bootstrap.Settings(200, 0.95, 3));
         OnlineReplay.ArmResult random = table.get(0), oracle = table.get(1);
         OnlineReplay.Figure perImpression = oracle.rates().get("conversions_per_1000");
-        assertTrue(perImpression.value() > random.rates().get("conversions_per_1000").value(),
+        assertTrue(
+                perImpression.value()
+                        > random.rates().get("conversions_per_1000").value(),
                 oracle.rates() + " vs " + random.rates());
         assertTrue(perImpression.liftInterval().low() > 0, "oracle's lift " + perImpression);
         assertEquals(1000.0 * oracle.conversions() / oracle.impressions(), perImpression.value(), 1e-9);
@@ -121,11 +150,30 @@ class OnlineReplayTest {
         assertNull(b.rates().get("ctr").liftInterval(), "no replicates, no interval");
     }
 
-    private static Row outcome(long user, String arm, long requests, long impressions, long clicks, long longClicks,
-                               long carts, long checkouts, double value, Long... advertisers) {
-        return new GenericRowWithSchema(new Object[] {user, arm, requests,
-                impressions, clicks, longClicks, carts, checkouts, value,
-                CollectionConverters.asScala(List.of(advertisers)).toSeq()},
+    private static Row outcome(
+            long user,
+            String arm,
+            long requests,
+            long impressions,
+            long clicks,
+            long longClicks,
+            long carts,
+            long checkouts,
+            double value,
+            Long... advertisers) {
+        return new GenericRowWithSchema(
+                new Object[] {
+                    user,
+                    arm,
+                    requests,
+                    impressions,
+                    clicks,
+                    longClicks,
+                    carts,
+                    checkouts,
+                    value,
+                    CollectionConverters.asScala(List.of(advertisers)).toSeq()
+                },
                 OnlineReplay.OUTCOME_SCHEMA);
     }
 }

@@ -52,7 +52,8 @@ final class RawRows {
     }
 
     RawRows conversion(String id, long user, long pin, String type, String eventIso, String reportedIso) {
-        conversions.add(RowFactory.create(id, user, pin, ADVERTISER, type, ts(eventIso), ts(reportedIso), 10.0, ds(reportedIso)));
+        conversions.add(RowFactory.create(
+                id, user, pin, ADVERTISER, type, ts(eventIso), ts(reportedIso), 10.0, ds(reportedIso)));
         return this;
     }
 

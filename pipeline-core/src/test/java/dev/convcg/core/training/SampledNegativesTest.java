@@ -30,29 +30,35 @@ class SampledNegativesTest {
     @BeforeAll
     static void data() {
         SparkSession spark = SparkTest.session();
-        labelled = spark.range(3000).select(
-                lit(DAY.toString()).as("ds"),
-                concat(lit("E:"), col("id").cast("string")).as("example_id"),
-                concat(lit("imp"), col("id").cast("string")).as("impression_id"),
-                col("id").mod(50).as("user_id"),
-                when(col("id").lt(2000), lit(1L)).otherwise(col("id").mod(10).plus(2)).as("pin_id"),
-                lit(7L).as("advertiser_id"),
-                lit("HOME_FEED").as("surface"),
-                lit(null).cast("string").as("query"),
-                lit(ExampleLabeler.ENGAGEMENT).as("task"),
-                lit("CLICK").as("event_type"),
-                lit(1.0f).as("weight"),
-                lit(null).cast("string").as("attribution_type"),
-                lit(null).cast("long").as("click_duration_ms"),
-                to_timestamp(lit(DAY + " 10:00:00")).as("event_ts"),
-                lit(0.1).as("pin_sampling_prob"));
-        pins = spark.range(1, 11).select(col("id").as("pin_id"), col("id").multiply(100).as("advertiser_id"),
-                lit(DAY.toString()).as("ds"));
+        labelled = spark.range(3000)
+                .select(
+                        lit(DAY.toString()).as("ds"),
+                        concat(lit("E:"), col("id").cast("string")).as("example_id"),
+                        concat(lit("imp"), col("id").cast("string")).as("impression_id"),
+                        col("id").mod(50).as("user_id"),
+                        when(col("id").lt(2000), lit(1L))
+                                .otherwise(col("id").mod(10).plus(2))
+                                .as("pin_id"),
+                        lit(7L).as("advertiser_id"),
+                        lit("HOME_FEED").as("surface"),
+                        lit(null).cast("string").as("query"),
+                        lit(ExampleLabeler.ENGAGEMENT).as("task"),
+                        lit("CLICK").as("event_type"),
+                        lit(1.0f).as("weight"),
+                        lit(null).cast("string").as("attribution_type"),
+                        lit(null).cast("long").as("click_duration_ms"),
+                        to_timestamp(lit(DAY + " 10:00:00")).as("event_ts"),
+                        lit(0.1).as("pin_sampling_prob"));
+        pins = spark.range(1, 11)
+                .select(
+                        col("id").as("pin_id"),
+                        col("id").multiply(100).as("advertiser_id"),
+                        lit(DAY.toString()).as("ds"));
     }
 
     static Dataset<Row> sample(NegativeSampling d) {
-        TrainingDataSettings s = TrainingDataSettings.defaults()
-                .withSampledNegatives(new SampledNegativeSettings(d, 4));
+        TrainingDataSettings s =
+                TrainingDataSettings.defaults().withSampledNegatives(new SampledNegativeSettings(d, 4));
         return SampledNegatives.sample(labelled, pins, DAY, DAY, s).cache();
     }
 
@@ -61,17 +67,29 @@ class SampledNegativesTest {
         Dataset<Row> neg = sample(NegativeSampling.UNIFORM);
         assertEquals(List.of(labelled.columns()), List.of(neg.columns()));
         Dataset<Row> pairs = neg.withColumn("_source", regexp_replace(col("example_id"), "^S:[0-9]+:", ""))
-                .join(labelled.select(col("example_id").as("_source"), col("pin_id").as("_own")), "_source");
+                .join(
+                        labelled.select(
+                                col("example_id").as("_source"), col("pin_id").as("_own")),
+                        "_source");
         assertEquals(neg.count(), pairs.count(), "every negative traces back to its positive");
         assertEquals(0, pairs.filter(col("pin_id").equalTo(col("_own"))).count(), "never the example's own pin");
         assertEquals(0, neg.filter(not(col("pin_id").between(1, 10))).count(), "only catalog pins");
-        assertEquals(0, neg.filter(col("advertiser_id").notEqual(col("pin_id").multiply(100))).count(),
+        assertEquals(
+                0,
+                neg.filter(col("advertiser_id").notEqual(col("pin_id").multiply(100)))
+                        .count(),
                 "the drawn pin's advertiser");
         assertTrue(neg.count() >= 3000 * 4 - 5, "4 per positive (a redraw almost never runs out)");
-        assertEquals(neg.count(), neg.filter(col("task").equalTo(ExampleLabeler.NEGATIVE)
-                .and(col("event_type").equalTo(ExampleLabeler.SAMPLED))).count());
-        assertEquals(neg.orderBy("example_id").collectAsList(),
-                sample(NegativeSampling.UNIFORM).orderBy("example_id").collectAsList(), "a rerun draws the same pins");
+        assertEquals(
+                neg.count(),
+                neg.filter(col("task")
+                                .equalTo(ExampleLabeler.NEGATIVE)
+                                .and(col("event_type").equalTo(ExampleLabeler.SAMPLED)))
+                        .count());
+        assertEquals(
+                neg.orderBy("example_id").collectAsList(),
+                sample(NegativeSampling.UNIFORM).orderBy("example_id").collectAsList(),
+                "a rerun draws the same pins");
     }
 
     /**
@@ -91,8 +109,12 @@ class SampledNegativesTest {
             for (Row r : neg.select("pin_id", "pin_sampling_prob").distinct().collectAsList()) {
                 assertEquals(expected.get(r.getLong(0)), r.getDouble(1), 1e-12, d + " probability of pin " + r.get(0));
             }
-            Dataset<Row> free = neg.join(labelled.filter(col("pin_id").equalTo(11L)).select(
-                    concat(lit("S:"), lit(""), col("example_id")).as("_unused"), col("example_id").as("_source")),
+            Dataset<Row> free = neg.join(
+                    labelled.filter(col("pin_id").equalTo(11L))
+                            .select(
+                                    concat(lit("S:"), lit(""), col("example_id"))
+                                            .as("_unused"),
+                                    col("example_id").as("_source")),
                     regexp_replace(col("example_id"), "^S:[0-9]+:", "").equalTo(col("_source")));
             long n = free.count();
             assertEquals(100 * 4, n, "positives on pin 11 never redraw");

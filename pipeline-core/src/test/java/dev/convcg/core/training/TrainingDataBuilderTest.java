@@ -22,11 +22,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(SparkTest.class)
 class TrainingDataBuilderTest {
-    static final TrainingDataSettings ALL_NEGATIVES = TrainingDataSettings.defaults().withHardNegatives(1.0, 1000);
+    static final TrainingDataSettings ALL_NEGATIVES =
+            TrainingDataSettings.defaults().withHardNegatives(1.0, 1000);
 
     /** User 1 sees pin 10 on Oct 3 and buys it 10 hours later; the advertiser reports it on Oct 6. */
     static RawRows lateConversion() {
-        return new RawRows().catalog("2026-09-20", "2026-10-07", new long[] {10, 11}, new long[] {1, 2})
+        return new RawRows()
+                .catalog("2026-09-20", "2026-10-07", new long[] {10, 11}, new long[] {1, 2})
                 .impression("seen", 1, 10, "2026-10-03T09:00:00Z")
                 .impression("other", 2, 11, "2026-10-03T09:00:00Z")
                 .conversion("cv", 1, 10, "CHECKOUT", "2026-10-03T19:00:00Z", "2026-10-06T08:00:00Z");
@@ -35,18 +37,22 @@ class TrainingDataBuilderTest {
     @Test
     void aLateConversionTurnsTheEarlierNegativePositiveAndReRunsAreIdentical() {
         Map<String, Dataset<Row>> raw = lateConversion().tables();
-        Dataset<Row> before = TrainingDataBuilder.build(raw, LocalDate.parse("2026-10-04"), ALL_NEGATIVES).examples();
+        Dataset<Row> before = TrainingDataBuilder.build(raw, LocalDate.parse("2026-10-04"), ALL_NEGATIVES)
+                .examples();
         assertEquals(Map.of("seen", "NEGATIVE", "other", "NEGATIVE"), tasks(before));
 
-        TrainingDataBuilder.TrainingData after = TrainingDataBuilder.build(raw, LocalDate.parse("2026-10-06"), ALL_NEGATIVES);
+        TrainingDataBuilder.TrainingData after =
+                TrainingDataBuilder.build(raw, LocalDate.parse("2026-10-06"), ALL_NEGATIVES);
         assertEquals(Map.of("seen", "CONVERSION", "other", "NEGATIVE"), tasks(after.examples()));
-        Row positive = after.examples().filter(col("impression_id").equalTo("seen")).first();
+        Row positive =
+                after.examples().filter(col("impression_id").equalTo("seen")).first();
         assertEquals("2026-10-03", positive.getAs("ds"));
         assertEquals("VIEW_THROUGH", positive.getAs("attribution_type"));
         assertEquals(2.0f, positive.<Float>getAs("weight"));
         assertEquals("ds >= '2026-09-30' AND ds <= '2026-10-06'", after.examplesReplaceWhere());
 
-        TrainingDataBuilder.TrainingData again = TrainingDataBuilder.build(lateConversion().tables(), LocalDate.parse("2026-10-06"), ALL_NEGATIVES);
+        TrainingDataBuilder.TrainingData again =
+                TrainingDataBuilder.build(lateConversion().tables(), LocalDate.parse("2026-10-06"), ALL_NEGATIVES);
         assertEquals(sorted(after.examples()), sorted(again.examples()), "re-running a day gives identical rows");
         assertEquals(sorted(after.userFeatures()), sorted(again.userFeatures()));
         after.release();
@@ -56,11 +62,14 @@ class TrainingDataBuilderTest {
     @Test
     void featuresUseOnlyWhatWasKnownBeforeTheExampleDay() {
         TrainingDataSettings s = ALL_NEGATIVES;
-        RawRows r = new RawRows().catalog("2026-09-20", "2026-10-07", new long[] {10, 11, 12, 13}, new long[] {1})
-                .impression("d2", 1, 10, "2026-10-02T10:00:00Z").click("d2", 1, 10, "2026-10-02T10:00:05Z", 1000L)
+        RawRows r = new RawRows()
+                .catalog("2026-09-20", "2026-10-07", new long[] {10, 11, 12, 13}, new long[] {1})
+                .impression("d2", 1, 10, "2026-10-02T10:00:00Z")
+                .click("d2", 1, 10, "2026-10-02T10:00:05Z", 1000L)
                 .impression("d3a", 1, 11, "SEARCH", "Red  Sofa sale", "2026-10-03T20:00:00Z")
                 .click("d3a", 1, 11, "2026-10-03T20:00:05Z", 1000L)
-                .impression("d3b", 1, 12, "2026-10-03T21:00:00Z").save("d3b", 1, 12, "2026-10-03T21:00:05Z")
+                .impression("d3b", 1, 12, "2026-10-03T21:00:00Z")
+                .save("d3b", 1, 12, "2026-10-03T21:00:05Z")
                 .conversion("cv", 1, 13, "ADD_TO_CART", "2026-10-01T10:00:00Z", "2026-10-03T08:00:00Z")
                 .impression("d4", 1, 10, "2026-10-04T07:00:00Z");
         TrainingDataBuilder.TrainingData td = TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-04"), s);
@@ -70,7 +79,8 @@ class TrainingDataBuilderTest {
         }
         Row d3 = byImpression.get("d3a/ENGAGEMENT");
         assertEquals(List.of(10L), d3.getList(d3.fieldIndex("user_engaged_pins")), "only Oct 2, not its own day");
-        assertEquals(List.of(), d3.getList(d3.fieldIndex("user_converted_pins")), "reported on Oct 3: unknown on Oct 3");
+        assertEquals(
+                List.of(), d3.getList(d3.fieldIndex("user_converted_pins")), "reported on Oct 3: unknown on Oct 3");
         assertEquals(1.0f, d3.<Float>getAs("user_clicks_28d"));
         assertEquals(List.of("red", "sofa", "sale"), d3.getList(d3.fieldIndex("query_tokens")));
         assertEquals(20, d3.<Integer>getAs("hour_of_day"));
@@ -86,20 +96,53 @@ class TrainingDataBuilderTest {
         assertEquals(1.0f, d4.<Float>getAs("user_saves_28d"));
         assertEquals(1.0f, d4.<Float>getAs("user_conversions_28d"));
         assertEquals(List.of(), d4.getList(d4.fieldIndex("query_tokens")));
-        assertEquals((float) ((1 + 0.02 * 100) / (1 + 100)), d4.<Float>getAs("pin_ctr"), 1e-7, "pin 10: 1 click / 1 impression on Oct 2");
+        assertEquals(
+                (float) ((1 + 0.02 * 100) / (1 + 100)),
+                d4.<Float>getAs("pin_ctr"),
+                1e-7,
+                "pin 10: 1 click / 1 impression on Oct 2");
 
-        Row snapshot = td.userFeatures().filter(col("ds").equalTo("2026-10-05").and(col("user_id").equalTo(1))).first();
-        assertEquals(List.of(12L, 11L, 10L), snapshot.getList(snapshot.fieldIndex("user_engaged_pins")),
+        Row snapshot = td.userFeatures()
+                .filter(col("ds").equalTo("2026-10-05").and(col("user_id").equalTo(1)))
+                .first();
+        assertEquals(
+                List.of(12L, 11L, 10L),
+                snapshot.getList(snapshot.fieldIndex("user_engaged_pins")),
                 "the D + 1 snapshot sees the run day");
-        assertEquals(0, td.pinFeatures().filter(col("ds").gt("2026-10-05")).count(), "snapshots end the day after the run");
-        assertEquals(4, td.pinFeatures().filter(col("ds").equalTo("2026-10-05")).count(), "the run day's catalog serves D + 1");
+        assertEquals(
+                0, td.pinFeatures().filter(col("ds").gt("2026-10-05")).count(), "snapshots end the day after the run");
+        assertEquals(
+                4,
+                td.pinFeatures().filter(col("ds").equalTo("2026-10-05")).count(),
+                "the run day's catalog serves D + 1");
     }
 
     /** One day of examples, every hard negative kept, histories of 3 pins. */
     private static TrainingDataSettings historyOfThree() {
-        return new TrainingDataSettings(7, 1, 1, TrainingDataSettings.defaults().conversionWeights(),
-                TrainingDataSettings.ClickWeightShape.LOG, 0.5, 1.0, 30_000L, 0.25, 3.0, 1.0, 1.0, 1000, 3, 28,
-                0.02, 0.001, 100.0, TrainingDataSettings.defaults().priceSplits(), 0.01, 17L, null, null);
+        return new TrainingDataSettings(
+                7,
+                1,
+                1,
+                TrainingDataSettings.defaults().conversionWeights(),
+                TrainingDataSettings.ClickWeightShape.LOG,
+                0.5,
+                1.0,
+                30_000L,
+                0.25,
+                3.0,
+                1.0,
+                1.0,
+                1000,
+                3,
+                28,
+                0.02,
+                0.001,
+                100.0,
+                TrainingDataSettings.defaults().priceSplits(),
+                0.01,
+                17L,
+                null,
+                null);
     }
 
     @Test
@@ -111,7 +154,9 @@ class TrainingDataBuilderTest {
             r.impression("i" + p, 1, p, t).save("i" + p, 1, p, t);
         }
         r.impression("target", 1, 6, "2026-10-04T10:00:00Z");
-        Row row = TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-04"), s).examples().first();
+        Row row = TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-04"), s)
+                .examples()
+                .first();
         assertEquals(List.of(4L, 2L, 5L), row.getList(row.fieldIndex("user_engaged_pins")));
     }
 
@@ -120,29 +165,42 @@ class TrainingDataBuilderTest {
     void historiesHoldDistinctPinsMostRecentFirst() {
         TrainingDataSettings s = historyOfThree();
         RawRows r = new RawRows().catalog("2026-09-20", "2026-10-05", new long[] {1, 2, 3, 4, 5, 6}, new long[] {1});
-        String[][] saves = {{"a", "1", "2026-10-01T10:00:00Z"}, {"b", "2", "2026-10-01T11:00:00Z"},
-            {"c", "1", "2026-10-02T09:00:00Z"}, {"d", "1", "2026-10-02T12:00:00Z"}, {"e", "3", "2026-10-03T08:00:00Z"},
-            {"f", "3", "2026-10-03T09:00:00Z"}};
+        String[][] saves = {
+            {"a", "1", "2026-10-01T10:00:00Z"},
+            {"b", "2", "2026-10-01T11:00:00Z"},
+            {"c", "1", "2026-10-02T09:00:00Z"},
+            {"d", "1", "2026-10-02T12:00:00Z"},
+            {"e", "3", "2026-10-03T08:00:00Z"},
+            {"f", "3", "2026-10-03T09:00:00Z"}
+        };
         for (String[] e : saves) {
             r.impression(e[0], 1, Long.parseLong(e[1]), e[2]).save(e[0], 1, Long.parseLong(e[1]), e[2]);
         }
         r.impression("target", 1, 6, "2026-10-04T10:00:00Z");
-        Row row = TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-04"), s).examples().first();
+        Row row = TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-04"), s)
+                .examples()
+                .first();
         assertEquals(List.of(3L, 1L, 2L), row.getList(row.fieldIndex("user_engaged_pins")));
     }
 
     @Test
     void sampledPinProbabilitiesAreSharesOfEachPositiveStream() {
-        RawRows r = new RawRows().catalog("2026-09-20", "2026-10-05", new long[] {10, 11, 12}, new long[] {1, 2})
-                .impression("a", 1, 10, "2026-10-03T10:00:00Z").click("a", 1, 10, "2026-10-03T10:00:05Z", 1L)
-                .impression("b", 2, 10, "2026-10-03T10:00:00Z").click("b", 2, 10, "2026-10-03T10:00:05Z", 1L)
-                .impression("c", 2, 11, "2026-10-03T10:00:00Z").save("c", 2, 11, "2026-10-03T10:00:05Z")
+        RawRows r = new RawRows()
+                .catalog("2026-09-20", "2026-10-05", new long[] {10, 11, 12}, new long[] {1, 2})
+                .impression("a", 1, 10, "2026-10-03T10:00:00Z")
+                .click("a", 1, 10, "2026-10-03T10:00:05Z", 1L)
+                .impression("b", 2, 10, "2026-10-03T10:00:00Z")
+                .click("b", 2, 10, "2026-10-03T10:00:05Z", 1L)
+                .impression("c", 2, 11, "2026-10-03T10:00:00Z")
+                .save("c", 2, 11, "2026-10-03T10:00:05Z")
                 .conversion("cv", 2, 11, "ADD_TO_CART", "2026-10-03T11:00:00Z", "2026-10-03T12:00:00Z")
                 .impression("n", 1, 12, "2026-10-03T10:00:00Z")
                 .impression("m", 1, 11, "2026-10-03T11:00:00Z");
         Map<String, Double> q = new HashMap<>();
-        for (Row row : TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-03"), ALL_NEGATIVES).examples()
-                .select(concat_ws("/", col("task"), col("pin_id")), col("pin_sampling_prob")).collectAsList()) {
+        for (Row row : TrainingDataBuilder.build(r.tables(), LocalDate.parse("2026-10-03"), ALL_NEGATIVES)
+                .examples()
+                .select(concat_ws("/", col("task"), col("pin_id")), col("pin_sampling_prob"))
+                .collectAsList()) {
             q.put(row.getString(0), row.getDouble(1));
         }
         assertEquals(2.0 / 3, q.get("ENGAGEMENT/10"), 1e-12);
@@ -163,15 +221,37 @@ class TrainingDataBuilderTest {
         Dataset<Row> examples = td.examples().cache();
 
         assertEquals(columns(TrainingDataSchemas.TRAINING_EXAMPLES), columns(examples.schema()));
-        assertEquals(columns(TrainingDataSchemas.USER_FEATURES), columns(td.userFeatures().schema()));
-        assertEquals(columns(TrainingDataSchemas.PIN_FEATURES), columns(td.pinFeatures().schema()));
+        assertEquals(
+                columns(TrainingDataSchemas.USER_FEATURES),
+                columns(td.userFeatures().schema()));
+        assertEquals(
+                columns(TrainingDataSchemas.PIN_FEATURES),
+                columns(td.pinFeatures().schema()));
 
         assertEquals(examples.count(), examples.select("example_id").distinct().count(), "example ids are unique");
-        assertEquals(List.of("2026-10-03", "2026-10-04", "2026-10-05"), examples.select("ds").distinct().orderBy("ds")
-                .as(Encoders.STRING()).collectAsList());
-        assertEquals(0, examples.filter(col("task").notEqual("NEGATIVE").and(col("pin_sampling_prob").leq(0))).count());
-        Dataset<Row> engaged = td.validation().accepted().get(RawTables.ENGAGEMENTS).select("impression_id").distinct();
-        assertEquals(0, examples.filter(col("task").equalTo("NEGATIVE")).join(engaged, "impression_id").count());
+        assertEquals(
+                List.of("2026-10-03", "2026-10-04", "2026-10-05"),
+                examples.select("ds")
+                        .distinct()
+                        .orderBy("ds")
+                        .as(Encoders.STRING())
+                        .collectAsList());
+        assertEquals(
+                0,
+                examples.filter(col("task")
+                                .notEqual("NEGATIVE")
+                                .and(col("pin_sampling_prob").leq(0)))
+                        .count());
+        Dataset<Row> engaged = td.validation()
+                .accepted()
+                .get(RawTables.ENGAGEMENTS)
+                .select("impression_id")
+                .distinct();
+        assertEquals(
+                0,
+                examples.filter(col("task").equalTo("NEGATIVE"))
+                        .join(engaged, "impression_id")
+                        .count());
         for (String task : List.of("CONVERSION", "ENGAGEMENT", "NEGATIVE")) {
             assertTrue(examples.filter(col("task").equalTo(task)).count() > 0, task);
         }
@@ -184,8 +264,14 @@ class TrainingDataBuilderTest {
         assertTrue(summary.unattributedConversions() > 0);
         assertTrue(summary.duplicateReportsCollapsed() > 0);
         String json = summary.toJson();
-        for (String key : List.of("\"input_rows\"", "\"rejects\"", "\"examples\"", "\"positive_rates\"",
-                "\"attribution_delay_hours\"", "\"unattributed_conversions\"", "\"UNKNOWN_PIN\"")) {
+        for (String key : List.of(
+                "\"input_rows\"",
+                "\"rejects\"",
+                "\"examples\"",
+                "\"positive_rates\"",
+                "\"attribution_delay_hours\"",
+                "\"unattributed_conversions\"",
+                "\"UNKNOWN_PIN\"")) {
             assertTrue(json.contains(key), key + " in " + json);
         }
         summary.requireQuarantineShareAtMost(0.05);
@@ -197,7 +283,9 @@ class TrainingDataBuilderTest {
 
     /** Names and types, ignoring nullability (Spark infers it). */
     private static List<String> columns(StructType schema) {
-        return Arrays.stream(schema.fields()).map(f -> f.name() + " " + f.dataType().simpleString()).toList();
+        return Arrays.stream(schema.fields())
+                .map(f -> f.name() + " " + f.dataType().simpleString())
+                .toList();
     }
 
     private static List<String> sorted(Dataset<Row> d) {

@@ -61,16 +61,21 @@ public final class ImportBenchmark {
         DeltaTables tables = new DeltaTables(spark, config.storageRoot());
         StringBuilder perTable = new StringBuilder();
         for (String t : RawTables.ALL) {
-            perTable.append(String.format("  %-12s %,12d rows%n", t, tables.read(t).count()));
+            perTable.append(
+                    String.format("  %-12s %,12d rows%n", t, tables.read(t).count()));
         }
         long quarantined = tables.read("quarantine").count();
-        System.out.printf("%nimport benchmark: %d cores, %,d events over %d days (%,d bytes of CSV, generated in %.1f s)%n%s",
+        System.out.printf(
+                "%nimport benchmark: %d cores, %,d events over %d days (%,d bytes of CSV, generated in %.1f s)%n%s",
                 Runtime.getRuntime().availableProcessors(), events, days, Files.size(csv), generateSeconds, perTable);
         System.out.printf("  quarantine   %,12d rows%n", quarantined);
-        System.out.printf("  bare read + Delta write   %.1f s before, %.1f s after the import%n", bareBefore, bareAfter);
-        System.out.printf("  import-events             %.1f s (%,.0f events/s)%n", importSeconds, events / importSeconds);
+        System.out.printf(
+                "  bare read + Delta write   %.1f s before, %.1f s after the import%n", bareBefore, bareAfter);
+        System.out.printf(
+                "  import-events             %.1f s (%,.0f events/s)%n", importSeconds, events / importSeconds);
         System.out.printf("  ratio import / bare copy  %.2f (bare copy after the import)%n", importSeconds / bareAfter);
-        System.out.printf("  goal                      1M events in < 60 s: %s%n",
+        System.out.printf(
+                "  goal                      1M events in < 60 s: %s%n",
                 events >= 1_000_000L && importSeconds < 60 ? "MET" : "see figures");
         System.out.printf("%nimport-events, by Spark stage: %s", stageTimes.longest(12));
         spark.stop();
@@ -97,7 +102,8 @@ public final class ImportBenchmark {
             for (long i = 0; i < events; i++) {
                 long item = (long) Math.floor(Math.pow(rng.nextDouble(), 2) * 200_000);
                 double u = rng.nextDouble();
-                String behavior = u < 0.001 ? "like" : u < 0.891 ? "pv" : u < 0.951 ? "cart" : u < 0.981 ? "fav" : "buy";
+                String behavior =
+                        u < 0.001 ? "like" : u < 0.891 ? "pv" : u < 0.951 ? "cart" : u < 0.981 ? "fav" : "buy";
                 w.write(Long.toString(1 + rng.nextLong(users)));
                 w.write(',');
                 w.write(Long.toString(item));

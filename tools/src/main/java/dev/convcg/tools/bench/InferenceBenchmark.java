@@ -65,23 +65,40 @@ public final class InferenceBenchmark {
         }
 
         SparkSession spark = SparkSessions.create(config.spark());
-        Dataset<Row> features = spark.range(0, pins, 1, partitions).select(
-                col("id").as("pin_id"), col("id").mod(4000).as("advertiser_id"),
-                concat(lit("cat_"), col("id").mod(100).cast("string")).as("pin_category"),
-                col("id").mod(20).cast("int").as("pin_price_bucket"), rand(1).cast("float").as("pin_ctr"),
-                rand(2).multiply(0.1).cast("float").as("pin_cvr"),
-                when(rand(3).lt(0.8), transform(sequence(lit(1), lit(contentDim)), i -> rand(4).cast("float")))
-                        .as("pin_content_embedding"))
+        Dataset<Row> features = spark.range(0, pins, 1, partitions)
+                .select(
+                        col("id").as("pin_id"),
+                        col("id").mod(4000).as("advertiser_id"),
+                        concat(lit("cat_"), col("id").mod(100).cast("string")).as("pin_category"),
+                        col("id").mod(20).cast("int").as("pin_price_bucket"),
+                        rand(1).cast("float").as("pin_ctr"),
+                        rand(2).multiply(0.1).cast("float").as("pin_cvr"),
+                        when(rand(3).lt(0.8), transform(sequence(lit(1), lit(contentDim)), i -> rand(4).cast("float")))
+                                .as("pin_content_embedding"))
                 .cache();
         long t0 = System.nanoTime();
         long n = features.count();
-        System.out.printf(Locale.ROOT, "generated and cached %,d synthetic pin_features rows in %.1f s%n", n,
+        System.out.printf(
+                Locale.ROOT,
+                "generated and cached %,d synthetic pin_features rows in %.1f s%n",
+                n,
                 (System.nanoTime() - t0) / 1e9);
 
         double load0 = load();
         t0 = System.nanoTime();
-        EmbeddingInference.embed(features, List.of("pin_id"), false, artifact, config.inferEmbeddings().encoder(),
-                "bench pins", n, "2026-10-01").write().format("noop").mode("overwrite").save();
+        EmbeddingInference.embed(
+                        features,
+                        List.of("pin_id"),
+                        false,
+                        artifact,
+                        config.inferEmbeddings().encoder(),
+                        "bench pins",
+                        n,
+                        "2026-10-01")
+                .write()
+                .format("noop")
+                .mode("overwrite")
+                .save();
         double sparkSec = (System.nanoTime() - t0) / 1e9;
         double sparkRate = n / sparkSec;
         double load1 = load();
@@ -107,23 +124,45 @@ public final class InferenceBenchmark {
         double encoderRate = rows / encSec * cores / threads;
 
         List<TrainingBenchmark.Gemm> gemms = TrainingBenchmark.towerForwardGemms(model, schema.pin(), batch);
-        double flopsPerPin = gemms.stream().mapToDouble(TrainingBenchmark.Gemm::flops).sum() / batch;
+        double flopsPerPin =
+                gemms.stream().mapToDouble(TrainingBenchmark.Gemm::flops).sum() / batch;
         double matmul = TrainingBenchmark.matmulFlops(gemms, 8) * cores / threads;
         double bound = matmul / flopsPerPin;
 
         System.out.printf(Locale.ROOT, "%ninference benchmark: %d cores, %s%n", cores, System.getProperty("os.arch"));
-        System.out.printf(Locale.ROOT, "  pins                 %,d (batch %d, %d partitions, %d libtorch thread(s) per task,"
-                + " %s)%n", n, batch, partitions, config.inferEmbeddings().intraOpThreads(),
+        System.out.printf(
+                Locale.ROOT,
+                "  pins                 %,d (batch %d, %d partitions, %d libtorch thread(s) per task," + " %s)%n",
+                n,
+                batch,
+                partitions,
+                config.inferEmbeddings().intraOpThreads(),
                 config.spark().master());
-        System.out.printf(Locale.ROOT, "  spark inference      %.1f s, %,.0f pins/s (load avg %.2f -> %.2f)%n", sparkSec,
-                sparkRate, load0, load1);
-        System.out.printf(Locale.ROOT, "  encoder alone        %,.0f pins/s (%d thread(s) x %d cores, no Spark, one reused"
-                + " batch)%n", encoderRate, threads, cores / threads);
+        System.out.printf(
+                Locale.ROOT,
+                "  spark inference      %.1f s, %,.0f pins/s (load avg %.2f -> %.2f)%n",
+                sparkSec,
+                sparkRate,
+                load0,
+                load1);
+        System.out.printf(
+                Locale.ROOT,
+                "  encoder alone        %,.0f pins/s (%d thread(s) x %d cores, no Spark, one reused" + " batch)%n",
+                encoderRate,
+                threads,
+                cores / threads);
         System.out.printf(Locale.ROOT, "  pin tower            %.0f forward GEMM FLOPs per pin%n", flopsPerPin);
-        System.out.printf(Locale.ROOT, "  libtorch matmul      %.2f GFLOP/s on those shapes (%d thread(s) x %d cores)%n",
-                matmul / 1e9, threads, cores / threads);
+        System.out.printf(
+                Locale.ROOT,
+                "  libtorch matmul      %.2f GFLOP/s on those shapes (%d thread(s) x %d cores)%n",
+                matmul / 1e9,
+                threads,
+                cores / threads);
         System.out.printf(Locale.ROOT, "  matmul-bound rate    %,.0f pins/s%n", bound);
-        System.out.printf(Locale.ROOT, "  ratio spark/bound    %.3f; encoder/bound %.3f%n", sparkRate / bound,
+        System.out.printf(
+                Locale.ROOT,
+                "  ratio spark/bound    %.3f; encoder/bound %.3f%n",
+                sparkRate / bound,
                 encoderRate / bound);
         spark.stop();
         ModelStore.deleteRecursively(root);
@@ -151,9 +190,15 @@ public final class InferenceBenchmark {
                 content[i * contentDim + k] = r.nextFloat();
             }
         }
-        return FeatureBatch.builder(rows).id("pin_id", ids).id("advertiser_id", adv).id("pin_category", cat)
-                .id("pin_price_bucket", price).numeric("pin_ctr", ctr).numeric("pin_cvr", cvr)
-                .vector("pin_content_embedding", content, contentDim, present).build();
+        return FeatureBatch.builder(rows)
+                .id("pin_id", ids)
+                .id("advertiser_id", adv)
+                .id("pin_category", cat)
+                .id("pin_price_bucket", price)
+                .numeric("pin_ctr", ctr)
+                .numeric("pin_cvr", cvr)
+                .vector("pin_content_embedding", content, contentDim, present)
+                .build();
     }
 
     private static double load() {

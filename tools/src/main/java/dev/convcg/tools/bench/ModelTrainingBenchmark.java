@@ -27,7 +27,9 @@ public final class ModelTrainingBenchmark {
         if (positional.size() > 1) {
             trainer = trainer.withBatchSize(Integer.parseInt(positional.get(1)));
         }
-        int hard = positional.size() > 2 ? Integer.parseInt(positional.get(2)) : config.model().hardNegatives().maxCount();
+        int hard = positional.size() > 2
+                ? Integer.parseInt(positional.get(2))
+                : config.model().hardNegatives().maxCount();
         trainer = trainer.withIntraOpThreads(positional.size() > 3 ? Integer.parseInt(positional.get(3)) : 0);
         TrainingBenchmark.run(config.model(), TrainStage.schema(config), trainer, seconds, hard);
     }

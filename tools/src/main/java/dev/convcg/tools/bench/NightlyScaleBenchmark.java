@@ -65,11 +65,21 @@ public final class NightlyScaleBenchmark {
     private NightlyScaleBenchmark() {}
 
     /** One measured stage: what it processed, how long, how much memory and spill, and its ratio to its limit. */
-    record StageFigures(String stage, double seconds, long rows, String rowsOf, long liveHeap, long heapPeak, long rssPeak,
-                        long spillBytes, double ratio, String ratioOf) {}
+    record StageFigures(
+            String stage,
+            double seconds,
+            long rows,
+            String rowsOf,
+            long liveHeap,
+            long heapPeak,
+            long rssPeak,
+            long spillBytes,
+            double ratio,
+            String ratioOf) {}
 
     /** All stages of one scale. */
-    record ScaleFigures(long impressionsPerDay, double simulateSeconds, double coldDaySeconds, List<StageFigures> stages) {
+    record ScaleFigures(
+            long impressionsPerDay, double simulateSeconds, double coldDaySeconds, List<StageFigures> stages) {
         double nightlySeconds() {
             return stages.stream().mapToDouble(StageFigures::seconds).sum();
         }
@@ -88,12 +98,22 @@ public final class NightlyScaleBenchmark {
         spark.sparkContext().addSparkListener(spill);
         MemoryWatch memory = new MemoryWatch();
         Limits limits = Limits.measure(first);
-        System.out.printf(Locale.ROOT, "%nlimits, libtorch matmul on all %d cores in this JVM: training GEMMs %.1f GFLOP/s,"
-                        + " inference GEMMs %.1f GFLOP/s, evaluation sgemm %.1f GFLOP/s%n", cores(), limits.training / 1e9,
-                limits.inference / 1e9, limits.evaluation / 1e9);
-        System.out.printf(Locale.ROOT, "one top-K block on one thread: Spark's BLAS (%s) %.1f GFLOP/s, the configured "
-                        + "evaluate.scorer (%s) %.1f GFLOP/s%n", BLAS.getInstance().getClass().getSimpleName(),
-                limits.sparkBlas / 1e9, first.scorer(), limits.scorer / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "%nlimits, libtorch matmul on all %d cores in this JVM: training GEMMs %.1f GFLOP/s,"
+                        + " inference GEMMs %.1f GFLOP/s, evaluation sgemm %.1f GFLOP/s%n",
+                cores(),
+                limits.training / 1e9,
+                limits.inference / 1e9,
+                limits.evaluation / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "one top-K block on one thread: Spark's BLAS (%s) %.1f GFLOP/s, the configured "
+                        + "evaluate.scorer (%s) %.1f GFLOP/s%n",
+                BLAS.getInstance().getClass().getSimpleName(),
+                limits.sparkBlas / 1e9,
+                first.scorer(),
+                limits.scorer / 1e9);
 
         List<ScaleFigures> results = new ArrayList<>();
         for (long n : scales) {
@@ -110,7 +130,8 @@ public final class NightlyScaleBenchmark {
     }
 
     static PipelineConfig config(Path base, long impressionsPerDay) {
-        return PipelineConfig.load(null, overrides(base.resolve("n" + impressionsPerDay), impressionsPerDay, null, false));
+        return PipelineConfig.load(
+                null, overrides(base.resolve("n" + impressionsPerDay), impressionsPerDay, null, false));
     }
 
     private static Map<String, String> overrides(Path root, long impressionsPerDay, LocalDate runDate, boolean warm) {
@@ -127,14 +148,16 @@ public final class NightlyScaleBenchmark {
         return sets;
     }
 
-    private static ScaleFigures runScale(SparkSession spark, Path base, long n, Limits limits, SpillListener spill,
-                                         MemoryWatch memory) throws IOException {
+    private static ScaleFigures runScale(
+            SparkSession spark, Path base, long n, Limits limits, SpillListener spill, MemoryWatch memory)
+            throws IOException {
         Path root = base.resolve("n" + n);
         LocalDate s = config(base, n).simulate().startDate();
         LocalDate cold = s.plusDays(1);
         LocalDate day = s.plusDays(2);
         System.out.printf(Locale.ROOT, "%n=== %,d impressions a day: simulate %d days under %s%n", n, DAYS, root);
-        double simulate = time(() -> check(Main.run("simulate", PipelineConfig.load(null, overrides(root, n, day, false)), spark), "simulate"));
+        double simulate = time(() -> check(
+                Main.run("simulate", PipelineConfig.load(null, overrides(root, n, day, false)), spark), "simulate"));
         PipelineConfig coldConfig = PipelineConfig.load(null, overrides(root, n, cold, false));
         double coldDay = time(() -> {
             for (String stage : List.of("build-training-data", "train", "infer-embeddings")) {
@@ -158,42 +181,103 @@ public final class NightlyScaleBenchmark {
             StageFigures f = switch (stage) {
                 case "build-training-data" -> {
                     long rows = rawInputRows(tables, config, day);
-                    yield new StageFigures(stage, sec, rows, "raw rows read", live, heap, rss, spilled, sec / bare,
-                            "x the bare read+write of the same partitions (" + String.format(Locale.ROOT, "%.1f s", bare)
-                                    + "; goal <= 2)");
+                    yield new StageFigures(
+                            stage,
+                            sec,
+                            rows,
+                            "raw rows read",
+                            live,
+                            heap,
+                            rss,
+                            spilled,
+                            sec / bare,
+                            "x the bare read+write of the same partitions ("
+                                    + String.format(Locale.ROOT, "%.1f s", bare) + "; goal <= 2)");
                 }
                 case "train" -> {
                     JsonObject metrics = trainingMetrics(config, root);
                     long examples = examplesTrained(metrics);
                     // The stage trains the engagement retriever too; its examples count at the conversion model's cost.
-                    long total = examples + (config.engagementRetriever()
-                            ? examplesTrained(trainingMetrics(config.engagementRetrieverConfig(), root)) : 0);
+                    long total = examples
+                            + (config.engagementRetriever()
+                                    ? examplesTrained(trainingMetrics(config.engagementRetrieverConfig(), root))
+                                    : 0);
                     double flops = total * trainingFlopsPerExample(config);
-                    yield new StageFigures(stage, sec, total, "examples trained (all epochs, both retrievers)", live,
-                            heap, rss, spilled,
-                            flops / sec / limits.training, "of libtorch matmul on the model GEMM shapes (goal >= 0.5); "
-                                    + "conversion model: " + inTrainingSteps(metrics, examples,
-                                            examples * trainingFlopsPerExample(config), limits.training,
+                    yield new StageFigures(
+                            stage,
+                            sec,
+                            total,
+                            "examples trained (all epochs, both retrievers)",
+                            live,
+                            heap,
+                            rss,
+                            spilled,
+                            flops / sec / limits.training,
+                            "of libtorch matmul on the model GEMM shapes (goal >= 0.5); "
+                                    + "conversion model: "
+                                    + inTrainingSteps(
+                                            metrics,
+                                            examples,
+                                            examples * trainingFlopsPerExample(config),
+                                            limits.training,
                                             config.train().trainer().batchSize()));
                 }
                 case "infer-embeddings" -> {
                     long pins = outputRows(summary, "pin_embeddings");
                     long users = outputRows(summary, "user_embeddings");
-                    double flops = pins * inferenceFlopsPerRow(config, true) + users * inferenceFlopsPerRow(config, false);
-                    yield new StageFigures(stage, sec, pins + users, "pin and user embeddings", live, heap, rss, spilled,
-                            flops / sec / limits.inference, "of libtorch matmul on the tower GEMM shapes");
+                    double flops =
+                            pins * inferenceFlopsPerRow(config, true) + users * inferenceFlopsPerRow(config, false);
+                    yield new StageFigures(
+                            stage,
+                            sec,
+                            pins + users,
+                            "pin and user embeddings",
+                            live,
+                            heap,
+                            rss,
+                            spilled,
+                            flops / sec / limits.inference,
+                            "of libtorch matmul on the tower GEMM shapes");
                 }
                 case "evaluate" -> {
                     double flops = evaluationFlops(spark, tables, config, day);
-                    yield new StageFigures(stage, sec, inputRows(summary, "held_out_events"), "held-out events", live, heap,
-                            rss, spilled, flops / sec / limits.evaluation, "of sgemm rate for the scoring FLOPs; the stage also fits ALS (the engagement retriever is trained by train)");
+                    yield new StageFigures(
+                            stage,
+                            sec,
+                            inputRows(summary, "held_out_events"),
+                            "held-out events",
+                            live,
+                            heap,
+                            rss,
+                            spilled,
+                            flops / sec / limits.evaluation,
+                            "of sgemm rate for the scoring FLOPs; the stage also fits ALS (the engagement retriever is trained by train)");
                 }
-                default -> new StageFigures(stage, sec, sumInputs(summary), "raw rows checked", live, heap, rss,
-                        spilled, Double.NaN, "");
+                default ->
+                    new StageFigures(
+                            stage,
+                            sec,
+                            sumInputs(summary),
+                            "raw rows checked",
+                            live,
+                            heap,
+                            rss,
+                            spilled,
+                            Double.NaN,
+                            "");
             };
             stages.add(f);
-            System.out.printf(Locale.ROOT, "  %-20s %8.1f s  %,14d %s  live heap %s (peak %s)  RSS peak %s  spill %s%n",
-                    stage, sec, f.rows(), f.rowsOf(), mib(live), mib(heap), mib(rss), mib(spilled));
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %-20s %8.1f s  %,14d %s  live heap %s (peak %s)  RSS peak %s  spill %s%n",
+                    stage,
+                    sec,
+                    f.rows(),
+                    f.rowsOf(),
+                    mib(live),
+                    mib(heap),
+                    mib(rss),
+                    mib(spilled));
         }
         return new ScaleFigures(n, simulate, coldDay, stages);
     }
@@ -228,10 +312,13 @@ public final class NightlyScaleBenchmark {
     }
 
     private static JsonObject trainingMetrics(PipelineConfig config, Path root) throws IOException {
-        Path store = config.train().modelStore().isBlank() ? root.resolve("models") : Path.of(config.train().modelStore());
+        Path store = config.train().modelStore().isBlank()
+                ? root.resolve("models")
+                : Path.of(config.train().modelStore());
         String version = Files.readString(store.resolve("LATEST")).trim();
-        JsonObject record = JsonParser.parseString(Files.readString(store.resolve("versions").resolve(version)
-                .resolve("training.json"))).getAsJsonObject();
+        JsonObject record = JsonParser.parseString(Files.readString(
+                        store.resolve("versions").resolve(version).resolve("training.json")))
+                .getAsJsonObject();
         return record.getAsJsonObject("metrics");
     }
 
@@ -247,11 +334,16 @@ public final class NightlyScaleBenchmark {
         StringBuilder phases = new StringBuilder();
         for (var e : metrics.getAsJsonObject("step_phase_ms").entrySet()) {
             stepMs += e.getValue().getAsDouble();
-            phases.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), e.getValue().getAsDouble()));
+            phases.append(String.format(
+                    Locale.ROOT, " %s %.1f", e.getKey(), e.getValue().getAsDouble()));
         }
         double stepSeconds = Math.ceil((double) examples / batch) * stepMs / 1000;
-        return String.format(Locale.ROOT, "%.3f over the training steps alone (%.1f s; ms/step:%s)",
-                flops / stepSeconds / limit, stepSeconds, phases);
+        return String.format(
+                Locale.ROOT,
+                "%.3f over the training steps alone (%.1f s; ms/step:%s)",
+                flops / stepSeconds / limit,
+                stepSeconds,
+                phases);
     }
 
     /** Forward plus backward (2x forward) GEMM FLOPs per training example, hard negatives at their cap. */
@@ -266,23 +358,39 @@ public final class NightlyScaleBenchmark {
     static double inferenceFlopsPerRow(PipelineConfig config, boolean pin) {
         FeatureSchema schema = TrainStage.schema(config);
         int b = config.inferEmbeddings().batchSize();
-        return gemmFlops(TrainingBenchmark.towerForwardGemms(config.model(), pin ? schema.pin() : schema.user(), b)) / b;
+        return gemmFlops(TrainingBenchmark.towerForwardGemms(config.model(), pin ? schema.pin() : schema.user(), b))
+                / b;
     }
 
     /**
      * Scoring FLOPs of the stage's exact top-K: 2 x queries x catalog x dimension per model. The two-towers score one
      * query per (user, surface); ALS and the oracle one per user; popularity none.
      */
-    private static double evaluationFlops(SparkSession spark, DeltaTables tables, PipelineConfig config, LocalDate day) {
+    private static double evaluationFlops(
+            SparkSession spark, DeltaTables tables, PipelineConfig config, LocalDate day) {
         long users = tables.readDays(TrainingDataSchemas.TRAINING_EXAMPLES_TABLE, day.toString(), day.toString())
-                .filter(col("task").isin(RecallMetrics.POSITIVE_TASKS.toArray())).select("user_id").distinct().count();
+                .filter(col("task").isin(RecallMetrics.POSITIVE_TASKS.toArray()))
+                .select("user_id")
+                .distinct()
+                .count();
         if (config.evaluate().maxUsers() > 0) {
             users = Math.min(users, config.evaluate().maxUsers());
         }
         LocalDate t = day.minusDays(config.evaluate().evalDays());
-        long catalog = tables.readDays(RawTables.PINS, t.toString(), t.toString()).select("pin_id").distinct().count();
-        int oracleDim = tables.read(Simulator.TRUTH_PINS).select("topic").head().getList(0).size() + 1;
-        double perUserPin = 2.0 * (2 * 3 * config.model().embeddingDim() + config.evaluate().als().rank() + oracleDim);
+        long catalog = tables.readDays(RawTables.PINS, t.toString(), t.toString())
+                .select("pin_id")
+                .distinct()
+                .count();
+        int oracleDim = tables.read(Simulator.TRUTH_PINS)
+                        .select("topic")
+                        .head()
+                        .getList(0)
+                        .size()
+                + 1;
+        double perUserPin = 2.0
+                * (2 * 3 * config.model().embeddingDim()
+                        + config.evaluate().als().rank()
+                        + oracleDim);
         return perUserPin * users * catalog;
     }
 
@@ -324,15 +432,20 @@ public final class NightlyScaleBenchmark {
             int h = model.hardNegatives().enabled() ? model.hardNegatives().maxCount() : 0;
             double training = TrainingBenchmark.matmulFlops(TrainingBenchmark.forwardGemms(model, schema, b, h), 8);
             int ib = config.inferEmbeddings().batchSize();
-            double inference = TrainingBenchmark.matmulFlops(
-                    TrainingBenchmark.towerForwardGemms(model, schema.pin(), ib), 8);
+            double inference =
+                    TrainingBenchmark.matmulFlops(TrainingBenchmark.towerForwardGemms(model, schema.pin(), ib), 8);
             EvaluationSettings e = config.evaluate();
-            double evaluation = TrainingBenchmark.matmulFlops(List.of(new TrainingBenchmark.Gemm(
-                    e.queryBlockSize(), model.embeddingDim(), e.itemBlockSize(), 1)), 8);
+            double evaluation = TrainingBenchmark.matmulFlops(
+                    List.of(new TrainingBenchmark.Gemm(e.queryBlockSize(), model.embeddingDim(), e.itemBlockSize(), 1)),
+                    8);
             int m = e.queryBlockSize();
             int d = model.embeddingDim();
             int n = e.itemBlockSize();
-            return new Limits(training, inference, evaluation, blockFlops(BlockScorer.BLAS_SGEMM, m, d, n),
+            return new Limits(
+                    training,
+                    inference,
+                    evaluation,
+                    blockFlops(BlockScorer.BLAS_SGEMM, m, d, n),
                     blockFlops(EvaluateStage.scorer(config), m, d, n));
         }
     }
@@ -368,7 +481,8 @@ public final class NightlyScaleBenchmark {
         @Override
         public void onTaskEnd(SparkListenerTaskEnd end) {
             if (end.taskMetrics() != null) {
-                bytes.addAndGet(end.taskMetrics().memoryBytesSpilled() + end.taskMetrics().diskBytesSpilled());
+                bytes.addAndGet(end.taskMetrics().memoryBytesSpilled()
+                        + end.taskMetrics().diskBytesSpilled());
             }
         }
 
@@ -393,17 +507,19 @@ public final class NightlyScaleBenchmark {
         private volatile boolean running = true;
 
         MemoryWatch() {
-            sampler = new Thread(() -> {
-                while (running) {
-                    rssPeak.accumulateAndGet(rss(), Math::max);
-                    livePeak.accumulateAndGet(liveHeap(), Math::max);
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "rss-sampler");
+            sampler = new Thread(
+                    () -> {
+                        while (running) {
+                            rssPeak.accumulateAndGet(rss(), Math::max);
+                            livePeak.accumulateAndGet(liveHeap(), Math::max);
+                            try {
+                                Thread.sleep(100);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
+                    },
+                    "rss-sampler");
             sampler.setDaemon(true);
             sampler.start();
         }
@@ -466,40 +582,74 @@ public final class NightlyScaleBenchmark {
     }
 
     private static void print(List<ScaleFigures> results) {
-        System.out.printf(Locale.ROOT, "%n| impressions/day | stage | wall s | rows | rows/s | live heap | heap peak | RSS peak | spill | ratio to limit |%n");
+        System.out.printf(
+                Locale.ROOT,
+                "%n| impressions/day | stage | wall s | rows | rows/s | live heap | heap peak | RSS peak | spill | ratio to limit |%n");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (ScaleFigures r : results) {
             for (StageFigures f : r.stages()) {
-                System.out.printf(Locale.ROOT, "| %,d | %s | %.1f | %,d %s | %,.0f | %s | %s | %s | %s | %s |%n", r.impressionsPerDay(),
-                        f.stage(), f.seconds(), f.rows(), f.rowsOf(), f.rows() / f.seconds(), mib(f.liveHeap()), mib(f.heapPeak()),
-                        mib(f.rssPeak()), mib(f.spillBytes()),
-                        Double.isNaN(f.ratio()) ? "—" : String.format(Locale.ROOT, "%.3f (%s)", f.ratio(), f.ratioOf()));
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %,d | %s | %.1f | %,d %s | %,.0f | %s | %s | %s | %s | %s |%n",
+                        r.impressionsPerDay(),
+                        f.stage(),
+                        f.seconds(),
+                        f.rows(),
+                        f.rowsOf(),
+                        f.rows() / f.seconds(),
+                        mib(f.liveHeap()),
+                        mib(f.heapPeak()),
+                        mib(f.rssPeak()),
+                        mib(f.spillBytes()),
+                        Double.isNaN(f.ratio())
+                                ? "—"
+                                : String.format(Locale.ROOT, "%.3f (%s)", f.ratio(), f.ratioOf()));
             }
-            System.out.printf(Locale.ROOT, "| %,d | **nightly** | **%.1f** | | | | | | | (simulate %.1f s, cold day %.1f s, not in the nightly) |%n",
-                    r.impressionsPerDay(), r.nightlySeconds(), r.simulateSeconds(), r.coldDaySeconds());
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %,d | **nightly** | **%.1f** | | | | | | | (simulate %.1f s, cold day %.1f s, not in the nightly) |%n",
+                    r.impressionsPerDay(),
+                    r.nightlySeconds(),
+                    r.simulateSeconds(),
+                    r.coldDaySeconds());
         }
         ScaleFigures lo = results.get(0);
         ScaleFigures hi = results.get(results.size() - 1);
         if (results.size() > 1) {
-            System.out.printf(Locale.ROOT, "cost growth: %,d -> %,d impressions/day (%.1fx) costs %.2fx (goal: at most %.1fx)%n",
-                    lo.impressionsPerDay(), hi.impressionsPerDay(), (double) hi.impressionsPerDay() / lo.impressionsPerDay(),
-                    hi.nightlySeconds() / lo.nightlySeconds(), 1.1 * hi.impressionsPerDay() / lo.impressionsPerDay());
+            System.out.printf(
+                    Locale.ROOT,
+                    "cost growth: %,d -> %,d impressions/day (%.1fx) costs %.2fx (goal: at most %.1fx)%n",
+                    lo.impressionsPerDay(),
+                    hi.impressionsPerDay(),
+                    (double) hi.impressionsPerDay() / lo.impressionsPerDay(),
+                    hi.nightlySeconds() / lo.nightlySeconds(),
+                    1.1 * hi.impressionsPerDay() / lo.impressionsPerDay());
         }
     }
 
     private static void plot(List<ScaleFigures> results, Path out) throws IOException {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title("Nightly stage wall time vs daily impressions")
-                .xAxisTitle("impressions per day (millions)").yAxisTitle("wall time (s)").build();
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true).setLegendPosition(
-                Styler.LegendPosition.InsideNW);
-        double[] x = results.stream().mapToDouble(r -> r.impressionsPerDay() / 1e6).toArray();
+        XYChart chart = new XYChartBuilder()
+                .width(800)
+                .height(500)
+                .title("Nightly stage wall time vs daily impressions")
+                .xAxisTitle("impressions per day (millions)")
+                .yAxisTitle("wall time (s)")
+                .build();
+        chart.getStyler()
+                .setXAxisLogarithmic(true)
+                .setYAxisLogarithmic(true)
+                .setLegendPosition(Styler.LegendPosition.InsideNW);
+        double[] x =
+                results.stream().mapToDouble(r -> r.impressionsPerDay() / 1e6).toArray();
         Map<String, double[]> series = new LinkedHashMap<>();
         for (int i = 0; i < results.size(); i++) {
             for (StageFigures f : results.get(i).stages()) {
                 series.computeIfAbsent(f.stage(), k -> new double[results.size()])[i] = Math.max(f.seconds(), 0.1);
             }
         }
-        series.put("nightly (sum)", results.stream().mapToDouble(ScaleFigures::nightlySeconds).toArray());
+        series.put(
+                "nightly (sum)",
+                results.stream().mapToDouble(ScaleFigures::nightlySeconds).toArray());
         series.forEach((name, y) -> chart.addSeries(name, x, y).setMarker(SeriesMarkers.CIRCLE));
         Files.createDirectories(out.toAbsolutePath().getParent());
         BitmapEncoder.saveBitmap(chart, out.toString(), BitmapEncoder.BitmapFormat.PNG);

@@ -49,45 +49,92 @@ public final class RetrievalBenchmark {
         // Before the scorer's own figure: a libtorch scorer sets the JVM's intra-op threads to its tasks' count.
         double best = TrainingBenchmark.matmulFlops(List.of(new TrainingBenchmark.Gemm(m, d, n, 1)), 8);
         double perThread = NightlyScaleBenchmark.blockFlops(scorer, m, d, n);
-        System.out.printf(Locale.ROOT, "limits on one %dx%dx%d block: libtorch matmul on all %d cores %.1f GFLOP/s"
+        System.out.printf(
+                Locale.ROOT,
+                "limits on one %dx%dx%d block: libtorch matmul on all %d cores %.1f GFLOP/s"
                         + " (the best GEMM rate); evaluate.scorer = %s on one thread, scores copied out, %.1f GFLOP/s"
-                        + " (x %d cores = %.1f)%n", m, d, n, cores, best / 1e9, config.scorer(), perThread / 1e9,
-                cores, cores * perThread / 1e9);
+                        + " (x %d cores = %.1f)%n",
+                m,
+                d,
+                n,
+                cores,
+                best / 1e9,
+                config.scorer(),
+                perThread / 1e9,
+                cores,
+                cores * perThread / 1e9);
 
         SparkSession spark = SparkSessions.create(config.spark());
         Dataset<Row> userEmbeddings = TopKRetrieval.forAllSurfaces(
                         unitVectors(spark.range(users).select(col("id").as("user_id")), "user_id", d, 1))
                 .cache();
-        Dataset<Row> pinEmbeddings = unitVectors(spark.range(pins).select(col("id").as("pin_id")), "pin_id", d, 2)
+        Dataset<Row> pinEmbeddings = unitVectors(
+                        spark.range(pins).select(col("id").as("pin_id")), "pin_id", d, 2)
                 .cache();
         Dataset<Row> catalog = pinEmbeddings.select("pin_id");
-        Dataset<Row> events = spark.range(users).select(col("id").as("user_id"), lit(Surface.HOME_FEED.name()).as("surface"));
-        Dataset<Row> bonuses = spark.range(users * 30).select(col("id").mod(users).as("user_id"),
-                xxhash64(col("id")).mod(pins).cast("long").as("pin_id"), lit(0.3f).as("bonus")).cache();
+        Dataset<Row> events = spark.range(users)
+                .select(col("id").as("user_id"), lit(Surface.HOME_FEED.name()).as("surface"));
+        Dataset<Row> bonuses = spark.range(users * 30)
+                .select(
+                        col("id").mod(users).as("user_id"),
+                        xxhash64(col("id")).mod(pins).cast("long").as("pin_id"),
+                        lit(0.3f).as("bonus"))
+                .cache();
         long queries = userEmbeddings.count();
         pinEmbeddings.count();
         bonuses.count();
         double flops = 2.0 * queries * pins * d;
-        System.out.printf(Locale.ROOT, "%,d queries (%,d users x 3 surfaces) x %,d pins x %d dims, K = %d: %.2f TFLOP%n",
-                queries, users, pins, d, k, flops / 1e12);
+        System.out.printf(
+                Locale.ROOT,
+                "%,d queries (%,d users x 3 surfaces) x %,d pins x %d dims, K = %d: %.2f TFLOP%n",
+                queries,
+                users,
+                pins,
+                d,
+                k,
+                flops / 1e12);
 
         for (String variant : new String[] {"top-K", "top-K with bonuses"}) {
-            Dataset<Row> lists = OfflineEvaluation.embeddingLists(userEmbeddings, pinEmbeddings, catalog, events, s,
-                    variant.endsWith("bonuses") ? bonuses : null, scorer);
+            Dataset<Row> lists = OfflineEvaluation.embeddingLists(
+                    userEmbeddings,
+                    pinEmbeddings,
+                    catalog,
+                    events,
+                    s,
+                    variant.endsWith("bonuses") ? bonuses : null,
+                    scorer);
             long t0 = System.nanoTime();
             lists.write().format("noop").mode("overwrite").save();
             double sec = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "%-20s %7.1f s  %6.1f GFLOP/s  %.3f of the best GEMM rate, %.3f of the"
-                            + " scorer's  (%d tasks)%n", variant, sec, flops / sec / 1e9, flops / sec / best,
-                    flops / sec / (cores * perThread), lists.rdd().getNumPartitions());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-20s %7.1f s  %6.1f GFLOP/s  %.3f of the best GEMM rate, %.3f of the" + " scorer's  (%d tasks)%n",
+                    variant,
+                    sec,
+                    flops / sec / 1e9,
+                    flops / sec / best,
+                    flops / sec / (cores * perThread),
+                    lists.rdd().getNumPartitions());
         }
         spark.stop();
     }
 
     private static Dataset<Row> unitVectors(Dataset<Row> ids, String id, int d, int seed) {
-        Dataset<Row> raw = ids.select(col(id), transform(sequence(lit(1), lit(d)),
-                i -> xxhash64(col(id), i, lit(seed)).mod(1000).cast("float").minus(500f)).as("v"));
-        return raw.select(col(id), transform(col("v"), x -> x.divide(sqrt(aggregate(col("v"), lit(0f),
-                (acc, y) -> acc.plus(y.multiply(y)))))).cast("array<float>").as("embedding"));
+        Dataset<Row> raw = ids.select(
+                col(id),
+                transform(
+                                sequence(lit(1), lit(d)),
+                                i -> xxhash64(col(id), i, lit(seed))
+                                        .mod(1000)
+                                        .cast("float")
+                                        .minus(500f))
+                        .as("v"));
+        return raw.select(
+                col(id),
+                transform(
+                                col("v"),
+                                x -> x.divide(sqrt(aggregate(col("v"), lit(0f), (acc, y) -> acc.plus(y.multiply(y))))))
+                        .cast("array<float>")
+                        .as("embedding"));
     }
 }

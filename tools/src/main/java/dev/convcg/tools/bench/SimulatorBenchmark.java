@@ -41,12 +41,15 @@ public final class SimulatorBenchmark {
             perTable.append(String.format("  %-12s %,14d rows%n", t, n));
         }
         long written = tables.read(RawTables.IMPRESSIONS).count();
-        System.out.printf("%nsimulate benchmark: %d cores, %,d users x %d days%n%s", Runtime.getRuntime().availableProcessors(),
-                users, days, perTable);
+        System.out.printf(
+                "%nsimulate benchmark: %d cores, %,d users x %d days%n%s",
+                Runtime.getRuntime().availableProcessors(), users, days, perTable);
         System.out.printf("  wall time    %.1f s (stage, including the summary queries)%n", seconds);
-        System.out.printf("  impressions  %,d at %,.0f impressions/s; all rows %,d at %,.0f rows/s%n",
+        System.out.printf(
+                "  impressions  %,d at %,.0f impressions/s; all rows %,d at %,.0f rows/s%n",
                 written, written / seconds, total, total / seconds);
-        System.out.printf("  goal         10M impressions with their events in < 300 s: %s%n",
+        System.out.printf(
+                "  goal         10M impressions with their events in < 300 s: %s%n",
                 written >= 10_000_000L * 0.95 && seconds < 300 ? "MET" : "see figures");
         spark.stop();
         ModelStore.deleteRecursively(root);

@@ -18,8 +18,14 @@ import scala.jdk.javaapi.CollectionConverters;
  */
 public final class SparkStageTimes extends SparkListener {
     /** One completed Spark stage. */
-    public record Stage(int id, double seconds, String operators, long inputRows, long shuffleReadRows,
-                        long shuffleWriteRows, long outputRows) {}
+    public record Stage(
+            int id,
+            double seconds,
+            String operators,
+            long inputRows,
+            long shuffleReadRows,
+            long shuffleWriteRows,
+            long outputRows) {}
 
     private final List<Stage> stages = new ArrayList<>();
 
@@ -29,7 +35,9 @@ public final class SparkStageTimes extends SparkListener {
         if (info.submissionTime().isEmpty() || info.completionTime().isEmpty()) {
             return;
         }
-        double seconds = ((Long) info.completionTime().get() - (Long) info.submissionTime().get()) / 1e3;
+        double seconds = ((Long) info.completionTime().get()
+                        - (Long) info.submissionTime().get())
+                / 1e3;
         String operators = CollectionConverters.asJava(info.rddInfos()).stream()
                 .filter(r -> r.scope().isDefined())
                 .sorted(Comparator.comparingInt(RDDInfo::id))
@@ -37,21 +45,40 @@ public final class SparkStageTimes extends SparkListener {
                 .distinct()
                 .collect(Collectors.joining(" > "));
         var m = info.taskMetrics();
-        stages.add(new Stage(info.stageId(), seconds, operators, m.inputMetrics().recordsRead(),
-                m.shuffleReadMetrics().recordsRead(), m.shuffleWriteMetrics().recordsWritten(),
+        stages.add(new Stage(
+                info.stageId(),
+                seconds,
+                operators,
+                m.inputMetrics().recordsRead(),
+                m.shuffleReadMetrics().recordsRead(),
+                m.shuffleWriteMetrics().recordsWritten(),
                 m.outputMetrics().recordsWritten()));
     }
 
     /** The {@code n} longest stages recorded so far, as a Markdown table. */
     public synchronized String longest(int n) {
         double total = stages.stream().mapToDouble(Stage::seconds).sum();
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT,
                 "%d Spark stages, %.1f s in all (stages can overlap); the %d longest:%n"
                         + "| stage | s | input rows | shuffle read rows | shuffle write rows | output rows | operators |%n"
-                        + "|---|---|---|---|---|---|---|%n", stages.size(), total, Math.min(n, stages.size())));
-        stages.stream().sorted(Comparator.comparingDouble(Stage::seconds).reversed()).limit(n).forEach(s -> b.append(
-                String.format(Locale.ROOT, "| %d | %.1f | %,d | %,d | %,d | %,d | %s |%n", s.id(), s.seconds(),
-                        s.inputRows(), s.shuffleReadRows(), s.shuffleWriteRows(), s.outputRows(), s.operators())));
+                        + "|---|---|---|---|---|---|---|%n",
+                stages.size(),
+                total,
+                Math.min(n, stages.size())));
+        stages.stream()
+                .sorted(Comparator.comparingDouble(Stage::seconds).reversed())
+                .limit(n)
+                .forEach(s -> b.append(String.format(
+                        Locale.ROOT,
+                        "| %d | %.1f | %,d | %,d | %,d | %,d | %s |%n",
+                        s.id(),
+                        s.seconds(),
+                        s.inputRows(),
+                        s.shuffleReadRows(),
+                        s.shuffleWriteRows(),
+                        s.outputRows(),
+                        s.operators())));
         return b.toString();
     }
 }

@@ -55,9 +55,14 @@ public final class TrainingDataBenchmark {
 
         long j0 = System.nanoTime();
         Dataset<Row> engaged = tables.readDays(RawTables.ENGAGEMENTS, from, day.toString())
-                .select(col("impression_id"), col("type").as("event_type"), col("ts").as("event_ts"));
-        copy.replaceAll("engaged_impressions", engaged.join(tables.readDays(RawTables.IMPRESSIONS, from, day.toString()),
-                "impression_id"), RawTables.DS);
+                .select(
+                        col("impression_id"),
+                        col("type").as("event_type"),
+                        col("ts").as("event_ts"));
+        copy.replaceAll(
+                "engaged_impressions",
+                engaged.join(tables.readDays(RawTables.IMPRESSIONS, from, day.toString()), "impression_id"),
+                RawTables.DS);
         double joinSeconds = (System.nanoTime() - j0) / 1e9;
 
         SparkStageTimes stageTimes = new SparkStageTimes();
@@ -68,13 +73,18 @@ public final class TrainingDataBenchmark {
         long examples = tables.read("training_examples").count();
         spark.sparkContext().removeSparkListener(stageTimes);
 
-        System.out.printf("%ntraining-data benchmark: %d cores, one day of %,d impressions%n",
-                Runtime.getRuntime().availableProcessors(), tables.readDays(RawTables.IMPRESSIONS, from, day.toString()).count());
+        System.out.printf(
+                "%ntraining-data benchmark: %d cores, one day of %,d impressions%n",
+                Runtime.getRuntime().availableProcessors(),
+                tables.readDays(RawTables.IMPRESSIONS, from, day.toString()).count());
         System.out.printf("  input rows (all raw tables)   %,d%n", inputRows);
-        System.out.printf("  bare read + write of them     %.1f s (%,.0f rows/s)%n", copySeconds, inputRows / copySeconds);
-        System.out.printf("  one shuffle join, written     %.1f s (engagements joined to their impressions on impression_id: %.2f x the bare copy)%n",
+        System.out.printf(
+                "  bare read + write of them     %.1f s (%,.0f rows/s)%n", copySeconds, inputRows / copySeconds);
+        System.out.printf(
+                "  one shuffle join, written     %.1f s (engagements joined to their impressions on impression_id: %.2f x the bare copy)%n",
                 joinSeconds, joinSeconds / copySeconds);
-        System.out.printf("  build-training-data           %.1f s (%,.0f input rows/s), %,d examples written%n",
+        System.out.printf(
+                "  build-training-data           %.1f s (%,.0f input rows/s), %,d examples written%n",
                 buildSeconds, inputRows / buildSeconds, examples);
         System.out.printf("  ratio stage / bare copy       %.2f (goal <= 2)%n", buildSeconds / copySeconds);
         System.out.printf("%nbuild-training-data, by Spark stage: %s", stageTimes.longest(15));

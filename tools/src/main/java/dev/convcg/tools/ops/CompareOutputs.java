@@ -58,12 +58,17 @@ public final class CompareOutputs {
             return 2;
         }
         double tolerance = args.length == 4 ? Double.parseDouble(args[3]) : 1e-6;
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("compare-outputs")
-                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+        SparkSession spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("compare-outputs")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
                 .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-                .config("spark.sql.session.timeZone", "UTC").getOrCreate();
+                .config("spark.sql.session.timeZone", "UTC")
+                .getOrCreate();
         try {
             List<Result> results = new ArrayList<>(compareTables(spark, Path.of(args[0]), Path.of(args[1])));
             results.addAll(compareEmbeddings(spark, Path.of(args[0]), Path.of(args[1])));
@@ -85,11 +90,17 @@ public final class CompareOutputs {
             Path e = expectedRoot.resolve(StorageLayout.TABLES).resolve(name);
             Path a = actualRoot.resolve(StorageLayout.TABLES).resolve(name);
             if (!isDelta(e) || !isDelta(a)) {
-                out.add(new Result("table " + name, isDelta(e) ? "present" : "absent", isDelta(a) ? "present" : "absent",
-                        "only in one run", false));
+                out.add(new Result(
+                        "table " + name,
+                        isDelta(e) ? "present" : "absent",
+                        isDelta(a) ? "present" : "absent",
+                        "only in one run",
+                        false));
                 continue;
             }
-            out.add(compareRows("table " + name, spark.read().format("delta").load(e.toString()),
+            out.add(compareRows(
+                    "table " + name,
+                    spark.read().format("delta").load(e.toString()),
                     spark.read().format("delta").load(a.toString())));
         }
         return out;
@@ -107,11 +118,18 @@ public final class CompareOutputs {
             Path e = expectedRoot.resolve(StorageLayout.EMBEDDINGS).resolve(name);
             Path a = actualRoot.resolve(StorageLayout.EMBEDDINGS).resolve(name);
             if (!Files.isDirectory(e) || !Files.isDirectory(a)) {
-                out.add(new Result("embeddings " + name, Files.isDirectory(e) ? "present" : "absent",
-                        Files.isDirectory(a) ? "present" : "absent", "only in one run", false));
+                out.add(new Result(
+                        "embeddings " + name,
+                        Files.isDirectory(e) ? "present" : "absent",
+                        Files.isDirectory(a) ? "present" : "absent",
+                        "only in one run",
+                        false));
                 continue;
             }
-            out.add(compareRows("embeddings " + name, spark.read().parquet(e.toString()), spark.read().parquet(a.toString())));
+            out.add(compareRows(
+                    "embeddings " + name,
+                    spark.read().parquet(e.toString()),
+                    spark.read().parquet(a.toString())));
         }
         return out;
     }
@@ -129,9 +147,14 @@ public final class CompareOutputs {
             long missing = eh.exceptAll(ah).count();
             long extra = ah.exceptAll(eh).count();
             boolean match = en == an && missing == 0 && extra == 0;
-            return new Result(item, en + " rows", an + " rows",
-                    match ? "same rows (" + ed.columns().length + " columns)"
-                            : missing + " expected rows missing, " + extra + " unexpected rows", match);
+            return new Result(
+                    item,
+                    en + " rows",
+                    an + " rows",
+                    match
+                            ? "same rows (" + ed.columns().length + " columns)"
+                            : missing + " expected rows missing, " + extra + " unexpected rows",
+                    match);
         } finally {
             eh.unpersist();
             ah.unpersist();
@@ -147,8 +170,12 @@ public final class CompareOutputs {
             Path e = expectedRoot.resolve(StorageLayout.REPORTS).resolve(day).resolve("metrics.json");
             Path a = actualRoot.resolve(StorageLayout.REPORTS).resolve(day).resolve("metrics.json");
             if (!Files.isRegularFile(e) || !Files.isRegularFile(a)) {
-                out.add(new Result("report " + day, Files.isRegularFile(e) ? "present" : "absent",
-                        Files.isRegularFile(a) ? "present" : "absent", "metrics.json only in one run", false));
+                out.add(new Result(
+                        "report " + day,
+                        Files.isRegularFile(e) ? "present" : "absent",
+                        Files.isRegularFile(a) ? "present" : "absent",
+                        "metrics.json only in one run",
+                        false));
                 continue;
             }
             out.add(jsonResult("report " + day + " metrics.json", readJson(e), readJson(a), tolerance));
@@ -161,8 +188,12 @@ public final class CompareOutputs {
         double[] worst = {0};
         int[] numbers = {0};
         compareJson("", e, a, tolerance, diffs, worst, numbers);
-        return new Result(item, numbers[0] + " numbers", numbers[0] + " numbers",
-                diffs.isEmpty() ? String.format("all within %.0e (largest relative difference %.2e)", tolerance, worst[0])
+        return new Result(
+                item,
+                numbers[0] + " numbers",
+                numbers[0] + " numbers",
+                diffs.isEmpty()
+                        ? String.format("all within %.0e (largest relative difference %.2e)", tolerance, worst[0])
                         : diffs.size() + " differ: " + String.join("; ", diffs.subList(0, Math.min(5, diffs.size())))
                                 + (diffs.size() > 5 ? " ..." : ""),
                 diffs.isEmpty());
@@ -173,7 +204,9 @@ public final class CompareOutputs {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("_"))
+            return s.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
+                    .filter(n -> !n.startsWith("_"))
                     .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -199,8 +232,12 @@ public final class CompareOutputs {
         }
         List<Result> out = new ArrayList<>();
         boolean sameVersion = ev != null && ev.equals(av);
-        out.add(new Result("model LATEST", String.valueOf(ev), String.valueOf(av),
-                sameVersion ? "same version" : "versions differ", sameVersion));
+        out.add(new Result(
+                "model LATEST",
+                String.valueOf(ev),
+                String.valueOf(av),
+                sameVersion ? "same version" : "versions differ",
+                sameVersion));
         if (!sameVersion) {
             return out;
         }
@@ -210,25 +247,39 @@ public final class CompareOutputs {
             Path ed = em.resolve(ModelStore.VERSIONS).resolve(v);
             Path ad = am.resolve(ModelStore.VERSIONS).resolve(v);
             if (!Files.isDirectory(ed) || !Files.isDirectory(ad)) {
-                out.add(new Result("model " + v, Files.isDirectory(ed) ? "present" : "absent",
-                        Files.isDirectory(ad) ? "present" : "absent", "version only in one run", false));
+                out.add(new Result(
+                        "model " + v,
+                        Files.isDirectory(ed) ? "present" : "absent",
+                        Files.isDirectory(ad) ? "present" : "absent",
+                        "version only in one run",
+                        false));
                 continue;
             }
-            out.add(jsonResult("model " + v + " training.json", readJson(ed.resolve("training.json")),
-                    readJson(ad.resolve("training.json")), tolerance));
+            out.add(jsonResult(
+                    "model " + v + " training.json",
+                    readJson(ed.resolve("training.json")),
+                    readJson(ad.resolve("training.json")),
+                    tolerance));
             String eh = sha256(ed.resolve("model.params"));
             String ah = sha256(ad.resolve("model.params"));
-            out.add(new Result("model " + v + " params", shortHash(eh), shortHash(ah),
-                    eh != null && eh.equals(ah) ? "byte-identical" : "bytes differ (informational)", true));
+            out.add(new Result(
+                    "model " + v + " params",
+                    shortHash(eh),
+                    shortHash(ah),
+                    eh != null && eh.equals(ah) ? "byte-identical" : "bytes differ (informational)",
+                    true));
         }
         return out;
     }
 
     /** Walks two JSON trees; numbers within the relative tolerance, everything else equal; wall-clock fields skipped. */
-    static void compareJson(String path, JsonElement e, JsonElement a, double tol, List<String> diffs, double[] worst,
-                            int[] numbers) {
-        if (path.contains("seconds") || path.contains("elapsed") || path.contains("created") || path.contains("_at")
-                && !path.contains("_at_") || path.endsWith("per_s")) {
+    static void compareJson(
+            String path, JsonElement e, JsonElement a, double tol, List<String> diffs, double[] worst, int[] numbers) {
+        if (path.contains("seconds")
+                || path.contains("elapsed")
+                || path.contains("created")
+                || path.contains("_at") && !path.contains("_at_")
+                || path.endsWith("per_s")) {
             return;
         }
         if (e == null || a == null || e.isJsonNull() || a.isJsonNull()) {
@@ -247,14 +298,23 @@ public final class CompareOutputs {
             }
         } else if (e.isJsonArray() && a.isJsonArray()) {
             if (e.getAsJsonArray().size() != a.getAsJsonArray().size()) {
-                diffs.add(path + ": " + e.getAsJsonArray().size() + " vs " + a.getAsJsonArray().size() + " elements");
+                diffs.add(path + ": " + e.getAsJsonArray().size() + " vs "
+                        + a.getAsJsonArray().size() + " elements");
                 return;
             }
             for (int i = 0; i < e.getAsJsonArray().size(); i++) {
-                compareJson(path + "[" + i + "]", e.getAsJsonArray().get(i), a.getAsJsonArray().get(i), tol, diffs,
-                        worst, numbers);
+                compareJson(
+                        path + "[" + i + "]",
+                        e.getAsJsonArray().get(i),
+                        a.getAsJsonArray().get(i),
+                        tol,
+                        diffs,
+                        worst,
+                        numbers);
             }
-        } else if (e.isJsonPrimitive() && a.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()
+        } else if (e.isJsonPrimitive()
+                && a.isJsonPrimitive()
+                && e.getAsJsonPrimitive().isNumber()
                 && a.getAsJsonPrimitive().isNumber()) {
             numbers[0]++;
             double x = e.getAsDouble();
@@ -284,15 +344,24 @@ public final class CompareOutputs {
         }
         String fmt = "%-" + w0 + "s  %-" + w1 + "s  %-" + w2 + "s  %-5s  %s%n";
         StringBuilder sb = new StringBuilder();
-        sb.append("expected: ").append(expected).append('\n').append("actual:   ").append(actual).append('\n');
+        sb.append("expected: ")
+                .append(expected)
+                .append('\n')
+                .append("actual:   ")
+                .append(actual)
+                .append('\n');
         sb.append(String.format(fmt, "item", "expected", "actual", "", "detail"));
         for (Result r : results) {
-            sb.append(String.format(fmt, r.item(), clip(r.expected()), clip(r.actual()), r.match() ? "OK" : "DIFF",
-                    r.detail()));
+            sb.append(String.format(
+                    fmt, r.item(), clip(r.expected()), clip(r.actual()), r.match() ? "OK" : "DIFF", r.detail()));
         }
         long bad = results.stream().filter(r -> !r.match()).count();
-        sb.append(results.isEmpty() ? "nothing to compare: no Delta table and no model in either root"
-                : bad == 0 ? "ALL MATCH (" + results.size() + " items)" : bad + " of " + results.size() + " items DIFFER");
+        sb.append(
+                results.isEmpty()
+                        ? "nothing to compare: no Delta table and no model in either root"
+                        : bad == 0
+                                ? "ALL MATCH (" + results.size() + " items)"
+                                : bad + " of " + results.size() + " items DIFFER");
         return sb.toString();
     }
 
@@ -306,7 +375,9 @@ public final class CompareOutputs {
             return List.of();
         }
         try (Stream<Path> s = Files.list(tables)) {
-            return s.filter(CompareOutputs::isDelta).map(p -> p.getFileName().toString()).toList();
+            return s.filter(CompareOutputs::isDelta)
+                    .map(p -> p.getFileName().toString())
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -39,8 +39,11 @@ public final class Sql {
         Path embeddings = Path.of(c.inferEmbeddings().outputRoot());
         if (Files.isDirectory(embeddings)) {
             try (Stream<Path> tables = Files.list(embeddings)) {
-                tables.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith("_"))
-                        .forEach(p -> spark.read().parquet(p.toString()).createOrReplaceTempView(p.getFileName().toString()));
+                tables.filter(Files::isDirectory)
+                        .filter(p -> !p.getFileName().toString().startsWith("_"))
+                        .forEach(p -> spark.read()
+                                .parquet(p.toString())
+                                .createOrReplaceTempView(p.getFileName().toString()));
             }
         }
         System.out.println(TextTable.render(spark.sql(query), 200));
@@ -53,7 +56,10 @@ public final class Sql {
         }
         try (Stream<Path> tables = Files.list(dir)) {
             tables.filter(p -> Files.isDirectory(p.resolve("_delta_log")))
-                    .forEach(p -> spark.read().format(format).load(p.toString()).createOrReplaceTempView(p.getFileName().toString()));
+                    .forEach(p -> spark.read()
+                            .format(format)
+                            .load(p.toString())
+                            .createOrReplaceTempView(p.getFileName().toString()));
         }
     }
 }

@@ -43,20 +43,28 @@ public final class WorldsTable {
         List<JsonNode> metrics = new ArrayList<>();
         int seeds = 0;
         for (int w = 0; w < worlds.size(); w++) {
-            Path reports = out.resolve("world-" + worlds.get(w)).resolve(StorageLayout.REPORTS).resolve(runDate);
+            Path reports = out.resolve("world-" + worlds.get(w))
+                    .resolve(StorageLayout.REPORTS)
+                    .resolve(runDate);
             for (JsonNode row : JSON.readTree(reports.resolve("ablation.json").toFile())) {
                 byVariant.computeIfAbsent(row.get("variant").asText(), v -> new LinkedHashMap<>())
-                        .computeIfAbsent(row.get("metric").asText(), m -> nan(worlds.size()))[w] = row.get("mean").asDouble();
+                                .computeIfAbsent(row.get("metric").asText(), m -> nan(worlds.size()))[w] =
+                        row.get("mean").asDouble();
                 seeds = Math.max(seeds, row.get("seeds").asInt());
             }
             Path m = reports.resolve("metrics.json");
             metrics.add(Files.exists(m) ? JSON.readTree(m.toFile()) : null);
         }
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "## Ablation over %d worlds × %d model seeds (run date %s)%n%n",
-                worlds.size(), seeds, runDate));
-        b.append("Each world's figure is the mean over its model seeds; the effect is `variant / default - 1` per world, "
-                + "its interval a 95% t interval across worlds.\n\n| variant | metric |");
+        b.append(String.format(
+                Locale.ROOT,
+                "## Ablation over %d worlds × %d model seeds (run date %s)%n%n",
+                worlds.size(),
+                seeds,
+                runDate));
+        b.append(
+                "Each world's figure is the mean over its model seeds; the effect is `variant / default - 1` per world, "
+                        + "its interval a 95% t interval across worlds.\n\n| variant | metric |");
         worlds.forEach(w -> b.append(" world ").append(w).append(" |"));
         b.append(" mean ± sd | effect vs default [95% interval] |\n|---|---|");
         worlds.forEach(w -> b.append("---|"));
@@ -77,17 +85,25 @@ public final class WorldsTable {
                 effect[i] = xs[i] / ref[i] - 1;
             }
             double[] ci = tInterval(effect);
-            b.append(String.format(Locale.ROOT, " %+.1f%% [%+.1f%%, %+.1f%%] |%n", 100 * mean(effect), 100 * ci[0],
-                    100 * ci[1]));
+            b.append(String.format(
+                    Locale.ROOT, " %+.1f%% [%+.1f%%, %+.1f%%] |%n", 100 * mean(effect), 100 * ci[0], 100 * ci[1]));
         }));
         b.append("\n## two_tower over engagement_only per world (paired bootstrap intervals over users)\n\n"
                 + "| world | conversion recall@100 lift | conversion recall@1000 lift | online A/B conversions per 1,000 "
                 + "impressions | its lift |\n|---|---|---|---|---|\n");
         for (int w = 0; w < worlds.size(); w++) {
             JsonNode m = metrics.get(w);
-            b.append("| ").append(worlds.get(w)).append(" | ").append(recallLift(m, 100)).append(" | ")
-                    .append(recallLift(m, 1000)).append(" | ").append(online(m, false)).append(" | ")
-                    .append(online(m, true)).append(" |\n");
+            b.append("| ")
+                    .append(worlds.get(w))
+                    .append(" | ")
+                    .append(recallLift(m, 100))
+                    .append(" | ")
+                    .append(recallLift(m, 1000))
+                    .append(" | ")
+                    .append(online(m, false))
+                    .append(" | ")
+                    .append(online(m, true))
+                    .append(" |\n");
         }
         return b.toString();
     }
@@ -97,9 +113,12 @@ public final class WorldsTable {
             return "n/a";
         }
         for (JsonNode c : m.get("comparisons")) {
-            if (c.get("model").asText().equals("two_tower") && c.get("reference").asText().equals("engagement_only")
-                    && c.get("task").asText().equals("conversion") && c.get("surface").asText().equals("all")
-                    && c.get("k").asInt() == k && c.get("metric").asText().equals("event_hit_rate")) {
+            if (c.get("model").asText().equals("two_tower")
+                    && c.get("reference").asText().equals("engagement_only")
+                    && c.get("task").asText().equals("conversion")
+                    && c.get("surface").asText().equals("all")
+                    && c.get("k").asInt() == k
+                    && c.get("metric").asText().equals("event_hit_rate")) {
                 return pct(c.get("lift")) + " [" + pct(c.get("ci_low")) + ", " + pct(c.get("ci_high")) + "]";
             }
         }
@@ -116,8 +135,10 @@ public final class WorldsTable {
                 if (!lift) {
                     return String.format(Locale.ROOT, "%.3f", r.get("value").asDouble());
                 }
-                return r.has("lift") ? pct(r.get("lift")) + " [" + pct(r.get("lift_ci_low")) + ", "
-                        + pct(r.get("lift_ci_high")) + "]" : "n/a";
+                return r.has("lift")
+                        ? pct(r.get("lift")) + " [" + pct(r.get("lift_ci_low")) + ", " + pct(r.get("lift_ci_high"))
+                                + "]"
+                        : "n/a";
             }
         }
         return "n/a";
@@ -132,7 +153,8 @@ public final class WorldsTable {
         if (xs.length < 2) {
             return new double[] {Double.NaN, Double.NaN};
         }
-        double half = new TDistribution(xs.length - 1).inverseCumulativeProbability(0.975) * sd(xs) / Math.sqrt(xs.length);
+        double half =
+                new TDistribution(xs.length - 1).inverseCumulativeProbability(0.975) * sd(xs) / Math.sqrt(xs.length);
         return new double[] {mean(xs) - half, mean(xs) + half};
     }
 

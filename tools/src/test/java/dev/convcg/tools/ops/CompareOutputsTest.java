@@ -19,17 +19,21 @@ import org.junit.jupiter.api.io.TempDir;
 class CompareOutputsTest {
 
     private static void write(Dataset<Row> rows, Path root, String table) {
-        rows.write().format("delta").mode("overwrite").save(root.resolve("tables").resolve(table).toString());
+        rows.write()
+                .format("delta")
+                .mode("overwrite")
+                .save(root.resolve("tables").resolve(table).toString());
     }
 
     private static Dataset<Row> rows(SparkSession spark, int n, int partitions) {
-        return spark.range(n).selectExpr("id", "cast(id % 3 as string) as ds", "array(id * 0.5d, 1.0d) as v",
-                "map('k', id) as m").repartition(partitions);
+        return spark.range(n)
+                .selectExpr("id", "cast(id % 3 as string) as ds", "array(id * 0.5d, 1.0d) as v", "map('k', id) as m")
+                .repartition(partitions);
     }
 
     @Test
-    void sameRowsInAnotherLayoutMatchAndAChangedOrDuplicatedRowDoesNot(SparkSession spark, @TempDir Path a,
-                                                                        @TempDir Path b) {
+    void sameRowsInAnotherLayoutMatchAndAChangedOrDuplicatedRowDoesNot(
+            SparkSession spark, @TempDir Path a, @TempDir Path b) {
         write(rows(spark, 50, 1), a, "t");
         write(rows(spark, 50, 3).orderBy(col("id").desc()), b, "t");
         List<Result> same = CompareOutputs.compareTables(spark, a, b);
@@ -49,7 +53,9 @@ class CompareOutputsTest {
         write(rows(spark, 5, 1), a, "only_in_a");
         write(rows(spark, 50, 1), b, "t");
         List<Result> results = CompareOutputs.compareTables(spark, a, b);
-        assertEquals(List.of("table only_in_a", "table t"), results.stream().map(Result::item).toList());
+        assertEquals(
+                List.of("table only_in_a", "table t"),
+                results.stream().map(Result::item).toList());
         assertFalse(results.get(0).match());
         assertTrue(results.get(1).match());
     }
@@ -57,15 +63,17 @@ class CompareOutputsTest {
     private static void model(Path root, String version, double loss, double seconds) throws Exception {
         Path dir = Files.createDirectories(root.resolve("models/versions").resolve(version));
         Files.writeString(root.resolve("models/LATEST"), version + "\n");
-        Files.writeString(dir.resolve("training.json"), "{\"versionId\":\"" + version + "\",\"metrics\":{\"epochs\":[{"
-                + "\"epoch\":0,\"steps\":12,\"seconds\":" + seconds + ",\"train_loss\":" + loss
-                + ",\"sampled_recall_at_100\":null}],\"train_seconds\":" + seconds + "}}");
+        Files.writeString(
+                dir.resolve("training.json"),
+                "{\"versionId\":\"" + version + "\",\"metrics\":{\"epochs\":[{"
+                        + "\"epoch\":0,\"steps\":12,\"seconds\":" + seconds + ",\"train_loss\":" + loss
+                        + ",\"sampled_recall_at_100\":null}],\"train_seconds\":" + seconds + "}}");
         Files.write(dir.resolve("model.params"), new byte[] {1, 2, 3});
     }
 
     @Test
-    void modelsMatchWithinTheToleranceIgnoringWallClock(@TempDir Path a, @TempDir Path b, @TempDir Path c,
-                                                        @TempDir Path d) throws Exception {
+    void modelsMatchWithinTheToleranceIgnoringWallClock(
+            @TempDir Path a, @TempDir Path b, @TempDir Path c, @TempDir Path d) throws Exception {
         model(a, "2026-10-06-abc", 5.4321, 10.0);
         model(b, "2026-10-06-abc", 5.4321 * (1 + 1e-9), 99.0);
         List<Result> close = CompareOutputs.compareModels(a, b, 1e-6);
@@ -75,11 +83,14 @@ class CompareOutputsTest {
         model(c, "2026-10-06-abc", 5.44, 10.0);
         List<Result> far = CompareOutputs.compareModels(a, c, 1e-6);
         assertFalse(far.get(1).match());
-        assertTrue(far.get(1).detail().startsWith("1 differ: metrics.epochs[0].train_loss"), far.get(1).detail());
+        assertTrue(
+                far.get(1).detail().startsWith("1 differ: metrics.epochs[0].train_loss"),
+                far.get(1).detail());
 
         model(d, "2026-10-06-def", 5.4321, 10.0);
         assertFalse(CompareOutputs.compareModels(a, d, 1e-6).get(0).match(), "another version");
-        assertTrue(CompareOutputs.compareModels(d.resolve("none"), a.resolve("none"), 1e-6).isEmpty());
+        assertTrue(CompareOutputs.compareModels(d.resolve("none"), a.resolve("none"), 1e-6)
+                .isEmpty());
 
         Files.createDirectories(a.resolve("reports/2026-10-06"));
         Files.createDirectories(b.resolve("reports/2026-10-06"));
