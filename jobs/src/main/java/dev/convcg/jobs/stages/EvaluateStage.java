@@ -33,6 +33,7 @@ import dev.convcg.model.artifact.TwoTowerEncoder;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.modelspark.inference.LibtorchBlockScorer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -381,8 +382,7 @@ public final class EvaluateStage implements Stage {
             return List.of();
         }
         try (var in = fs.open(p)) {
-            return List.of(
-                    new ObjectMapper().readValue((java.io.InputStream) in, EvaluationReport.AblationRow[].class));
+            return List.of(new ObjectMapper().readValue((InputStream) in, EvaluationReport.AblationRow[].class));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.convcg.core.eval;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -20,7 +21,7 @@ public final class Bootstrap {
      * @param level      coverage of the interval, e.g. 0.95
      * @param seed       seed of the resampling
      */
-    public record Settings(int replicates, double level, long seed) implements java.io.Serializable {
+    public record Settings(int replicates, double level, long seed) implements Serializable {
         public Settings {
             if (replicates < 0 || (replicates > 0 && replicates < 20)) {
                 throw new IllegalArgumentException(
