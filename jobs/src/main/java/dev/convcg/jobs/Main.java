@@ -236,7 +236,7 @@ public final class Main {
                     r.dir());
             StageContext ctx = new StageContext(spark, r.config(), tables, t);
             for (Stage stage : List.<Stage>of(new TrainStage(), new InferEmbeddingsStage())) {
-                int code = execute(stage.name() + " [" + r.variant() + " seed " + r.seed() + "]", stage, ctx, null);
+                int code = execute(stage.name() + "-" + r.variant() + "-seed" + r.seed(), stage, ctx, null);
                 if (code != EXIT_OK) {
                     return code;
                 }
