@@ -67,7 +67,9 @@ class CompareOutputsTest {
                 dir.resolve("training.json"),
                 "{\"versionId\":\"" + version + "\",\"metrics\":{\"epochs\":[{"
                         + "\"epoch\":0,\"steps\":12,\"seconds\":" + seconds + ",\"train_loss\":" + loss
-                        + ",\"sampled_recall_at_100\":null}],\"train_seconds\":" + seconds + "}}");
+                        + ",\"sampled_recall_at_100\":null}],\"train_seconds\":" + seconds
+                        + ",\"examples_per_second\":" + 1000 / seconds + ",\"input_wait_share\":" + 0.01 * seconds
+                        + ",\"step_phase_ms\":{\"forward\":" + seconds + "}}}");
         Files.write(dir.resolve("model.params"), new byte[] {1, 2, 3});
     }
 
