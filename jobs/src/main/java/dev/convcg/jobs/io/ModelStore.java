@@ -9,10 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.commons.io.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,15 +97,15 @@ public final class ModelStore {
         deleteRecursively(checkpointDir(version).getParent());
     }
 
-    /** Deletes a local directory tree (no-op when absent). */
+    /** Deletes a local file or directory tree (no-op when absent; Commons IO, which Spark brings). */
     public static void deleteRecursively(Path p) {
         if (!Files.exists(p)) {
             return;
         }
-        try (var walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        try {
+            FileUtils.forceDelete(p.toFile());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot delete " + p, e);
         }
     }
 
