@@ -56,7 +56,8 @@ public final class TrainTask {
         Map<String, Object> result = new LinkedHashMap<>();
         Map<String, Double> stepPhaseMs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        try (TwoTowerTrainer trainer = new TwoTowerTrainer(spec.model(), schema, config)) {
+        EarlyStopping stopping = new EarlyStopping(spec.earlyStoppingPatience(), spec.earlyStoppingMinDelta());
+        try (TwoTowerTrainer trainer = new TwoTowerTrainer(spec.model(), schema, config, List.of(stopping))) {
             boolean hasCheckpoint = hasCheckpoint(config);
             if (spec.warmStartDir() != null && !hasCheckpoint) {
                 trainer.warmStartFrom(Path.of(spec.warmStartDir()));
@@ -69,7 +70,6 @@ public final class TrainTask {
                     hasCheckpoint ? ", resuming from " + config.checkpointDir() : "");
             Path probe = Path.of(spec.stagingDir())
                     .resolveSibling(Path.of(spec.stagingDir()).getFileName() + "-epoch");
-            EarlyStopping stopping = new EarlyStopping(spec.earlyStoppingPatience(), spec.earlyStoppingMinDelta());
             double[] best = {Double.POSITIVE_INFINITY, -1, -1};
             trainer.fit(stream.train(), stream.validation(), m -> {
                 double recall = sampledRecall(trainer, probe, sample, spec.sampledRecallK());
@@ -99,7 +99,6 @@ public final class TrainTask {
                     best[1] = m.epoch();
                     trainer.saveArtifact(Path.of(spec.stagingDir()), spec.versionId());
                 }
-                return stopping.shouldContinue(monitored);
             });
             trainer.phaseSeconds().forEach((phase, sec) -> stepPhaseMs.put(phase, 1000 * sec));
             LOG.info(

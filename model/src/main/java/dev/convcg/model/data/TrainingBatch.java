@@ -104,6 +104,14 @@ public record TrainingBatch(
         return user.rows();
     }
 
+    /** The pin columns of the in-batch softmax: the B positives, then the first {@code h} hard negatives. */
+    public FeatureBatch softmaxPins(int h) {
+        if (h == 0) {
+            return pin;
+        }
+        return FeatureBatch.concat(pin, h == hardNegatives() ? hardNegativePins : hardNegativePins.slice(0, h));
+    }
+
     public int hardNegatives() {
         return hardNegativePins == null ? 0 : hardNegativePins.rows();
     }

@@ -75,6 +75,13 @@ public final class TwoTowerLoss extends Loss {
         this.config = config;
     }
 
+    /** How many of the batch's hard negatives the loss uses: none when they are off, else at most the cap. */
+    public static int hardNegativesUsed(ModelConfig config, TrainingBatch batch) {
+        return config.hardNegatives().enabled()
+                ? Math.min(batch.hardNegatives(), config.hardNegatives().maxCount())
+                : 0;
+    }
+
     /** Builds the label tensors of a batch (C = B + H columns, H ≤ {@code hardNegatives}). */
     public static NDList labels(NDManager m, ModelConfig config, TrainingBatch batch, int h) {
         int b = batch.rows();

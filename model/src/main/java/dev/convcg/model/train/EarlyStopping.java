@@ -1,15 +1,19 @@
 package dev.convcg.model.train;
 
+import ai.djl.training.Trainer;
+import ai.djl.training.listener.EarlyStoppingListener.EarlyStoppedException;
+import ai.djl.training.listener.TrainingListenerAdapter;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stops training when the monitored loss has not improved by {@code minDelta} for {@code patience} epochs
- * (0: never). Used as the {@link TwoTowerTrainer#fit(EpochSource, EpochSource, java.util.function.Predicate)}
- * epoch callback's verdict.
+ * DJL training listener that stops training when the monitored epoch loss (validation when there is one, else train;
+ * {@link TrainingMetrics#monitoredEpochLoss}) has not improved by {@code minDelta} for {@code patience} epochs (0:
+ * never). Like DJL's own {@code EarlyStoppingListener} it ends the fit by throwing {@link EarlyStoppedException} from
+ * {@code onEpoch}; {@link TwoTowerTrainer#fit} finishes that epoch (metrics, checkpoint, epoch callback) and returns.
  */
-public final class EarlyStopping {
+public final class EarlyStopping extends TrainingListenerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(EarlyStopping.class);
 
     private final int patience;
@@ -20,6 +24,22 @@ public final class EarlyStopping {
     public EarlyStopping(int patience, double minDelta) {
         this.patience = patience;
         this.minDelta = minDelta;
+    }
+
+    @Override
+    public void onEpoch(Trainer trainer) {
+        double loss = TrainingMetrics.monitoredEpochLoss(trainer.getMetrics());
+        if (!shouldContinue(loss)) {
+            int epoch = (int) TrainingMetrics.latest(trainer.getMetrics(), TrainingMetrics.M_EPOCH);
+            throw new EarlyStoppedException(
+                    epoch,
+                    String.format(
+                            Locale.ROOT,
+                            "the monitored loss has not improved by %s for %d epoch(s) (best %.4f)",
+                            minDelta,
+                            bad,
+                            best));
+        }
     }
 
     /** Whether to train another epoch after one whose monitored loss was {@code loss}. */

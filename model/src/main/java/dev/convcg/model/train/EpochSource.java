@@ -1,6 +1,7 @@
 package dev.convcg.model.train;
 
 import dev.convcg.model.data.TrainingBatch;
+import java.util.Collection;
 import java.util.Iterator;
 
 /**
@@ -17,8 +18,19 @@ public interface EpochSource {
         return -1;
     }
 
-    /** The same batches every epoch. */
+    /** The same batches every epoch; a collection's size is the epoch's known length. */
     static EpochSource of(Iterable<TrainingBatch> batches) {
-        return e -> batches.iterator();
+        long steps = batches instanceof Collection<?> c ? c.size() : -1;
+        return new EpochSource() {
+            @Override
+            public Iterator<TrainingBatch> open(int epoch) {
+                return batches.iterator();
+            }
+
+            @Override
+            public long stepsPerEpoch() {
+                return steps;
+            }
+        };
     }
 }

@@ -1,6 +1,5 @@
 package dev.convcg.model.train;
 
-import ai.djl.metric.Metric;
 import ai.djl.metric.Metrics;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListener;
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * DJL training listener that logs progress through slf4j: every N steps the epoch, global step,
  * examples/s since the last line, the loss per task and the ETA; at each epoch end the epoch's
  * mean train (and validation) losses. It reads the values {@link TwoTowerTrainer} puts into the
- * DJL trainer's {@link Metrics} (names in {@link TwoTowerTrainer}), so other listeners can use them
+ * DJL trainer's {@link Metrics} (names in {@link TrainingMetrics}), so other listeners can use them
  * too.
  */
 public final class ProgressLoggingListener implements TrainingListener {
@@ -100,11 +99,7 @@ public final class ProgressLoggingListener implements TrainingListener {
     public void onTrainingEnd(Trainer trainer) {}
 
     private static double latest(Metrics m, String name) {
-        if (!m.hasMetric(name)) {
-            return Double.NaN;
-        }
-        Metric metric = m.latestMetric(name);
-        return metric.getValue().doubleValue();
+        return TrainingMetrics.latest(m, name);
     }
 
     static String formatSeconds(double s) {

@@ -10,6 +10,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import dev.convcg.model.blocks.TwoTowerBlock;
+import dev.convcg.model.config.TrainerConfig;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
@@ -20,6 +21,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Row-sparse ("lazy") Adam for the embedding tables: a step gathers the rows its batch reads into fresh compact leaf
@@ -27,11 +30,33 @@ import java.util.Map;
  * enter the autograd graph. Dense layers are updated as usual. Single-device only.
  */
 final class RowSparseUpdate {
+    private static final Logger LOG = LoggerFactory.getLogger(RowSparseUpdate.class);
+
     private final TwoTowerBlock block;
     private final Device device;
     private final FeatureSchema schema;
     private final StatefulAdam optimizer;
     private final TouchedRows touched;
+
+    /**
+     * The row-sparse update when {@code sparseEmbeddingUpdates} is on and one device trains (tables detached), else
+     * null: dense updates (with a warning when sparse ones were asked for on several devices).
+     */
+    static RowSparseUpdate when(
+            TrainerConfig config, TwoTowerBlock block, Device[] devices, FeatureSchema schema, StatefulAdam optimizer) {
+        if (!config.sparseEmbeddingUpdates()) {
+            return null;
+        }
+        if (devices.length > 1) {
+            LOG.warn(
+                    "sparseEmbeddingUpdates is single-device only; {} devices train the embedding tables densely",
+                    devices.length);
+            return null;
+        }
+        RowSparseUpdate sparse = new RowSparseUpdate(block, devices[0], schema, optimizer);
+        sparse.detachTables();
+        return sparse;
+    }
 
     RowSparseUpdate(TwoTowerBlock block, Device device, FeatureSchema schema, StatefulAdam optimizer) {
         this.block = block;

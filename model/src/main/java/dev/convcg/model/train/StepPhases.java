@@ -15,12 +15,25 @@ final class StepPhases {
 
     private final long[] nanos = new long[NAMES.size()];
     private long steps;
+    private int phase;
+    private long lastNanos;
 
-    void add(int phase, long elapsedNanos) {
-        nanos[phase] += elapsedNanos;
+    /** Starts timing a step's first phase. */
+    void begin() {
+        phase = 0;
+        lastNanos = System.nanoTime();
     }
 
+    /** Ends the current phase and starts the next. */
+    void lap() {
+        long now = System.nanoTime();
+        nanos[Math.min(phase++, nanos.length - 1)] += now - lastNanos;
+        lastNanos = now;
+    }
+
+    /** Ends the step's last phase. */
     void endStep() {
+        lap();
         steps++;
     }
 

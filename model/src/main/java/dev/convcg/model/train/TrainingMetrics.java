@@ -1,10 +1,12 @@
 package dev.convcg.model.train;
 
+import ai.djl.metric.Metric;
 import ai.djl.metric.Metrics;
 
 /**
  * Names of the values {@link TwoTowerTrainer} records into the DJL trainer's {@link Metrics} after every step and
- * epoch, which the listeners ({@link ProgressLoggingListener}, or any other) read.
+ * epoch (and {@link EtaListener} the ETA), which the listeners ({@link ProgressLoggingListener}, {@link EarlyStopping},
+ * or any other) read.
  */
 public final class TrainingMetrics {
     public static final String M_STEP = "global_step";
@@ -27,14 +29,26 @@ public final class TrainingMetrics {
 
     private TrainingMetrics() {}
 
+    /** The latest value recorded under {@code name}, NaN when none was. */
+    public static double latest(Metrics m, String name) {
+        if (m == null || !m.hasMetric(name)) {
+            return Double.NaN;
+        }
+        Metric metric = m.latestMetric(name);
+        return metric.getValue().doubleValue();
+    }
+
+    /** The loss early stopping and best-epoch selection watch: the epoch's validation loss, else its train loss. */
+    public static double monitoredEpochLoss(Metrics m) {
+        return m.hasMetric(M_EPOCH_VAL_LOSS) ? latest(m, M_EPOCH_VAL_LOSS) : latest(m, M_EPOCH_LOSS);
+    }
+
     /** One step's values. */
-    static void recordStep(
-            Metrics m, long step, int epoch, double lr, double gradNorm, double etaSeconds, LossValues loss) {
+    static void recordStep(Metrics m, long step, int epoch, double lr, double gradNorm, LossValues loss) {
         m.addMetric(M_STEP, step);
         m.addMetric(M_EPOCH, epoch);
         m.addMetric(M_LR, lr);
         m.addMetric(M_GRAD_NORM, gradNorm);
-        m.addMetric(M_ETA_SECONDS, etaSeconds);
         record(m, M_LOSS, M_LOSS_CONV, M_LOSS_ENG, M_LOSS_ADV, loss);
     }
 

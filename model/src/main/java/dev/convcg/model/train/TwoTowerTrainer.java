@@ -15,6 +15,7 @@ import ai.djl.training.LocalParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
+import ai.djl.training.listener.EarlyStoppingListener.EarlyStoppedException;
 import ai.djl.training.listener.TrainingListener;
 import dev.convcg.model.artifact.ModelArtifact;
 import dev.convcg.model.blocks.TwoTowerBlock;
@@ -22,7 +23,6 @@ import dev.convcg.model.config.ConfigHash;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.model.config.TrainerConfig;
 import dev.convcg.model.data.TrainingBatch;
-import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.features.FeatureSchema;
 import dev.convcg.model.loss.TwoTowerLoss;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * Spark executor task slots) interleave step by step instead of failing. Anything else in the same
  * JVM that opens a DJL gradient collector must take the same lock. Inference (the encoder,
  * {@link #evaluate}) needs no lock. A single trainer instance is not thread-safe.
+ *
+ * <p>Side concerns are DJL {@link TrainingListener}s, notified after every step and epoch: the {@link EtaListener},
+ * the {@link ProgressLoggingListener}, the {@link CheckpointListener} and any the caller adds (such as
+ * {@link EarlyStopping}); they read the values recorded under {@link TrainingMetrics}' names.
  *
  * <p>Checkpoints (every N steps and at each epoch end, when a directory is configured) hold the
  * parameters, the Adam moments, the step counter, the epoch position and the epoch's running loss
@@ -86,18 +90,22 @@ public final class TwoTowerTrainer implements AutoCloseable {
     private final RowSparseUpdate sparse;
 
     private final StepPhases phases = new StepPhases();
+    private final CheckpointListener checkpoints;
     private ParameterStore store;
     private long globalStep;
+    /** The position within the current epoch, advanced by every step and checkpointed. */
     private int currentEpoch;
-    private long progressInEpoch;
-    private long progressTotal = -1;
-    private double etaSeconds = -1;
+
+    private long batchesInEpoch;
+    private long epochExamples;
+    private LossValues epochSums = LossValues.ZERO;
+    private long epochLength = -1;
 
     public TwoTowerTrainer(ModelConfig modelConfig, FeatureSchema schema, TrainerConfig config) {
         this(modelConfig, schema, config, List.of());
     }
 
-    /** @param extraListeners DJL listeners added after the progress logger */
+    /** @param extraListeners DJL listeners notified after the trainer's own (ETA, progress log, checkpoints) */
     public TwoTowerTrainer(
             ModelConfig modelConfig,
             FeatureSchema schema,
@@ -124,21 +132,15 @@ public final class TwoTowerTrainer implements AutoCloseable {
                 .optDecoupled(config.optimizer() == TrainerConfig.Optimizer.ADAMW)
                 .build();
         optimizer.bind(block.getParameters());
-        sparse = config.sparseEmbeddingUpdates() && devices.length == 1
-                ? new RowSparseUpdate(block, devices[0], schema, optimizer)
-                : null;
-        if (config.sparseEmbeddingUpdates() && sparse == null) {
-            LOG.warn(
-                    "sparseEmbeddingUpdates is single-device only; {} devices train the" + " embedding tables densely",
-                    devices.length);
-        }
-        if (sparse != null) {
-            sparse.detachTables();
-        }
+        sparse = RowSparseUpdate.when(config, block, devices, schema, optimizer);
+        checkpoints = new CheckpointListener(config, configHash, block, optimizer, this::position);
         DefaultTrainingConfig dtc = new DefaultTrainingConfig(loss)
                 .optOptimizer(optimizer)
                 .optDevices(devices)
-                .addTrainingListeners(new ProgressLoggingListener(config.logEveryNSteps()));
+                .addTrainingListeners(
+                        new EtaListener(config.epochs()),
+                        new ProgressLoggingListener(config.logEveryNSteps()),
+                        checkpoints);
         extraListeners.forEach(dtc::addTrainingListeners);
         djl = model.newTrainer(dtc);
         metrics.setLimit(256);
@@ -204,81 +206,70 @@ public final class TwoTowerTrainer implements AutoCloseable {
      * @return metrics of the epochs run by this call (a resumed epoch reports all its batches)
      */
     public List<EpochMetrics> fit(EpochSource train, EpochSource validation) {
-        return fit(train, validation, m -> true);
+        return fit(train, validation, m -> {});
     }
 
     /**
-     * As {@link #fit(EpochSource, EpochSource)}, calling {@code onEpoch} after each epoch's validation and epoch-end
-     * checkpoint; training stops early when it returns false (early stopping, per-epoch evaluation).
+     * As {@link #fit(EpochSource, EpochSource)}, calling {@code onEpoch} after each epoch's validation, listeners and
+     * epoch-end checkpoint (per-epoch evaluation, keeping the best epoch). A listener that throws DJL's
+     * {@link EarlyStoppedException} from {@code onEpoch} ends the fit after that epoch.
      */
-    public List<EpochMetrics> fit(EpochSource train, EpochSource validation, Predicate<EpochMetrics> onEpoch) {
-        CheckpointPolicy ckpt = new CheckpointPolicy(config, configHash);
-        Checkpoints.State resumed = ckpt.resumable()
+    public List<EpochMetrics> fit(EpochSource train, EpochSource validation, Consumer<EpochMetrics> onEpoch) {
+        Checkpoints.State start = checkpoints
+                .resumable()
                 .map(this::restore)
                 .orElse(new Checkpoints.State(configHash, globalStep, 0, 0, LossValues.ZERO, 0));
-        int startEpoch = resumed.epoch();
-        long skip = resumed.batchesInEpoch();
-        LossValues sums = resumed.lossSums();
-        long examples = resumed.examples();
         List<EpochMetrics> out = new ArrayList<>();
-        Eta eta = new Eta(globalStep, config.epochs());
-        long lastEpochSteps = train.stepsPerEpoch();
-        for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
-            long t0 = System.nanoTime();
-            Iterator<TrainingBatch> it = train.open(epoch);
-            long done = 0;
-            while (done < skip && it.hasNext()) {
-                it.next();
-                done++;
+        epochLength = train.stepsPerEpoch();
+        djl.notifyListeners(l -> l.onTrainingBegin(djl));
+        try {
+            for (int epoch = start.epoch(); epoch < config.epochs(); epoch++) {
+                long t0 = System.nanoTime();
+                boolean resumed = epoch == start.epoch();
+                long skip = resumed ? start.batchesInEpoch() : 0;
+                Iterator<TrainingBatch> it = train.open(epoch);
+                for (long skipped = 0; skipped < skip; skipped++) {
+                    if (!it.hasNext()) {
+                        throw new IllegalStateException("epoch " + epoch + " yields only " + skipped
+                                + " batches but the checkpoint had trained " + skip
+                                + "; the data source must replay the same batches on resume");
+                    }
+                    it.next();
+                }
+                currentEpoch = epoch;
+                batchesInEpoch = skip;
+                epochSums = resumed ? start.lossSums() : LossValues.ZERO;
+                epochExamples = resumed ? start.examples() : 0;
+                while (it.hasNext()) {
+                    trainStep(it.next());
+                }
+                LossValues trainMean = epochSums.scaled(1.0 / Math.max(1, epochExamples));
+                LossValues val = validation == null ? null : evaluate(validation.open(epoch));
+                TrainingMetrics.recordEpoch(metrics, trainMean, val);
+                boolean stop = false;
+                try {
+                    djl.notifyListeners(l -> l.onEpoch(djl));
+                } catch (EarlyStoppedException e) {
+                    stop = true;
+                }
+                EpochMetrics m = new EpochMetrics(
+                        epoch, batchesInEpoch, epochExamples, (System.nanoTime() - t0) / 1e9, trainMean, val);
+                out.add(m);
+                epochLength = batchesInEpoch;
+                onEpoch.accept(m);
+                if (stop) {
+                    break;
+                }
             }
-            if (done < skip) {
-                throw new IllegalStateException("epoch " + epoch + " yields only " + done
-                        + " batches but the checkpoint had trained " + skip
-                        + "; the data source must replay the same batches on resume");
-            }
-            currentEpoch = epoch;
-            progressTotal = lastEpochSteps;
-            while (it.hasNext()) {
-                TrainingBatch batch = it.next();
-                progressInEpoch = done;
-                etaSeconds = eta.seconds(globalStep, lastEpochSteps, epoch, done);
-                LossValues lv = trainStep(batch);
-                done++;
-                sums = sums.plus(lv, batch.rows());
-                examples += batch.rows();
-                ckpt.afterStep(block, optimizer, globalStep, epoch, done, sums, examples);
-            }
-            LossValues trainMean = sums.scaled(1.0 / Math.max(1, examples));
-            LossValues val = validation == null ? null : evaluate(validation.open(epoch));
-            TrainingMetrics.recordEpoch(metrics, trainMean, val);
-            djl.notifyListeners(l -> l.onEpoch(djl));
-            out.add(new EpochMetrics(epoch, done, examples, (System.nanoTime() - t0) / 1e9, trainMean, val));
-            ckpt.afterEpoch(block, optimizer, globalStep, epoch);
-            lastEpochSteps = done;
-            skip = 0;
-            sums = LossValues.ZERO;
-            examples = 0;
-            if (!onEpoch.test(out.get(out.size() - 1))) {
-                break;
-            }
+        } finally {
+            djl.notifyListeners(l -> l.onTrainingEnd(djl));
         }
         return out;
     }
 
-    /** Seconds left in the run at the pace of its steps so far. */
-    private record Eta(long startStep, long startNanos, int epochs) {
-        Eta(long startStep, int epochs) {
-            this(startStep, System.nanoTime(), epochs);
-        }
-
-        double seconds(long step, long stepsPerEpoch, int epoch, long doneInEpoch) {
-            long steps = step - startStep;
-            if (stepsPerEpoch <= 0 || steps == 0) {
-                return -1;
-            }
-            double secPerStep = (System.nanoTime() - startNanos) / 1e9 / steps;
-            return ((epochs - epoch - 1) * stepsPerEpoch + Math.max(0, stepsPerEpoch - doneInEpoch)) * secPerStep;
-        }
+    /** Where training stands: the state a checkpoint saves. */
+    private Checkpoints.State position() {
+        return new Checkpoints.State(configHash, globalStep, currentEpoch, batchesInEpoch, epochSums, epochExamples);
     }
 
     /** One optimizer step on one batch; returns the batch's loss terms before the update. */
@@ -286,62 +277,51 @@ public final class TwoTowerTrainer implements AutoCloseable {
         synchronized (TRAINING_LOCK) {
             ParameterStore ps = store();
             try (NDManager sm = model.getNDManager().newSubManager(devices[0])) {
-                long t0 = System.nanoTime();
-                int h = usableHardNegatives(batch);
+                phases.begin();
+                int h = TwoTowerLoss.hardNegativesUsed(modelConfig, batch);
                 NDList labels = TwoTowerLoss.labels(sm, modelConfig, batch, h);
-                RowSparseUpdate.Inputs si = sparse == null ? null : sparse.inputs(sm, batch, pinBatch(batch, h));
+                RowSparseUpdate.Inputs si = sparse == null ? null : sparse.inputs(sm, batch, batch.softmaxPins(h));
                 block.tables().useCompact(si == null ? null : si.compact());
                 NDList terms;
-                long t1;
-                long t2;
                 try (GradientCollector gc = djl.newGradientCollector()) {
-                    t1 = System.nanoTime();
+                    phases.lap();
                     NDList preds = si != null
                             ? block.forward(ps, si.inputs(), true)
                             : DataParallelForward.forward(
-                                    block, schema, devices, ps, sm, batch.user(), pinBatch(batch, h), true);
-                    t2 = System.nanoTime();
+                                    block, schema, devices, ps, sm, batch.user(), batch.softmaxPins(h), true);
+                    phases.lap();
                     terms = loss.terms(labels, preds);
                     gc.backward(terms.head());
                 } finally {
                     block.tables().useCompact(null);
                 }
-                long t3 = System.nanoTime();
+                phases.lap();
                 double gradNorm = si != null
                         ? sparse.clip(si, config.gradClipNorm())
                         : Gradients.sumOnFirstDeviceAndClip(ps, block, devices, config.gradClipNorm());
-                long tc = System.nanoTime();
+                phases.lap();
                 optimizer.setStep((int) (globalStep + 1));
                 if (si != null) {
                     sparse.update(ps, si);
                 } else {
                     ps.updateAllParameters();
                 }
-                long t4 = System.nanoTime();
-                phases.add(0, t1 - t0);
-                phases.add(1, t2 - t1);
-                phases.add(2, t3 - t2);
-                phases.add(3, tc - t3);
-                phases.add(4, t4 - tc);
+                phases.lap();
                 globalStep++;
                 float[] v = NDArrays.stack(terms).toFloatArray();
                 LossValues lv = new LossValues(v[0], v[1], v[2], v[3]);
+                batchesInEpoch++;
+                epochSums = epochSums.plus(lv, batch.rows());
+                epochExamples += batch.rows();
                 TrainingMetrics.recordStep(
-                        metrics,
-                        globalStep,
-                        currentEpoch,
-                        schedule.getNewValue((int) globalStep - 1),
-                        gradNorm,
-                        etaSeconds,
-                        lv);
+                        metrics, globalStep, currentEpoch, schedule.getNewValue((int) globalStep - 1), gradNorm, lv);
                 Batch info = new Batch(
-                        sm, new NDList(), new NDList(), batch.rows(), null, null, progressInEpoch + 1, progressTotal);
+                        sm, new NDList(), new NDList(), batch.rows(), null, null, batchesInEpoch, epochLength);
                 TrainingListener.BatchData data = new TrainingListener.BatchData(info, Map.of(), Map.of());
                 djl.notifyListeners(l -> l.onTrainingBatch(djl, data));
                 for (StepObserver o : observers) {
                     o.onStep(globalStep, currentEpoch, lv);
                 }
-                phases.add(5, System.nanoTime() - t4);
                 phases.endStep();
                 return lv;
             }
@@ -377,12 +357,12 @@ public final class TwoTowerTrainer implements AutoCloseable {
             while (batches.hasNext()) {
                 TrainingBatch batch = batches.next();
                 try (NDManager sm = model.getNDManager().newSubManager(devices[0])) {
-                    int h = usableHardNegatives(batch);
+                    int h = TwoTowerLoss.hardNegativesUsed(modelConfig, batch);
                     NDList labels = TwoTowerLoss.labels(sm, modelConfig, batch, h);
                     NDList terms = loss.terms(
                             labels,
                             DataParallelForward.forward(
-                                    block, schema, devices, ps, sm, batch.user(), pinBatch(batch, h), false));
+                                    block, schema, devices, ps, sm, batch.user(), batch.softmaxPins(h), false));
                     float[] v = NDArrays.stack(terms).toFloatArray();
                     sums = sums.plus(new LossValues(v[0], v[1], v[2], v[3]), batch.rows());
                     rows += batch.rows();
@@ -394,23 +374,6 @@ public final class TwoTowerTrainer implements AutoCloseable {
         return rows == 0 ? null : sums.scaled(1.0 / rows);
     }
 
-    private int usableHardNegatives(TrainingBatch batch) {
-        if (!modelConfig.hardNegatives().enabled()) {
-            return 0;
-        }
-        return Math.min(batch.hardNegatives(), modelConfig.hardNegatives().maxCount());
-    }
-
-    private static FeatureBatch pinBatch(TrainingBatch batch, int h) {
-        return h == 0
-                ? batch.pin()
-                : FeatureBatch.concat(
-                        batch.pin(),
-                        h == batch.hardNegatives()
-                                ? batch.hardNegativePins()
-                                : batch.hardNegativePins().slice(0, h));
-    }
-
     private ParameterStore store() {
         if (store == null) {
             store = new ParameterStore(model.getNDManager(), false);
@@ -419,7 +382,7 @@ public final class TwoTowerTrainer implements AutoCloseable {
         return store;
     }
 
-    private Checkpoints.State restore(CheckpointPolicy.Resume r) {
+    private Checkpoints.State restore(CheckpointListener.Resume r) {
         Path dir = r.dir();
         Checkpoints.State s = r.state();
         loadParameters(dir.resolve(Checkpoints.PARAMS));
