@@ -53,7 +53,7 @@ public final class AblationReportStage implements Stage {
         LocalDate d = ctx.runDate();
         LocalDate t = d.minusDays(s.evalDays());
         List<AblationPlan.Run> runs = AblationPlan.of(base, d);
-        EvaluateStage.Inputs in = EvaluateStage.inputs(ctx, s.window(t), false);
+        Evaluation.Inputs in = Evaluation.inputs(ctx, s.window(t), false);
         Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
         Set<Integer> seeds = new TreeSet<>();
         long t0 = System.nanoTime();
@@ -67,7 +67,7 @@ public final class AblationReportStage implements Stage {
                     .modelVersion();
             StageContext sub = new StageContext(ctx.spark(), r.config(), ctx.tables(), t);
             RecallMetrics.Result result =
-                    EvaluateStage.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.TWO_TOWER, version);
+                    Evaluation.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.TWO_TOWER, version);
             Map<String, List<Double>> byMetric = values.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>());
             StringBuilder line = new StringBuilder();
             for (String[] m : metrics(s)) {

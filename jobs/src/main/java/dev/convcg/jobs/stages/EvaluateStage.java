@@ -1,52 +1,33 @@
 package dev.convcg.jobs.stages;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.slice;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convcg.core.eval.Baselines;
-import dev.convcg.core.eval.BlockScorer;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.EvaluationSettings.Baseline;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
 import dev.convcg.core.eval.OfflineEvaluation;
 import dev.convcg.core.eval.RecallMetrics;
-import dev.convcg.core.eval.Reengagement;
-import dev.convcg.core.eval.UserSample;
-import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.sim.OnlineReplay;
-import dev.convcg.core.sim.Simulator;
-import dev.convcg.core.training.TrainingDataSchemas;
 import dev.convcg.jobs.Stage;
 import dev.convcg.jobs.StageContext;
 import dev.convcg.jobs.StageReport;
 import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.AlsFactorStore;
 import dev.convcg.jobs.io.EmbeddingStore;
-import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.jobs.report.EvaluationReport;
 import dev.convcg.jobs.report.ReportFiles;
-import dev.convcg.model.artifact.TwoTowerEncoder;
-import dev.convcg.model.config.ModelConfig;
-import dev.convcg.modelspark.inference.LibtorchBlockScorer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +51,7 @@ public final class EvaluateStage implements Stage {
         LocalDate d = ctx.runDate();
         LocalDate t = d.minusDays(s.evalDays());
         DataWindow w = s.window(t);
-        Inputs in = inputs(ctx, w, true);
+        Evaluation.Inputs in = Evaluation.inputs(ctx, w, true);
         List<EvaluationReport.ModelResult> models = new ArrayList<>();
         String version = twoTower(ctx, in, t, models);
         if (s.baselines().contains(Baseline.ENGAGEMENT_ONLY)) {
@@ -85,7 +66,7 @@ public final class EvaluateStage implements Stage {
                             "popularity",
                             () -> in.score(
                                     OfflineEvaluation.POPULARITY,
-                                    OfflineEvaluation.popularityLists(in.training, in.catalog, in.listUsers, s),
+                                    OfflineEvaluation.popularityLists(in.training(), in.catalog(), in.listUsers(), s),
                                     s))));
         }
         if (s.baselines().contains(Baseline.HISTORY)) {
@@ -95,7 +76,7 @@ public final class EvaluateStage implements Stage {
                             "history",
                             () -> in.score(
                                     OfflineEvaluation.HISTORY,
-                                    OfflineEvaluation.historyLists(in.training, in.listUsers, s),
+                                    OfflineEvaluation.historyLists(in.training(), in.listUsers(), s),
                                     s))));
         }
         if (s.baselines().contains(Baseline.HISTORY_POPULARITY)) {
@@ -106,29 +87,35 @@ public final class EvaluateStage implements Stage {
                             () -> in.score(
                                     OfflineEvaluation.HISTORY_POPULARITY,
                                     OfflineEvaluation.historyThenPopularityLists(
-                                            in.training, in.catalog, in.listUsers, s),
+                                            in.training(), in.catalog(), in.listUsers(), s),
                                     s))));
         }
         if (s.baselines().contains(Baseline.ALS)) {
             models.add(new EvaluationReport.ModelResult(OfflineEvaluation.ALS, ctx.step("ALS", () -> {
-                Baselines.Embeddings als = alsFactors(ctx, in.training, w);
+                Baselines.Embeddings als = alsFactors(ctx, in.training(), w);
                 return in.score(
                         OfflineEvaluation.ALS,
                         OfflineEvaluation.embeddingLists(
-                                als.users(), als.pins(), in.catalog, in.listUsers, s, null, scorer(ctx.config())),
+                                als.users(),
+                                als.pins(),
+                                in.catalog(),
+                                in.listUsers(),
+                                s,
+                                null,
+                                Evaluation.scorer(ctx.config())),
                         s);
             })));
         }
-        if (s.baselines().contains(Baseline.ORACLE) && in.truth != null) {
+        if (s.baselines().contains(Baseline.ORACLE) && in.truth() != null) {
             models.add(new EvaluationReport.ModelResult(
                     OfflineEvaluation.ORACLE,
-                    ctx.step("oracle", () -> in.score(OfflineEvaluation.ORACLE, in.truthLists, s))));
+                    ctx.step("oracle", () -> in.score(OfflineEvaluation.ORACLE, in.truthLists(), s))));
         }
-        Optional<EvaluationReport.OnlineAb> onlineAb = in.replay == null
+        Optional<EvaluationReport.OnlineAb> onlineAb = in.replay() == null
                 ? Optional.empty()
                 : Optional.of(ctx.step("online A/B", () -> onlineAb(ctx, in, models)));
         EvaluationReport report = new EvaluationReport(
-                d, version, w, in.catalogPins, s.ks(), models, ablation(ctx, d), dataQuality(ctx, d), onlineAb);
+                d, version, w, in.catalogPins(), s.ks(), models, ablation(ctx, d), dataQuality(ctx, d), onlineAb);
         String dir = ReportFiles.write(ctx.spark(), ctx.config().storageRoot(), report);
         StringBuilder headline = new StringBuilder(String.format("%n  %-18s", "model"));
         for (int k : s.ks()) {
@@ -155,8 +142,8 @@ public final class EvaluateStage implements Stage {
                 "report: {}/{}; conversion recall (event hit rate, all surfaces), {} held-out events over {} pins:{}",
                 dir,
                 ReportFiles.REPORT_HTML,
-                in.eventCount,
-                in.catalogPins,
+                in.eventCount(),
+                in.catalogPins(),
                 headline);
         onlineAb.ifPresent(ab -> LOG.info(
                 "simulated online A/B, top {} candidates, {} users, conversions per 1,000 "
@@ -166,89 +153,11 @@ public final class EvaluateStage implements Stage {
                 ab.reference(),
                 abHeadline(ab)));
         in.release();
-        return new StageReport().input("held_out_events", in.eventCount).output("models_evaluated", models.size());
+        return new StageReport().input("held_out_events", in.eventCount()).output("models_evaluated", models.size());
     }
 
-    /** Held-out events, training-window examples and the catalog of the evaluated day. */
-    static Inputs inputs(StageContext ctx, DataWindow w, boolean onlineAb) {
-        Dataset<Row> examples = ctx.tables()
-                .readDays(
-                        TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
-                        w.trainFrom().toString(),
-                        w.evalTo().toString());
-        Dataset<Row> allEvents = examples.filter(col(RawTables.DS)
-                        .between(w.evalFrom().toString(), w.evalTo().toString())
-                        .and(col("task").isin(RecallMetrics.POSITIVE_TASKS.toArray())))
-                .select("user_id", "pin_id", "surface", "task");
-        Dataset<Row> events =
-                UserSample.of(allEvents, ctx.config().evaluate().maxUsers()).cache();
-        Dataset<Row> training = examples.filter(col(RawTables.DS)
-                        .between(w.trainFrom().toString(), w.trainTo().toString()))
-                .select("user_id", "pin_id", "surface", "task", "event_ts")
-                .cache();
-        long eventCount = events.count();
-        if (ctx.config().evaluate().maxUsers() > 0) {
-            LOG.info(
-                    "evaluated users: {} (evaluate.max-users = {}; a deterministic sample above it)",
-                    events.select("user_id").distinct().count(),
-                    ctx.config().evaluate().maxUsers());
-        }
-        if (eventCount == 0) {
-            throw new IllegalStateException("no held-out positives in training_examples for " + w.evalFrom() + ".."
-                    + w.evalTo() + ": run build-training-data --set run-date=" + w.evalTo() + " first");
-        }
-        Dataset<Row> catalog = ctx.tables()
-                .readDays(RawTables.PINS, w.trainTo().toString(), w.trainTo().toString())
-                .select("pin_id")
-                .distinct()
-                .cache();
-        Dataset<Row> listUsers = events.select("user_id", "surface");
-        Dataset<Row> truthLists = null, truth = null, replay = null;
-        if (ctx.tables().exists(Simulator.TRUTH_USERS)) {
-            if (onlineAb && ctx.config().evaluate().onlineAbK() > 0) {
-                OnlineReplay.requireWorld(ctx.config().simulate(), ctx.tables().read(Simulator.TRUTH_PINS));
-                replay = UserSample.of(
-                                ctx.tables()
-                                        .readDays(
-                                                RawTables.IMPRESSIONS,
-                                                w.evalFrom().toString(),
-                                                w.evalTo().toString())
-                                        .filter(col("user_id").isNotNull()),
-                                ctx.config().evaluate().maxUsers())
-                        .cache();
-                listUsers = listUsers
-                        .union(replay.select("user_id", "surface"))
-                        .distinct()
-                        .persist(StorageLevel.MEMORY_AND_DISK());
-            }
-            Baselines.Embeddings o = Baselines.oracle(
-                    ctx.tables().read(Simulator.TRUTH_USERS), ctx.tables().read(Simulator.TRUTH_PINS));
-            truthLists = OfflineEvaluation.embeddingLists(
-                            o.users(),
-                            o.pins(),
-                            catalog,
-                            listUsers,
-                            ctx.config().evaluate(),
-                            null,
-                            scorer(ctx.config()))
-                    .persist(StorageLevel.MEMORY_AND_DISK());
-            truth = truthLists.join(events.select("user_id").distinct(), new String[] {"user_id"}, "left_semi");
-        }
-        return new Inputs(
-                events,
-                training,
-                catalog,
-                eventCount,
-                catalog.count(),
-                truth,
-                truthLists,
-                listUsers,
-                replay,
-                new LinkedHashMap<>(),
-                ctx.config().evaluate().onlineAbK());
-    }
-
-    private static String twoTower(StageContext ctx, Inputs in, LocalDate t, List<EvaluationReport.ModelResult> out)
+    private static String twoTower(
+            StageContext ctx, Evaluation.Inputs in, LocalDate t, List<EvaluationReport.ModelResult> out)
             throws Exception {
         EmbeddingStore store =
                 new EmbeddingStore(ctx.spark(), ctx.config().inferEmbeddings().outputRoot());
@@ -261,7 +170,7 @@ public final class EvaluateStage implements Stage {
                 OfflineEvaluation.TWO_TOWER,
                 ctx.step(
                         "two-tower " + manifest.get().modelVersion(),
-                        () -> evaluateEmbeddings(
+                        () -> Evaluation.evaluateEmbeddings(
                                 ctx,
                                 store,
                                 t,
@@ -269,60 +178,6 @@ public final class EvaluateStage implements Stage {
                                 OfflineEvaluation.TWO_TOWER,
                                 manifest.get().modelVersion()))));
         return manifest.get().modelVersion();
-    }
-
-    /**
-     * Recall of the embeddings {@code modelVersion} published for day t, served as the model serves: the embedding
-     * top-K with the user's history pins rescored by the model's re-engagement bias when it learned one.
-     */
-    static RecallMetrics.Result evaluateEmbeddings(
-            StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in, String model, String modelVersion) {
-        Dataset<Row> users = store.readDay(StorageLayout.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
-        Dataset<Row> pins = store.readDay(StorageLayout.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
-        Dataset<Row> history = reengagementBias(ctx, modelVersion)
-                .map(b -> Reengagement.candidates(
-                        ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE, t.toString(), t.toString()), b))
-                .orElse(null);
-        EvaluationSettings s = ctx.config().evaluate();
-        return in.score(
-                model,
-                OfflineEvaluation.embeddingLists(
-                        users, pins, in.catalog, in.listUsers, s, history, scorer(ctx.config())),
-                s);
-    }
-
-    /**
-     * The block product of every exact top-K ({@code evaluate.scorer}); libtorch runs with the executors' inference
-     * thread count ({@code infer-embeddings.intra-op-threads}), the same JVM-wide setting.
-     */
-    public static BlockScorer scorer(PipelineConfig c) {
-        return switch (c.scorer()) {
-            case LIBTORCH -> new LibtorchBlockScorer(c.inferEmbeddings().intraOpThreads());
-            case BLAS -> BlockScorer.BLAS_SGEMM;
-        };
-    }
-
-    /** The served model's re-engagement biases, when it learned them (read from its artifact). */
-    static Optional<Reengagement.Bias> reengagementBias(StageContext ctx, String modelVersion) {
-        java.nio.file.Path dir =
-                new ModelStore(java.nio.file.Path.of(ctx.config().train().modelStore())).artifactDir(modelVersion);
-        try (TwoTowerEncoder encoder = TwoTowerEncoder.load(dir)) {
-            ModelConfig.ReengagementConfig r = encoder.artifact().model().reengagement();
-            if (!r.enabled()) {
-                return Optional.empty();
-            }
-            Reengagement.Bias b = new Reengagement.Bias(
-                    r.sequences(),
-                    encoder.reengagementBias(),
-                    ModelConfig.ReengagementConfig.SLOTS,
-                    ModelConfig.ReengagementConfig.POSITION_EDGES);
-            LOG.info(
-                    "model {}: re-engagement bias (score units) {} for {}",
-                    modelVersion,
-                    java.util.Arrays.toString(b.bias()),
-                    b.sequences());
-            return Optional.of(b);
-        }
     }
 
     /**
@@ -359,7 +214,7 @@ public final class EvaluateStage implements Stage {
      * Recall of the engagement retriever's embeddings that {@code train} and {@code infer-embeddings} published for
      * day T (engagement-retriever.enabled); evaluate never trains.
      */
-    private static RecallMetrics.Result engagementOnly(StageContext ctx, Inputs in, LocalDate t) {
+    private static RecallMetrics.Result engagementOnly(StageContext ctx, Evaluation.Inputs in, LocalDate t) {
         PipelineConfig c = ctx.config().engagementRetrieverConfig();
         EmbeddingStore store =
                 new EmbeddingStore(ctx.spark(), c.inferEmbeddings().outputRoot());
@@ -370,7 +225,7 @@ public final class EvaluateStage implements Stage {
                         + " first, or drop engagement_only from evaluate.baselines"))
                 .modelVersion();
         StageContext sub = new StageContext(ctx.spark(), c, ctx.tables(), t);
-        return evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.ENGAGEMENT_ONLY, version);
+        return Evaluation.evaluateEmbeddings(sub, store, t, in, OfflineEvaluation.ENGAGEMENT_ONLY, version);
     }
 
     /** The ablation table the {@code ablate} command wrote for this run date, if any. */
@@ -403,23 +258,23 @@ public final class EvaluateStage implements Stage {
      * engagement_only when it ran.
      */
     private static EvaluationReport.OnlineAb onlineAb(
-            StageContext ctx, Inputs in, List<EvaluationReport.ModelResult> models) {
+            StageContext ctx, Evaluation.Inputs in, List<EvaluationReport.ModelResult> models) {
         List<String> arms = models.stream()
                 .map(EvaluationReport.ModelResult::model)
-                .filter(in.armLists::containsKey)
+                .filter(in.armLists()::containsKey)
                 .toList();
         Dataset<Row> candidates = null;
         for (String arm : arms) {
-            Dataset<Row> l = in.armLists.get(arm);
+            Dataset<Row> l = in.armLists().get(arm);
             candidates = candidates == null ? l : candidates.unionByName(l);
         }
-        List<Row> outcomes = OnlineReplay.replay(ctx.config().simulate(), in.replay, candidates, arms)
+        List<Row> outcomes = OnlineReplay.replay(ctx.config().simulate(), in.replay(), candidates, arms)
                 .collectAsList();
         String reference = arms.contains(OfflineEvaluation.ENGAGEMENT_ONLY) ? OfflineEvaluation.ENGAGEMENT_ONLY : null;
         List<OnlineReplay.ArmResult> table = OnlineReplay.summarize(
                 outcomes, arms, reference, ctx.config().evaluate().intervals());
         return new EvaluationReport.OnlineAb(
-                in.onlineAbK, table.isEmpty() ? 0 : table.get(0).users(), reference, table);
+                in.onlineAbK(), table.isEmpty() ? 0 : table.get(0).users(), reference, table);
     }
 
     private static String abHeadline(EvaluationReport.OnlineAb ab) {
@@ -445,65 +300,5 @@ public final class EvaluateStage implements Stage {
                                     100 * f.liftInterval().high())));
         }
         return h.toString();
-    }
-
-    /**
-     * What every model of one evaluation is judged on. {@code truth} is, on simulated data (truth tables present),
-     * each evaluated user's top pins by true conversion propensity (the oracle's lists), for the exposure-free recall;
-     * null on real logs. {@code listUsers} are the (user, surface) pairs every model ranks for: the held-out events',
-     * and, when the online A/B runs, those of the replayed requests ({@code replay}, the evaluation days'
-     * impressions); {@code truthLists} are the oracle's lists for them, {@code armLists} each model's lists cut to
-     * the A/B's k, filled as the models are scored.
-     */
-    record Inputs(
-            Dataset<Row> events,
-            Dataset<Row> training,
-            Dataset<Row> catalog,
-            long eventCount,
-            long catalogPins,
-            Dataset<Row> truth,
-            Dataset<Row> truthLists,
-            Dataset<Row> listUsers,
-            Dataset<Row> replay,
-            Map<String, Dataset<Row>> armLists,
-            int onlineAbK) {
-
-        /** Scores a model's lists ({@link OfflineEvaluation#score}) and keeps them, cut to k, as its A/B arm. */
-        RecallMetrics.Result score(String model, Dataset<Row> lists, EvaluationSettings s) {
-            if (replay == null) {
-                return OfflineEvaluation.score(events, lists, s, truth);
-            }
-            Dataset<Row> full = lists.persist(StorageLevel.MEMORY_AND_DISK());
-            Column surface = Arrays.asList(full.columns()).contains("surface")
-                    ? col("surface")
-                    : lit(null).cast("string").as("surface");
-            Dataset<Row> arm = full.select(
-                            lit(model).as(OnlineReplay.ARM),
-                            col("user_id"),
-                            surface,
-                            slice(col("pin_ids"), 1, onlineAbK).as("pin_ids"))
-                    .persist(StorageLevel.MEMORY_AND_DISK());
-            arm.count();
-            armLists.put(model, arm);
-            try {
-                return OfflineEvaluation.score(events, full, s, truth);
-            } finally {
-                full.unpersist();
-            }
-        }
-
-        void release() {
-            events.unpersist();
-            training.unpersist();
-            catalog.unpersist();
-            listUsers.unpersist();
-            if (truthLists != null) {
-                truthLists.unpersist();
-            }
-            if (replay != null) {
-                replay.unpersist();
-            }
-            armLists.values().forEach(Dataset::unpersist);
-        }
     }
 }

@@ -17,7 +17,7 @@ import dev.convcg.jobs.config.PipelineConfig;
 import dev.convcg.jobs.io.DeltaTables;
 import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.jobs.io.StageMarkers;
-import dev.convcg.jobs.stages.EvaluateStage;
+import dev.convcg.jobs.stages.Evaluation;
 import dev.convcg.jobs.stages.TrainStage;
 import dev.convcg.model.bench.TrainingBenchmark;
 import dev.convcg.model.config.ModelConfig;
@@ -446,7 +446,7 @@ public final class NightlyScaleBenchmark {
                     inference,
                     evaluation,
                     blockFlops(BlockScorer.BLAS_SGEMM, m, d, n),
-                    blockFlops(EvaluateStage.scorer(config), m, d, n));
+                    blockFlops(Evaluation.scorer(config), m, d, n));
         }
     }
 

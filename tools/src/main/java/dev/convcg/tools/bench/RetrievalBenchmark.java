@@ -9,7 +9,7 @@ import dev.convcg.core.eval.TopKRetrieval;
 import dev.convcg.core.schema.Surface;
 import dev.convcg.jobs.SparkSessions;
 import dev.convcg.jobs.config.PipelineConfig;
-import dev.convcg.jobs.stages.EvaluateStage;
+import dev.convcg.jobs.stages.Evaluation;
 import dev.convcg.model.bench.TrainingBenchmark;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +43,7 @@ public final class RetrievalBenchmark {
         PipelineConfig config = PipelineConfig.load(null, sets);
         EvaluationSettings s = config.evaluate();
         int d = config.model().embeddingDim();
-        BlockScorer scorer = EvaluateStage.scorer(config);
+        BlockScorer scorer = Evaluation.scorer(config);
         int cores = Runtime.getRuntime().availableProcessors();
         int m = s.queryBlockSize(), n = s.itemBlockSize();
         // Before the scorer's own figure: a libtorch scorer sets the JVM's intra-op threads to its tasks' count.
