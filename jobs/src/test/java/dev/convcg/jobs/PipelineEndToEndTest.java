@@ -125,7 +125,15 @@ class PipelineEndToEndTest {
             assertTrue(recall >= 0 && recall <= 1, r.toString());
         }
         assertEquals(
-                Set.of("two_tower", "engagement_only", "popularity", "history", "history_popularity", "als", "oracle"),
+                Set.of(
+                        "two_tower",
+                        "history_two_tower",
+                        "engagement_only",
+                        "popularity",
+                        "history",
+                        "history_popularity",
+                        "als",
+                        "oracle"),
                 models);
         assertEquals(
                 store.latestVersion().orElseThrow(), report.get("model_version").asText());

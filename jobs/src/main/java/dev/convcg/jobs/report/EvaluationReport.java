@@ -71,20 +71,29 @@ public record EvaluationReport(
     /**
      * The comparisons the report and metrics.json show, over all surfaces at the headline cut-offs, where intervals
      * were computed: every model over {@code engagement_only} (the click-trained retriever the project replaces), and
-     * {@code two_tower} over every other model.
+     * each {@link #SERVED} model over every model that is not served.
      */
     public List<Comparison> comparisons() {
         List<Comparison> out = new ArrayList<>();
         Optional<ModelResult> clicks = model(OfflineEvaluation.ENGAGEMENT_ONLY);
-        Optional<ModelResult> served = model(OfflineEvaluation.TWO_TOWER);
         for (ModelResult m : models) {
             clicks.filter(c -> c != m).ifPresent(c -> add(out, m, c));
         }
-        served.ifPresent(t -> models.stream()
-                .filter(m -> m != t && !m.model().equals(OfflineEvaluation.ENGAGEMENT_ONLY))
-                .forEach(m -> add(out, t, m)));
+        for (String name : SERVED) {
+            model(name)
+                    .ifPresent(t -> models.stream()
+                            .filter(m -> m != t
+                                    && !SERVED.contains(m.model())
+                                    && !m.model().equals(OfflineEvaluation.ENGAGEMENT_ONLY))
+                            .forEach(m -> add(out, t, m)));
+        }
+        model(OfflineEvaluation.TWO_TOWER)
+                .ifPresent(t -> model(OfflineEvaluation.HISTORY_TWO_TOWER).ifPresent(b -> add(out, t, b)));
         return out;
     }
+
+    /** The models built from the conversion retriever: the two-tower, and its blend with the history source. */
+    public static final List<String> SERVED = List.of(OfflineEvaluation.TWO_TOWER, OfflineEvaluation.HISTORY_TWO_TOWER);
 
     /** The named model's figures, if it was evaluated. */
     public Optional<ModelResult> model(String name) {

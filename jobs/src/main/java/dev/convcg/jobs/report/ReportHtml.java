@@ -198,8 +198,8 @@ public final class ReportHtml {
 
     /**
      * The table a reader looks at first, one per task: each model's event hit rate over all surfaces at the headline
-     * cut-offs with its interval, its lift over engagement_only, and two_tower's lift over it, each with its paired
-     * interval. A lift whose interval excludes 0 is bold.
+     * cut-offs with its interval, its lift over engagement_only, and the lift over it of two_tower (and of its blend
+     * with the history source, when evaluated), each with its paired interval. A lift whose interval excludes 0 is bold.
      */
     private static void headline(StringBuilder h, EvaluationReport r) {
         List<EvaluationReport.Comparison> comparisons = r.comparisons();
@@ -230,17 +230,23 @@ public final class ReportHtml {
                     .distinct()
                     .toList();
             boolean overClicks = references.contains(OfflineEvaluation.ENGAGEMENT_ONLY);
-            boolean byServed = comparisons.stream()
-                    .anyMatch(c -> c.model().equals(OfflineEvaluation.TWO_TOWER)
-                            && !c.reference().equals(OfflineEvaluation.ENGAGEMENT_ONLY));
+            List<String> served = EvaluationReport.SERVED.stream()
+                    .filter(name -> comparisons.stream()
+                            .anyMatch(c ->
+                                    c.model().equals(name) && !c.reference().equals(OfflineEvaluation.ENGAGEMENT_ONLY)))
+                    .toList();
             for (int k : r.headlineKs()) {
                 if (overClicks) {
                     h.append("<th>lift over engagement_only @").append(k).append("</th>");
                 }
             }
-            for (int k : r.headlineKs()) {
-                if (byServed) {
-                    h.append("<th>two_tower's lift over it @").append(k).append("</th>");
+            for (String name : served) {
+                for (int k : r.headlineKs()) {
+                    h.append("<th>")
+                            .append(esc(name))
+                            .append("'s lift over it @")
+                            .append(k)
+                            .append("</th>");
                 }
             }
             boolean exposureFree = r.models().stream()
@@ -279,9 +285,9 @@ public final class ReportHtml {
                         h.append(liftCell(comparisons, m.model(), OfflineEvaluation.ENGAGEMENT_ONLY, task, k));
                     }
                 }
-                for (int k : r.headlineKs()) {
-                    if (byServed) {
-                        h.append(liftCell(comparisons, OfflineEvaluation.TWO_TOWER, m.model(), task, k));
+                for (String name : served) {
+                    for (int k : r.headlineKs()) {
+                        h.append(liftCell(comparisons, name, m.model(), task, k));
                     }
                 }
                 for (int k : r.headlineKs()) {

@@ -28,6 +28,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -166,18 +167,32 @@ public final class EvaluateStage implements Stage {
             throw new IllegalStateException("no published embeddings for " + t + " under " + store.root()
                     + ": run train and infer-embeddings with --set run-date=" + t + " first");
         }
-        out.add(new EvaluationReport.ModelResult(
-                OfflineEvaluation.TWO_TOWER,
-                ctx.step(
-                        "two-tower " + manifest.get().modelVersion(),
-                        () -> Evaluation.evaluateEmbeddings(
-                                ctx,
-                                store,
-                                t,
-                                in,
-                                OfflineEvaluation.TWO_TOWER,
-                                manifest.get().modelVersion()))));
-        return manifest.get().modelVersion();
+        String version = manifest.get().modelVersion();
+        EvaluationSettings s = ctx.config().evaluate();
+        Dataset<Row> lists = Evaluation.publishedLists(ctx, store, t, in, version);
+        boolean blend = s.baselines().contains(Baseline.HISTORY_TWO_TOWER);
+        if (blend) {
+            lists = lists.persist(StorageLevel.MEMORY_AND_DISK());
+        }
+        try {
+            Dataset<Row> served = lists;
+            out.add(new EvaluationReport.ModelResult(
+                    OfflineEvaluation.TWO_TOWER,
+                    ctx.step("two-tower " + version, () -> in.score(OfflineEvaluation.TWO_TOWER, served, s))));
+            if (blend) {
+                out.add(new EvaluationReport.ModelResult(
+                        OfflineEvaluation.HISTORY_TWO_TOWER,
+                        ctx.step(
+                                "history then two-tower",
+                                () -> in.score(
+                                        OfflineEvaluation.HISTORY_TWO_TOWER,
+                                        Baselines.historyThen(in.training(), served, s.maxK()),
+                                        s))));
+            }
+        } finally {
+            lists.unpersist();
+        }
+        return version;
     }
 
     /**

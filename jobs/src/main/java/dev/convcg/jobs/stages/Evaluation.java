@@ -127,24 +127,30 @@ public final class Evaluation {
                 ctx.config().evaluate().onlineAbK());
     }
 
-    /**
-     * Recall of the embeddings {@code modelVersion} published for day t, served as the model serves: the embedding
-     * top-K with the user's history pins rescored by the model's re-engagement bias when it learned one.
-     */
+    /** Recall of the embeddings {@code modelVersion} published for day t ({@link #publishedLists}). */
     public static RecallMetrics.Result evaluateEmbeddings(
             StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in, String model, String modelVersion) {
+        return in.score(
+                model,
+                publishedLists(ctx, store, t, in, modelVersion),
+                ctx.config().evaluate());
+    }
+
+    /**
+     * The lists of the embeddings {@code modelVersion} published for day t, for every (user, surface) the evaluation
+     * ranks for, served as the model serves: the embedding top-K with the user's history pins rescored by the model's
+     * re-engagement bias when it learned one.
+     */
+    public static Dataset<Row> publishedLists(
+            StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in, String modelVersion) {
         Dataset<Row> users = store.readDay(StorageLayout.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
         Dataset<Row> pins = store.readDay(StorageLayout.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
         Dataset<Row> history = reengagementBias(ctx, modelVersion)
                 .map(b -> Reengagement.candidates(
                         ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE, t.toString(), t.toString()), b))
                 .orElse(null);
-        EvaluationSettings s = ctx.config().evaluate();
-        return in.score(
-                model,
-                OfflineEvaluation.embeddingLists(
-                        users, pins, in.catalog, in.listUsers, s, history, scorer(ctx.config())),
-                s);
+        return OfflineEvaluation.embeddingLists(
+                users, pins, in.catalog, in.listUsers, ctx.config().evaluate(), history, scorer(ctx.config()));
     }
 
     /**
@@ -206,6 +212,7 @@ public final class Evaluation {
             if (replay == null) {
                 return OfflineEvaluation.score(events, lists, s, truth);
             }
+            boolean cachedByCaller = !lists.storageLevel().equals(StorageLevel.NONE());
             Dataset<Row> full = lists.persist(StorageLevel.MEMORY_AND_DISK());
             Column surface = Arrays.asList(full.columns()).contains("surface")
                     ? col("surface")
@@ -221,7 +228,9 @@ public final class Evaluation {
             try {
                 return OfflineEvaluation.score(events, full, s, truth);
             } finally {
-                full.unpersist();
+                if (!cachedByCaller) {
+                    full.unpersist();
+                }
             }
         }
 

@@ -29,7 +29,7 @@ class EvaluationConfigTest {
         assertMessage(Map.of("evaluate.als.alpha", "0"), "convcg.evaluate.als.alpha = 0.0: must be a number > 0");
         assertMessage(
                 Map.of("evaluate.baselines", "[random]"),
-                "convcg.evaluate.baselines contains \"random\": expected any of [popularity, history, history_popularity, als, oracle, engagement_only]");
+                "convcg.evaluate.baselines contains \"random\": expected any of [popularity, history, history_popularity, history_two_tower, als, oracle, engagement_only]");
         assertMessage(
                 Map.of("evaluate.query-block-size", "0"),
                 "convcg.evaluate.query-block-size = 0: expected a positive integer");

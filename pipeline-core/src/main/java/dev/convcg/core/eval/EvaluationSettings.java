@@ -38,11 +38,15 @@ public record EvaluationSettings(
         int onlineAbK)
         implements Serializable {
 
-    /** Models evaluated without the project's own two-tower; names as in metrics.json. */
+    /**
+     * Models evaluated beside the project's own two-tower; names as in metrics.json. {@code HISTORY_TWO_TOWER} is the
+     * two-tower blended with the history source (the user's own recent pins, then the two-tower's candidates).
+     */
     public enum Baseline {
         POPULARITY,
         HISTORY,
         HISTORY_POPULARITY,
+        HISTORY_TWO_TOWER,
         ALS,
         ORACLE,
         ENGAGEMENT_ONLY

@@ -24,6 +24,8 @@ public final class OfflineEvaluation {
     public static final String ORACLE = "oracle";
     public static final String HISTORY = "history";
     public static final String HISTORY_POPULARITY = "history_popularity";
+    /** The history source blended with the two-tower: the user's own recent pins, then the two-tower's candidates. */
+    public static final String HISTORY_TWO_TOWER = "history_two_tower";
 
     private OfflineEvaluation() {}
 

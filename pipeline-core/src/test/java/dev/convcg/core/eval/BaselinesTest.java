@@ -217,6 +217,38 @@ class BaselinesTest {
                 "popularity counts the conversions of users who are not evaluated");
     }
 
+    /**
+     * The blend: each (user, surface) of the other source's lists gets the user's history for that surface first, then
+     * the list's own pins it lacks, cut to k; without history the list is kept as it is; users not listed get nothing.
+     */
+    @Test
+    void historyThenPutsTheUsersOwnPinsBeforeAnotherSourcesList(SparkSession spark) {
+        Dataset<Row> rows = spark.sql("""
+                SELECT * FROM VALUES
+                  (1L, 10L, 'HOME_FEED', 'ENGAGEMENT', TIMESTAMP'2026-10-01 10:00:00'),
+                  (1L, 31L, 'HOME_FEED', 'CONVERSION', TIMESTAMP'2026-10-02 10:00:00'),
+                  (1L, 40L, 'HOME_FEED', 'NEGATIVE',   TIMESTAMP'2026-10-03 10:00:00'),
+                  (2L, 30L, 'HOME_FEED', 'CONVERSION', TIMESTAMP'2026-10-01 10:00:00')
+                AS t(user_id, pin_id, surface, task, event_ts)""");
+        Dataset<Row> model = spark.sql("""
+                SELECT user_id, surface, CAST(pin_ids AS ARRAY<BIGINT>) AS pin_ids FROM VALUES
+                  (1L, 'HOME_FEED', ARRAY(50, 10, 51, 52)),
+                  (1L, 'SEARCH',    ARRAY(53, 54, 55, 56)),
+                  (3L, 'HOME_FEED', ARRAY(57, 58, 59, 60))
+                AS t(user_id, surface, pin_ids)""");
+        Map<String, List<Long>> lists = new TreeMap<>();
+        for (Row r : Baselines.historyThen(rows, model, 3).collectAsList()) {
+            lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
+        }
+        assertEquals(
+                Map.of(
+                        "1/HOME_FEED", List.of(31L, 10L, 50L),
+                        "1/SEARCH", List.of(53L, 54L, 55L),
+                        "3/HOME_FEED", List.of(57L, 58L, 59L)),
+                lists,
+                "history most recent first (not the hard negative 40), then the model's pins once each");
+    }
+
     /** The suite's settings with lists of 3 (the hand-made cases), headline K 3 and curve K 1. */
     private static EvaluationSettings smallListSettings() {
         return new EvaluationSettings(
