@@ -18,7 +18,7 @@ step simulate;                scripts/pipeline.sh simulate "${CONF[@]}"
 step "build-training-data $T"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=14
 step "train $T";              scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
 step "infer-embeddings $T";   scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
-step "build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D
+step "build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=7
 if [[ $ABLATE -eq 1 ]]; then
   step "ablate $D";           scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D 2>&1 | tee "$LOG"
 else

@@ -6,7 +6,8 @@
 #   2. build-training-data      examples up to 2026-10-11 (T), with the labels known on T
 #   3. train                    the two-tower on the days up to T (validation: T)
 #   4. infer-embeddings         pin and user embeddings of T
-#   5. build-training-data      examples of the days after T, labelled as of 2026-10-14
+#   5. build-training-data      examples of the 3 days after T, labelled as of 2026-10-14 (the days up to T keep the
+#                               labels known on T, so no model or baseline sees a conversion reported after T)
 #   6. evaluate                 recall@K on 2026-10-12 .. 2026-10-14 against the baselines; prints the report path
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ step "simulate";                  scripts/pipeline.sh simulate "${CONF[@]}"
 step "build-training-data $T";    scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=11
 step "train $T";                  scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
 step "infer-embeddings $T";       scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
-step "build-training-data $D";    scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D
+step "build-training-data $D";    scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=3
 step "evaluate $D";               scripts/pipeline.sh evaluate "${CONF[@]}" --set run-date=$D 2>&1 | tee out/evaluate.log
 
 echo

@@ -33,6 +33,8 @@ case "$SCALE" in
   medium) BASE=conf/sim-medium.conf; T=2026-10-14; D=2026-10-21; LOOKBACK=14 ;;
   *) echo "worlds.sh: --scale $SCALE: expected quickstart or medium" >&2; exit 2 ;;
 esac
+# The held-out build relabels only the evaluation days (D - T), so the days up to T keep the labels known on T.
+EVAL_LOOKBACK=$(( ( $(date -u -d "$D" +%s) - $(date -u -d "$T" +%s) ) / 86400 ))
 OUT="out-worlds/$SCALE"
 t0=$(date +%s)
 step() { echo; echo "=== [worlds $(( $(date +%s) - t0 ))s] $*"; }
@@ -43,7 +45,8 @@ for W in ${WORLDS//,/ }; do
                                              --set training-data.lookback-days=$LOOKBACK
   step "world $W: train $T";               scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
   step "world $W: infer-embeddings $T";    scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
-  step "world $W: build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D
+  step "world $W: build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D \
+                                             --set training-data.lookback-days=$EVAL_LOOKBACK
   step "world $W: ablate $D ($VARIANTS x seeds $SEEDS), then evaluate"
   scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D --set "evaluate.ablation.seeds=[$SEEDS]" \
     --set "evaluate.ablation.only=[$VARIANTS]"
