@@ -73,12 +73,7 @@ public final class EvaluateStage implements Stage {
         if (s.baselines().contains(Baseline.HISTORY)) {
             models.add(new EvaluationReport.ModelResult(
                     OfflineEvaluation.HISTORY,
-                    ctx.step(
-                            "history",
-                            () -> in.score(
-                                    OfflineEvaluation.HISTORY,
-                                    OfflineEvaluation.historyLists(in.training(), in.listUsers(), s),
-                                    s))));
+                    ctx.step("history", () -> in.score(OfflineEvaluation.HISTORY, in.histories(), s))));
         }
         if (s.baselines().contains(Baseline.HISTORY_POPULARITY)) {
             models.add(new EvaluationReport.ModelResult(
@@ -87,8 +82,11 @@ public final class EvaluateStage implements Stage {
                             "history then popularity",
                             () -> in.score(
                                     OfflineEvaluation.HISTORY_POPULARITY,
-                                    OfflineEvaluation.historyThenPopularityLists(
-                                            in.training(), in.catalog(), in.listUsers(), s),
+                                    Baselines.historyThen(
+                                            in.histories(),
+                                            Baselines.popularityPerQuery(
+                                                    in.training(), in.catalog(), in.listUsers(), s.maxK()),
+                                            s.maxK()),
                                     s))));
         }
         if (s.baselines().contains(Baseline.ALS)) {
@@ -186,7 +184,7 @@ public final class EvaluateStage implements Stage {
                                 "history then two-tower",
                                 () -> in.score(
                                         OfflineEvaluation.HISTORY_TWO_TOWER,
-                                        Baselines.historyThen(in.training(), served, s.maxK()),
+                                        Baselines.historyThen(in.histories(), served, s.maxK()),
                                         s))));
             }
         } finally {

@@ -122,6 +122,8 @@ public final class Evaluation {
                 truth,
                 truthLists,
                 listUsers,
+                OfflineEvaluation.historyLists(training, listUsers, ctx.config().evaluate())
+                        .persist(StorageLevel.MEMORY_AND_DISK()),
                 replay,
                 new LinkedHashMap<>(),
                 ctx.config().evaluate().onlineAbK());
@@ -191,8 +193,9 @@ public final class Evaluation {
      * each evaluated user's top pins by true conversion propensity (the oracle's lists), for the exposure-free recall;
      * null on real logs. {@code listUsers} are the (user, surface) pairs every model ranks for: the held-out events',
      * and, when the online A/B runs, those of the replayed requests ({@code replay}, the evaluation days'
-     * impressions); {@code truthLists} are the oracle's lists for them, {@code armLists} each model's lists cut to
-     * the A/B's k, filled as the models are scored.
+     * impressions); {@code truthLists} are the oracle's lists for them, {@code histories} their history lists (one
+     * computation for the history baseline and every blend with it), {@code armLists} each model's lists cut to the
+     * A/B's k, filled as the models are scored.
      */
     public record Inputs(
             Dataset<Row> events,
@@ -203,6 +206,7 @@ public final class Evaluation {
             Dataset<Row> truth,
             Dataset<Row> truthLists,
             Dataset<Row> listUsers,
+            Dataset<Row> histories,
             Dataset<Row> replay,
             Map<String, Dataset<Row>> armLists,
             int onlineAbK) {
@@ -239,6 +243,7 @@ public final class Evaluation {
             training.unpersist();
             catalog.unpersist();
             listUsers.unpersist();
+            histories.unpersist();
             if (truthLists != null) {
                 truthLists.unpersist();
             }

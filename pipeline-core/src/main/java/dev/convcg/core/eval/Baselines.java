@@ -51,26 +51,33 @@ public final class Baselines {
      */
     public static Dataset<Row> historyThenPopularity(
             Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> queries, int k) {
-        Column popular = pinList(mostConverted(training, catalog, k));
-        return historyThen(training, queries.select(USER_ID, SURFACE).distinct().withColumn(PIN_IDS, popular), k);
+        Dataset<Row> queried = queries.select(USER_ID, SURFACE).distinct();
+        Dataset<Row> histories =
+                history(training.join(queried.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi"), k);
+        return historyThen(histories, popularityPerQuery(training, catalog, queried, k), k);
+    }
+
+    /** The {@link #popularity} list for every (user_id, surface) of {@code queries}. */
+    public static Dataset<Row> popularityPerQuery(
+            Dataset<Row> training, Dataset<Row> catalog, Dataset<Row> queries, int k) {
+        return queries.select(USER_ID, SURFACE)
+                .distinct()
+                .withColumn(PIN_IDS, pinList(mostConverted(training, catalog, k)));
     }
 
     /**
      * A blend of the history candidate source with another source's lists: per (user, surface) the user's own history
-     * list ({@link #history}) first, then the pins of {@code lists} it does not hold, cut to {@code k}; a (user,
-     * surface) without history keeps its list. It has no parameter to tune: the history list takes the slots it fills.
+     * list first, then the pins of {@code lists} it does not hold, cut to {@code k}; a (user, surface) without history
+     * keeps its list. It has no parameter to tune: the history list takes the slots it fills.
      *
-     * @param training the training window's examples the histories come from
-     * @param lists    (user_id, surface, pin_ids array&lt;long&gt;): the other source's lists, best first
+     * @param histories the {@link #history} lists, for at least the users of {@code lists} (computed once, they serve
+     *                  every blend of an evaluation)
+     * @param lists     (user_id, surface, pin_ids array&lt;long&gt;): the other source's lists, best first
      * @return (user_id, surface, pin_ids array&lt;long&gt;) for every row of {@code lists}
      */
-    public static Dataset<Row> historyThen(Dataset<Row> training, Dataset<Row> lists, int k) {
+    public static Dataset<Row> historyThen(Dataset<Row> histories, Dataset<Row> lists, int k) {
         String historyPins = "history_" + PIN_IDS;
-        Dataset<Row> queried = lists.select(USER_ID, SURFACE);
-        Dataset<Row> histories = history(
-                        training.join(queried.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi"), k)
-                .withColumnRenamed(PIN_IDS, historyPins);
-        return lists.join(histories, new String[] {USER_ID, SURFACE}, "left")
+        return lists.join(histories.withColumnRenamed(PIN_IDS, historyPins), new String[] {USER_ID, SURFACE}, "left")
                 .select(
                         col(USER_ID),
                         col(SURFACE),

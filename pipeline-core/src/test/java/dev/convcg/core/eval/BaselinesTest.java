@@ -237,7 +237,7 @@ class BaselinesTest {
                   (3L, 'HOME_FEED', ARRAY(57, 58, 59, 60))
                 AS t(user_id, surface, pin_ids)""");
         Map<String, List<Long>> lists = new TreeMap<>();
-        for (Row r : Baselines.historyThen(rows, model, 3).collectAsList()) {
+        for (Row r : Baselines.historyThen(Baselines.history(rows, 3), model, 3).collectAsList()) {
             lists.put(r.getLong(0) + "/" + r.getString(1), r.getList(2));
         }
         assertEquals(
