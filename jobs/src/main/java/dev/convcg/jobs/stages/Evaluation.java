@@ -217,7 +217,7 @@ public final class Evaluation {
                 return OfflineEvaluation.score(events, lists, s, truth);
             }
             boolean cachedByCaller = !lists.storageLevel().equals(StorageLevel.NONE());
-            Dataset<Row> full = lists.persist(StorageLevel.MEMORY_AND_DISK());
+            Dataset<Row> full = cachedByCaller ? lists : lists.persist(StorageLevel.MEMORY_AND_DISK());
             Column surface = Arrays.asList(full.columns()).contains("surface")
                     ? col("surface")
                     : lit(null).cast("string").as("surface");
