@@ -139,8 +139,11 @@ public record PipelineConfig(
      * @param maxRows held-out positives sampled for the refit
      * @param ridge   pull towards the learned biases (logit units², per unit of row weight)
      * @param recallK K of the before/after recall the refit logs
+     * @param popularityPrior also fit a score per popularity bin of the pins, which serving adds
+     *                        ({@code PopularityPrior}; counted over training-data.feature-window-days)
      */
-    public record ReengagementCalibrationSettings(boolean enabled, int maxRows, double ridge, int recallK) {}
+    public record ReengagementCalibrationSettings(
+            boolean enabled, int maxRows, double ridge, int recallK, boolean popularityPrior) {}
 
     /**
      * The file the importer reads, how, and how its days enter the raw tables.
@@ -363,7 +366,11 @@ public record PipelineConfig(
 
     private static ReengagementCalibrationSettings reengagementCalibration(Settings s) {
         return new ReengagementCalibrationSettings(
-                s.bool("enabled"), s.positiveInt("max-rows"), s.nonNegative("ridge"), s.positiveInt("recall-k"));
+                s.bool("enabled"),
+                s.positiveInt("max-rows"),
+                s.nonNegative("ridge"),
+                s.positiveInt("recall-k"),
+                s.bool("popularity-prior"));
     }
 
     private static List<String> eventTypes(Settings s) {

@@ -9,6 +9,7 @@ import dev.convcg.core.eval.BlockScorer;
 import dev.convcg.core.eval.EvaluationSettings;
 import dev.convcg.core.eval.EvaluationSettings.DataWindow;
 import dev.convcg.core.eval.OfflineEvaluation;
+import dev.convcg.core.eval.PopularityPrior;
 import dev.convcg.core.eval.RecallMetrics;
 import dev.convcg.core.eval.Reengagement;
 import dev.convcg.core.eval.UserSample;
@@ -22,6 +23,7 @@ import dev.convcg.jobs.io.EmbeddingStore;
 import dev.convcg.jobs.io.ModelStore;
 import dev.convcg.jobs.io.StorageLayout;
 import dev.convcg.model.artifact.TwoTowerEncoder;
+import dev.convcg.model.calibration.ReengagementCalibration;
 import dev.convcg.model.config.ModelConfig;
 import dev.convcg.modelspark.inference.LibtorchBlockScorer;
 import java.nio.file.Path;
@@ -140,13 +142,26 @@ public final class Evaluation {
 
     /**
      * The lists of the embeddings {@code modelVersion} published for day t, for every (user, surface) the evaluation
-     * ranks for, served as the model serves: the embedding top-K with the user's history pins rescored by the model's
-     * re-engagement bias when it learned one.
+     * ranks for, served as the model serves: the embedding top-K with each pin's popularity prior added when the
+     * model's refit fitted one, and the user's history pins rescored by the model's re-engagement bias when it
+     * learned one.
      */
     public static Dataset<Row> publishedLists(
             StageContext ctx, EmbeddingStore store, LocalDate t, Inputs in, String modelVersion) {
         Dataset<Row> users = store.readDay(StorageLayout.USER_EMBEDDINGS, t).select("user_id", "surface", "embedding");
         Dataset<Row> pins = store.readDay(StorageLayout.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
+        Optional<float[]> prior = popularityPrior(ctx, modelVersion);
+        if (prior.isPresent()) {
+            LocalDate day = t.plusDays(1);
+            int window = ctx.config().trainingData().featureWindowDays();
+            Dataset<Row> examples = ctx.tables()
+                    .readDays(
+                            TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                            day.minusDays(window).toString(),
+                            t.toString());
+            pins = PopularityPrior.withPrior(
+                    pins, PopularityPrior.bins(in.catalog, examples, day, window), prior.get());
+        }
         Dataset<Row> history = reengagementBias(ctx, modelVersion)
                 .map(b -> Reengagement.candidates(
                         ctx.tables().readDays(TrainingDataSchemas.USER_FEATURES_TABLE, t.toString(), t.toString()), b))
@@ -164,6 +179,17 @@ public final class Evaluation {
             case LIBTORCH -> new LibtorchBlockScorer(c.inferEmbeddings().intraOpThreads());
             case BLAS -> BlockScorer.BLAS_SGEMM;
         };
+    }
+
+    /** The popularity prior the model's refit fitted (score units per bin), when it fitted one. */
+    static Optional<float[]> popularityPrior(StageContext ctx, String modelVersion) {
+        Path dir = new ModelStore(Path.of(ctx.config().train().modelStore())).artifactDir(modelVersion);
+        Optional<float[]> prior = ReengagementCalibration.read(dir)
+                .map(ReengagementCalibration.Result::popularityPrior)
+                .filter(p -> p != null && p.length > 0);
+        prior.ifPresent(
+                p -> LOG.info("model {}: popularity prior (score units) by bin {}", modelVersion, Arrays.toString(p)));
+        return prior;
     }
 
     /** The served model's re-engagement biases, when it learned them (read from its artifact). */

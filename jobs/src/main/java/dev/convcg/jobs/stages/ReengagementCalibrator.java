@@ -3,6 +3,7 @@ package dev.convcg.jobs.stages;
 import static org.apache.spark.sql.functions.*;
 
 import ai.djl.ndarray.NDManager;
+import dev.convcg.core.eval.PopularityPrior;
 import dev.convcg.core.schema.RawTables;
 import dev.convcg.core.training.ExampleLabeler;
 import dev.convcg.core.training.TrainingDataSchemas;
@@ -34,8 +35,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Spark side of {@link ReengagementCalibration}: after training, embeds a sample of the held-out (validation) positives
- * with the user tower and the catalog of the first validation day with the pin tower, collects both to the driver,
- * refits the re-engagement biases there and stores them in the artifact, where serving and {@code evaluate} read them.
+ * with the user tower and the catalog of the first validation day with the pin tower, collects both to the driver
+ * with the catalog's popularity bins ({@link PopularityPrior}), refits the re-engagement biases and the popularity
+ * prior there and stores them in the artifact, where serving and {@code evaluate} read them.
  * The rows carry the user features of their own day (history strictly before the positive), so nothing of the
  * held-out day leaks into the refit; the evaluation days are never read.
  */
@@ -122,8 +124,23 @@ public final class ReengagementCalibrator {
                     "calibration catalog",
                     catalogSize,
                     day)));
+            Map<Object, Integer> pinBins = new HashMap<>();
+            if (s.popularityPrior()) {
+                LocalDate validationDay = trainThrough.plusDays(1);
+                int window = ctx.config().trainingData().featureWindowDays();
+                Dataset<Row> windowExamples = ctx.tables()
+                        .readDays(
+                                TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                                validationDay.minusDays(window).toString(),
+                                trainThrough.toString());
+                for (Row r : PopularityPrior.bins(catalogFeatures, windowExamples, validationDay, window)
+                        .select("pin_id", PopularityPrior.BIN)
+                        .collectAsList()) {
+                    pinBins.put(r.get(0), r.getInt(1));
+                }
+            }
             ReengagementCalibration.Problem problem =
-                    problem(rows, userEmbedding, pinEmbedding, re, model, temperature, learned);
+                    problem(rows, userEmbedding, pinEmbedding, re, model, temperature, learned, pinBins);
             ReengagementCalibration.Result r;
             try (NDManager m = NDManager.newBaseManager()) {
                 r = ReengagementCalibration.fit(problem, s.recallK(), s.ridge(), m);
@@ -133,7 +150,7 @@ public final class ReengagementCalibrator {
                     Locale.ROOT,
                     "re-engagement calibration on %d held-out positives of %s over %d pins "
                             + "(%.1f%% of them in the user's history): cross-entropy %.4f -> %.4f, recall@%d %.4f -> %.4f, "
-                            + "bias %s -> %s (score units, %s), %d Newton steps",
+                            + "bias %s -> %s (score units, %s), popularity prior by bin %s, %d Newton steps",
                     r.rows(),
                     day,
                     r.catalog(),
@@ -146,6 +163,7 @@ public final class ReengagementCalibrator {
                     Arrays.toString(r.learnedBias()),
                     Arrays.toString(r.bias()),
                     re.sequences(),
+                    Arrays.toString(r.popularityPrior()),
                     r.iterations()));
             return Optional.of(r);
         } finally {
@@ -168,7 +186,10 @@ public final class ReengagementCalibrator {
         return out;
     }
 
-    /** The held-out rows whose positive is in the catalog, their weights (training's task weighting) and histories. */
+    /**
+     * The held-out rows whose positive is in the catalog, their weights (training's task weighting) and histories;
+     * with the catalog's popularity bins when {@code pinBins} has them (empty: no popularity prior).
+     */
     static ReengagementCalibration.Problem problem(
             List<Row> rows,
             Map<Object, float[]> userEmbedding,
@@ -176,12 +197,18 @@ public final class ReengagementCalibrator {
             ReengagementConfig re,
             ModelConfig model,
             float temperature,
-            float[] learned) {
+            float[] learned,
+            Map<Object, Integer> pinBins) {
         int dim = model.embeddingDim();
         Map<Object, Integer> index = new HashMap<>();
         float[] pins = new float[pinEmbedding.size() * dim];
+        int bins = pinBins.isEmpty() ? 0 : PopularityPrior.BINS;
+        int[] catalogBins = new int[bins == 0 ? 0 : pinEmbedding.size()];
         for (Map.Entry<Object, float[]> e : pinEmbedding.entrySet()) {
             System.arraycopy(e.getValue(), 0, pins, index.size() * dim, dim);
+            if (bins > 0) {
+                catalogBins[index.size()] = pinBins.getOrDefault(e.getKey(), 0);
+            }
             index.put(e.getKey(), index.size());
         }
         int sequences = re.sequences().size();
@@ -243,7 +270,9 @@ public final class ReengagementCalibrator {
                 historySlots,
                 sequences,
                 ReengagementConfig.SLOTS,
-                learned);
+                learned,
+                catalogBins,
+                bins);
     }
 
     private static boolean isConversion(Row r) {

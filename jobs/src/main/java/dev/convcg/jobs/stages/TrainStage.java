@@ -218,6 +218,7 @@ public final class TrainStage implements Stage {
         c.put("recall_calibrated", r.recallCalibrated());
         c.put("bias_learned", r.learnedBias());
         c.put("bias_calibrated", r.bias());
+        c.put("popularity_prior", r.popularityPrior());
         m.put("reengagement_calibration", c);
         return gson.toJson(m);
     }

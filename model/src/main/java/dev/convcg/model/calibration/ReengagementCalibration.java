@@ -13,25 +13,28 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.stream.IntStream;
 
 /**
- * Refits a trained model's re-engagement biases on held-out positives against the whole catalog, with the towers
- * frozen. Training learns the biases inside a batch softmax whose other columns are rarely in the row's history, so
- * on little data they stay near 0 while the user's own pins carry much of what the user converts on next; serving
- * competes against every pin of the catalog. The refit minimises the training objective (per-task weighted means
- * of the softmax cross-entropy, task weights λ) over the full catalog instead of the batch:
+ * Refits a trained model's serving terms on held-out positives against the whole catalog, with the towers frozen: the
+ * re-engagement biases and, when asked, a popularity prior. Training learns the biases inside a batch softmax whose
+ * other columns are rarely in the row's history, so on little data they stay near 0 while the user's own pins carry
+ * much of what the user converts on next; serving competes against every pin of the catalog. A dot product of unit
+ * vectors cannot hold a per-pin score either, and the logQ-corrected batch softmax learns none: what makes a pin
+ * bought by everybody is left to the prior, one bias per popularity bin (the pin's positives over the days before,
+ * binned by {@code log2}). The refit minimises the training objective (per-task weighted means of the softmax
+ * cross-entropy, task weights λ) over the full catalog instead of the batch:
  *
  * <pre>
- *   z_ij = u_i·p_j / τ + Σ_s b_s[slot_s(i, j)]          (b in logit units; slot 0, "not in sequence s", is 0)
- *   L(b) = Σ_i w_i (log Σ_j exp z_ij − z_i,pos_i) + ridge/2 · |b − b_learned|²     (Σ_i w_i = 1)
+ *   z_ij = u_i·p_j / τ + Σ_s b_s[slot_s(i, j)] + c[bin(j)]     (logit units; slot 0, "not in sequence s", is 0)
+ *   L(b, c) = Σ_i w_i (log Σ_j exp z_ij − z_i,pos_i) + ridge/2 · (|b − b_learned|² + |c|²)     (Σ_i w_i = 1)
  * </pre>
  *
- * L is convex in b (a log-sum-exp of functions linear in b), and the non-history part of each row's sum does not
- * depend on b, so one pass of {@code U·Pᵀ} reduces the problem to each row's history pins; Newton's method with a
- * backtracking line search then converges in a few steps. The result is the biases in score (cosine) units,
- * {@code β = b·τ}, which serving adds to {@code u·p} as it adds the learned ones.
+ * L is convex in (b, c) (a log-sum-exp of functions linear in them), and each row's sum over the pins outside its
+ * history depends on them only through one mass per popularity bin, so one pass of {@code U·Pᵀ} reduces the problem
+ * to each row's history pins and bin masses; Newton's method with a backtracking line search then converges in a few
+ * steps. The results are in score (cosine) units, {@code β = b·τ} and {@code γ = c·τ}, which serving adds to
+ * {@code u·p}.
  */
 public final class ReengagementCalibration {
     /** File beside the artifact's parameters that holds the refitted biases ({@link #write}, {@link #read}). */
@@ -58,6 +61,8 @@ public final class ReengagementCalibration {
      * @param sequences        number of history sequences
      * @param slotsPerSequence bias slots per sequence, slot 0 included
      * @param learnedBias      the biases training learned, score units, {@code sequences · slotsPerSequence}
+     * @param pinBins          each catalog pin's popularity bin in {@code [0, bins)}; ignored when bins is 0
+     * @param bins             number of popularity bins; 0: no popularity prior
      */
     public record Problem(
             float temperature,
@@ -70,7 +75,9 @@ public final class ReengagementCalibration {
             int[][] historySlots,
             int sequences,
             int slotsPerSequence,
-            float[] learnedBias) {
+            float[] learnedBias,
+            int[] pinBins,
+            int bins) {
         public Problem {
             int n = positives.length;
             if (users.length != n * dim || weights.length != n || historyPins.length != n || historySlots.length != n) {
@@ -82,10 +89,59 @@ public final class ReengagementCalibration {
                         + learnedBias.length + " values) do not fit dim = " + dim + ", " + sequences + " sequences of "
                         + slotsPerSequence + " slots");
             }
+            if (bins > 0 && (pinBins == null || pinBins.length != pins.length / dim)) {
+                throw new IllegalArgumentException("pinBins must give one bin per catalog pin (" + pins.length / dim
+                        + "), got " + (pinBins == null ? "none" : pinBins.length));
+            }
+            if (bins > 0) {
+                for (int g : pinBins) {
+                    if (g < 0 || g >= bins) {
+                        throw new IllegalArgumentException("popularity bin " + g + " outside [0, " + bins + ")");
+                    }
+                }
+            }
+        }
+
+        /** The same problem without a popularity prior. */
+        public Problem(
+                float temperature,
+                int dim,
+                float[] users,
+                float[] weights,
+                float[] pins,
+                int[] positives,
+                int[][] historyPins,
+                int[][] historySlots,
+                int sequences,
+                int slotsPerSequence,
+                float[] learnedBias) {
+            this(
+                    temperature,
+                    dim,
+                    users,
+                    weights,
+                    pins,
+                    positives,
+                    historyPins,
+                    historySlots,
+                    sequences,
+                    slotsPerSequence,
+                    learnedBias,
+                    new int[0],
+                    0);
         }
 
         int catalog() {
             return pins.length / dim;
+        }
+
+        int bin(int pin) {
+            return bins == 0 ? 0 : pinBins[pin];
+        }
+
+        /** Index of the first popularity parameter in the parameter vector (the biases come first). */
+        int priorOffset() {
+            return sequences * slotsPerSequence;
         }
     }
 
@@ -94,19 +150,21 @@ public final class ReengagementCalibration {
      *
      * @param bias              refitted biases, score units, slot 0 of each sequence 0
      * @param learnedBias       the biases training learned
+     * @param popularityPrior   score added to a pin of each popularity bin, score units; empty without a prior
      * @param rows              held-out positives used
      * @param catalog           catalog size
      * @param historyShare      weighted share of the rows whose positive is in the user's history
-     * @param lossLearned       mean full-catalog cross-entropy with the learned biases
+     * @param lossLearned       mean full-catalog cross-entropy with the learned biases (and no prior)
      * @param lossCalibrated    the same with the refitted ones
      * @param recallK           K of the two recalls
      * @param recallLearned     weighted share of rows whose positive ranks in the top K, learned biases
-     * @param recallCalibrated  the same, refitted biases
+     * @param recallCalibrated  the same, refitted biases and prior
      * @param iterations        Newton steps taken
      */
     public record Result(
             float[] bias,
             float[] learnedBias,
+            float[] popularityPrior,
             int rows,
             int catalog,
             double historyShare,
@@ -117,27 +175,27 @@ public final class ReengagementCalibration {
             double recallCalibrated,
             int iterations) {}
 
-    /** What the refit needs of one row after the single pass over the catalog (logits shifted by the row max). */
+    /**
+     * What the refit needs of one row after the single pass over the catalog (logits shifted by the row max): the
+     * mass of the pins outside the history per popularity bin, and the history pins' logits.
+     */
     private record RowTerms(
-            double nonHistoryMass,
-            double[] historyLogits,
-            int positiveInHistory,
-            double positiveLogit,
-            float[] topNonHistory) {}
+            double[] nonHistoryMass, double[] historyLogits, int positiveInHistory, double positiveLogit) {}
 
     /**
-     * Fits the biases.
+     * Fits the biases (and the popularity prior when the problem has bins).
      *
      * @param recallK the K of the before/after recall reported in the result
-     * @param ridge   strength of the pull towards the learned biases (logit units², per unit of row weight)
+     * @param ridge   strength of the pull towards the learned biases and a prior of 0 (logit units², per unit of
+     *                row weight)
      */
     public static Result fit(Problem p, int recallK, double ridge, NDManager manager) {
         int n = p.positives().length;
-        int free = p.sequences() * p.slotsPerSequence();
+        int free = p.priorOffset() + p.bins();
         double[] w = normalised(p.weights());
-        RowTerms[] rows = rowTerms(p, recallK, manager);
+        RowTerms[] rows = rowTerms(p, manager);
         double[] b0 = new double[free];
-        for (int k = 0; k < free; k++) {
+        for (int k = 0; k < p.priorOffset(); k++) {
             b0[k] = k % p.slotsPerSequence() == 0 ? 0 : p.learnedBias()[k] / p.temperature();
         }
         double[] b = b0.clone();
@@ -146,7 +204,7 @@ public final class ReengagementCalibration {
         double loss = objective(p, rows, w, b, b0, ridge, grad, hess);
         int it = 0;
         for (; it < MAX_ITERATIONS; it++) {
-            double[] step = newtonStep(grad, hess, p.slotsPerSequence(), manager);
+            double[] step = newtonStep(grad, hess, p, manager);
             double slope = 0;
             for (int k = 0; k < free; k++) {
                 slope += grad[k] * step[k];
@@ -172,35 +230,52 @@ public final class ReengagementCalibration {
             b = next;
             loss = objective(p, rows, w, b, b0, ridge, grad, hess);
         }
-        float[] bias = new float[free];
-        for (int k = 0; k < free; k++) {
+        float[] bias = new float[p.priorOffset()];
+        for (int k = 0; k < bias.length; k++) {
             bias[k] = (float) (b[k] * p.temperature());
+        }
+        float[] prior = new float[p.bins()];
+        for (int g = 0; g < prior.length; g++) {
+            prior[g] = (float) (b[p.priorOffset() + g] * p.temperature());
         }
         double share = 0;
         for (int i = 0; i < n; i++) {
             share += rows[i].positiveInHistory() >= 0 ? w[i] : 0;
         }
+        double[] recall = recall(p, w, new double[][] {b0, b}, recallK, manager);
         return new Result(
                 bias,
                 p.learnedBias().clone(),
+                prior,
                 n,
                 p.catalog(),
                 share,
                 objective(p, rows, w, b0, b0, 0, null, null),
                 objective(p, rows, w, b, b0, 0, null, null),
                 recallK,
-                recall(p, rows, w, b0, recallK),
-                recall(p, rows, w, b, recallK),
+                recall[0],
+                recall[1],
                 it);
     }
 
-    /** One pass of {@code U·Pᵀ} in row blocks: each row's non-history mass, history logits and top non-history logits. */
-    private static RowTerms[] rowTerms(Problem p, int recallK, NDManager manager) {
+    /** One pass of {@code U·Pᵀ} in row blocks: each row's non-history mass per bin and its history logits. */
+    private static RowTerms[] rowTerms(Problem p, NDManager manager) {
+        int n = p.positives().length;
+        RowTerms[] out = new RowTerms[n];
+        double invTau = 1.0 / p.temperature();
+        scorePass(p, manager, (i, scores, offset) -> out[i] = row(p, i, scores, offset, invTau));
+        return out;
+    }
+
+    /** Receives row i's catalog scores {@code scores[offset .. offset + C)}, which it may change. */
+    private interface RowScores {
+        void accept(int row, float[] scores, int offset);
+    }
+
+    private static void scorePass(Problem p, NDManager manager, RowScores consumer) {
         int n = p.positives().length;
         int c = p.catalog();
         int d = p.dim();
-        double invTau = 1.0 / p.temperature();
-        RowTerms[] out = new RowTerms[n];
         try (NDManager m = manager.newSubManager()) {
             NDArray pinsT = m.create(p.pins(), new Shape(c, d)).transpose();
             for (int from = 0; from < n; from += ROW_BLOCK) {
@@ -213,58 +288,42 @@ public final class ReengagementCalibration {
                     scores = u.matMul(pinsT).toFloatArray();
                 }
                 for (int r = 0; r < rowsInBlock; r++) {
-                    out[from + r] = row(p, from + r, scores, r * c, c, invTau, recallK);
+                    consumer.accept(from + r, scores, r * c);
                 }
             }
         }
-        return out;
     }
 
-    private static RowTerms row(Problem p, int i, float[] scores, int offset, int c, double invTau, int recallK) {
+    private static RowTerms row(Problem p, int i, float[] scores, int offset, double invTau) {
+        int c = p.catalog();
         int[] hist = p.historyPins()[i];
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < c; j++) {
             max = Math.max(max, scores[offset + j] * invTau);
         }
-        double mass = 0;
+        double[] mass = new double[Math.max(p.bins(), 1)];
         for (int j = 0; j < c; j++) {
-            mass += Math.exp(scores[offset + j] * invTau - max);
+            mass[p.bin(j)] += Math.exp(scores[offset + j] * invTau - max);
         }
         double[] hLogits = new double[hist.length];
         int positiveInHistory = -1;
         for (int h = 0; h < hist.length; h++) {
             hLogits[h] = scores[offset + hist[h]] * invTau - max;
-            mass -= Math.exp(hLogits[h]);
+            mass[p.bin(hist[h])] -= Math.exp(hLogits[h]);
             if (hist[h] == p.positives()[i]) {
                 positiveInHistory = h;
             }
         }
-        // The subtraction can leave rounding residue when the history holds nearly all the mass.
-        mass = Math.max(mass, 1e-12);
-        float[] saved = new float[hist.length];
-        for (int h = 0; h < hist.length; h++) {
-            saved[h] = scores[offset + hist[h]];
-            scores[offset + hist[h]] = Float.NEGATIVE_INFINITY;
-        }
-        PriorityQueue<Float> top = new PriorityQueue<>(recallK + 1);
-        for (int j = 0; j < c; j++) {
-            float s = scores[offset + j];
-            if (top.size() < recallK) {
-                top.add(s);
-            } else if (s > top.peek()) {
-                top.poll();
-                top.add(s);
-            }
-        }
-        for (int h = 0; h < hist.length; h++) {
-            scores[offset + hist[h]] = saved[h];
-        }
-        float[] topNonHistory = new float[top.size()];
-        for (int k = topNonHistory.length - 1; k >= 0; k--) {
-            topNonHistory[k] = (float) (top.poll() * invTau - max);
-        }
         double positiveLogit = scores[offset + p.positives()[i]] * invTau - max;
-        return new RowTerms(mass, hLogits, positiveInHistory, positiveLogit, topNonHistory);
+        // The subtraction can leave rounding residue when the history holds nearly all of a bin's mass.
+        for (int g = 0; g < mass.length; g++) {
+            mass[g] = Math.max(mass[g], 0);
+        }
+        if (positiveInHistory < 0) {
+            int g = p.bin(p.positives()[i]);
+            mass[g] = Math.max(mass[g], Math.exp(positiveLogit));
+        }
+        return new RowTerms(mass, hLogits, positiveInHistory, positiveLogit);
     }
 
     /** The ridge-penalised objective at b; fills the gradient and Hessian when they are given. */
@@ -279,6 +338,8 @@ public final class ReengagementCalibration {
             double[][] hess) {
         int s = p.sequences();
         int free = b.length;
+        int offset = p.priorOffset();
+        boolean prior = p.bins() > 0;
         if (grad != null) {
             Arrays.fill(grad, 0);
             for (double[] row : hess) {
@@ -286,41 +347,59 @@ public final class ReengagementCalibration {
             }
         }
         double[] mean = new double[free];
+        int[] features = new int[s + 1];
         double loss = 0;
         for (int i = 0; i < rows.length; i++) {
             RowTerms r = rows[i];
             int[] slots = p.historySlots()[i];
+            int[] hist = p.historyPins()[i];
             int hn = r.historyLogits().length;
+            int groups = r.nonHistoryMass().length;
+            double[] zGroup = new double[groups];
             double[] z = new double[hn];
-            double max = Math.log(r.nonHistoryMass());
+            double max = Double.NEGATIVE_INFINITY;
+            for (int g = 0; g < groups; g++) {
+                zGroup[g] = r.nonHistoryMass()[g] > 0
+                        ? Math.log(r.nonHistoryMass()[g]) + (prior ? b[offset + g] : 0)
+                        : Double.NEGATIVE_INFINITY;
+                max = Math.max(max, zGroup[g]);
+            }
             for (int h = 0; h < hn; h++) {
-                z[h] = r.historyLogits()[h] + bias(b, slots, h, s, p.slotsPerSequence());
+                z[h] = r.historyLogits()[h]
+                        + bias(b, slots, h, s, p.slotsPerSequence())
+                        + (prior ? b[offset + p.bin(hist[h])] : 0);
                 max = Math.max(max, z[h]);
             }
-            double sum = r.nonHistoryMass() * Math.exp(-max);
+            double sum = 0;
+            for (int g = 0; g < groups; g++) {
+                sum += Math.exp(zGroup[g] - max);
+            }
             for (int h = 0; h < hn; h++) {
                 sum += Math.exp(z[h] - max);
             }
             double logZ = max + Math.log(sum);
-            double zPos = r.positiveInHistory() >= 0 ? z[r.positiveInHistory()] : r.positiveLogit();
+            double zPos = r.positiveInHistory() >= 0
+                    ? z[r.positiveInHistory()]
+                    : r.positiveLogit() + (prior ? b[offset + p.bin(p.positives()[i])] : 0);
             loss += w[i] * (logZ - zPos);
             if (grad == null) {
                 continue;
             }
             Arrays.fill(mean, 0);
+            if (prior) {
+                for (int g = 0; g < groups; g++) {
+                    double pi = Math.exp(zGroup[g] - logZ);
+                    mean[offset + g] += pi;
+                    hess[offset + g][offset + g] += w[i] * pi;
+                }
+            }
             for (int h = 0; h < hn; h++) {
                 double pi = Math.exp(z[h] - logZ);
-                for (int a = 0; a < s; a++) {
-                    int ka = slotIndex(slots, h, a, s, p.slotsPerSequence());
-                    if (ka < 0) {
-                        continue;
-                    }
-                    mean[ka] += pi;
-                    for (int q = 0; q < s; q++) {
-                        int kq = slotIndex(slots, h, q, s, p.slotsPerSequence());
-                        if (kq >= 0) {
-                            hess[ka][kq] += w[i] * pi;
-                        }
+                int f = features(p, slots, hist, h, features);
+                for (int a = 0; a < f; a++) {
+                    mean[features[a]] += pi;
+                    for (int q = 0; q < f; q++) {
+                        hess[features[a]][features[q]] += w[i] * pi;
                     }
                 }
             }
@@ -333,16 +412,16 @@ public final class ReengagementCalibration {
                 }
             }
             if (r.positiveInHistory() >= 0) {
-                for (int a = 0; a < s; a++) {
-                    int ka = slotIndex(slots, r.positiveInHistory(), a, s, p.slotsPerSequence());
-                    if (ka >= 0) {
-                        grad[ka] -= w[i];
-                    }
+                int f = features(p, slots, hist, r.positiveInHistory(), features);
+                for (int a = 0; a < f; a++) {
+                    grad[features[a]] -= w[i];
                 }
+            } else if (prior) {
+                grad[offset + p.bin(p.positives()[i])] -= w[i];
             }
         }
         for (int k = 0; k < free; k++) {
-            if (k % p.slotsPerSequence() == 0) {
+            if (k < offset && k % p.slotsPerSequence() == 0) {
                 continue;
             }
             double dev = b[k] - b0[k];
@@ -355,12 +434,31 @@ public final class ReengagementCalibration {
         return loss;
     }
 
-    /** The Newton direction {@code −H⁻¹ g} on the free slots (slot 0 of each sequence stays 0). */
-    private static double[] newtonStep(double[] grad, double[][] hess, int slotsPerSequence, NDManager manager) {
+    /** The parameters history pin h's logit depends on (its slots, its popularity bin) into {@code into}; the count. */
+    private static int features(Problem p, int[] slots, int[] hist, int h, int[] into) {
+        int f = 0;
+        for (int a = 0; a < p.sequences(); a++) {
+            int k = slotIndex(slots, h, a, p.sequences(), p.slotsPerSequence());
+            if (k >= 0) {
+                into[f++] = k;
+            }
+        }
+        if (p.bins() > 0) {
+            into[f++] = p.priorOffset() + p.bin(hist[h]);
+        }
+        return f;
+    }
+
+    /** The Newton direction {@code −H⁻¹ g} on the free parameters (slot 0 of each sequence stays 0). */
+    private static double[] newtonStep(double[] grad, double[][] hess, Problem p, NDManager manager) {
         int[] free = IntStream.range(0, grad.length)
-                .filter(k -> k % slotsPerSequence != 0)
+                .filter(k -> k >= p.priorOffset() || k % p.slotsPerSequence() != 0)
                 .toArray();
         int f = free.length;
+        double[] step = new double[grad.length];
+        if (f == 0) {
+            return step;
+        }
         float[] h = new float[f * f];
         for (int a = 0; a < f; a++) {
             for (int q = 0; q < f; q++) {
@@ -368,7 +466,6 @@ public final class ReengagementCalibration {
             }
             h[a * f + a] += 1e-9f;
         }
-        double[] step = new double[grad.length];
         try (NDManager m = manager.newSubManager()) {
             float[] inv = m.create(h, new Shape(f, f)).inverse().toFloatArray();
             for (int a = 0; a < f; a++) {
@@ -382,32 +479,37 @@ public final class ReengagementCalibration {
         return step;
     }
 
-    /** Weighted share of rows whose positive ranks in the top K of the biased scores. */
-    private static double recall(Problem p, RowTerms[] rows, double[] w, double[] b, int k) {
+    /**
+     * Weighted share of rows whose positive ranks in the top K of the catalog, for each parameter vector: a second
+     * pass of {@code U·Pᵀ} with each pin's bias and prior added (ties count for the positive).
+     */
+    private static double[] recall(Problem p, double[] w, double[][] params, int k, NDManager manager) {
+        int c = p.catalog();
         int s = p.sequences();
-        double hit = 0;
-        for (int i = 0; i < rows.length; i++) {
-            RowTerms r = rows[i];
+        double invTau = 1.0 / p.temperature();
+        double[] hit = new double[params.length];
+        double[] z = new double[c];
+        scorePass(p, manager, (i, scores, offset) -> {
+            int[] hist = p.historyPins()[i];
             int[] slots = p.historySlots()[i];
-            int hn = r.historyLogits().length;
-            double zPos = r.positiveInHistory() >= 0
-                    ? r.historyLogits()[r.positiveInHistory()]
-                            + bias(b, slots, r.positiveInHistory(), s, p.slotsPerSequence())
-                    : r.positiveLogit();
-            int above = 0;
-            for (float t : r.topNonHistory()) {
-                if (t > zPos) {
-                    above++;
+            for (int v = 0; v < params.length; v++) {
+                double[] b = params[v];
+                for (int j = 0; j < c; j++) {
+                    z[j] = scores[offset + j] * invTau + (p.bins() > 0 ? b[p.priorOffset() + p.bin(j)] : 0);
                 }
-            }
-            for (int h = 0; h < hn; h++) {
-                if (h != r.positiveInHistory()
-                        && r.historyLogits()[h] + bias(b, slots, h, s, p.slotsPerSequence()) > zPos) {
-                    above++;
+                for (int h = 0; h < hist.length; h++) {
+                    z[hist[h]] += bias(b, slots, h, s, p.slotsPerSequence());
                 }
+                double zPos = z[p.positives()[i]];
+                int above = 0;
+                for (int j = 0; j < c && above < k; j++) {
+                    if (z[j] > zPos) {
+                        above++;
+                    }
+                }
+                hit[v] += above < k ? w[i] : 0;
             }
-            hit += above < k ? w[i] : 0;
-        }
+        });
         return hit;
     }
 

@@ -54,6 +54,40 @@ class ReengagementCalibrationTest {
         assertArrayEquals(learned, r.learnedBias());
     }
 
+    /**
+     * Positives drawn from u·p/τ + b*[slot] + c*[bin(pin)], three popularity bins: the refit recovers the prior up
+     * to the constant a softmax cannot see (the differences between bins), beside the history biases.
+     */
+    @Test
+    void recoversAPopularityPriorBesideTheBiases() {
+        double[] truth = {0, 2.0, 1.0, 0.5, 0};
+        double[] prior = {0, 1.5, -1.0};
+        ReengagementCalibration.Problem p = synthetic(6000, truth, new float[ReengagementConfig.SLOTS], prior, 13);
+        ReengagementCalibration.Result r;
+        try (NDManager m = NDManager.newBaseManager()) {
+            r = ReengagementCalibration.fit(p, 10, 1e-6, m);
+        }
+        float[] c = r.popularityPrior();
+        assertEquals(3, c.length);
+        assertEquals(1.5, (c[1] - c[0]) / TAU, 0.2, "bin 1 against bin 0: " + Arrays.toString(c));
+        assertEquals(-1.0, (c[2] - c[0]) / TAU, 0.2, "bin 2 against bin 0: " + Arrays.toString(c));
+        for (int k = 1; k <= 3; k++) {
+            assertEquals(truth[k], r.bias()[k] / TAU, 0.3, "slot " + k + ": " + Arrays.toString(r.bias()));
+        }
+        assertTrue(r.lossCalibrated() < r.lossLearned(), r.lossLearned() + " -> " + r.lossCalibrated());
+        assertTrue(r.recallCalibrated() > r.recallLearned(), r.recallLearned() + " -> " + r.recallCalibrated());
+    }
+
+    /** Without bins the refit has no prior to fit and reports none. */
+    @Test
+    void noBinsNoPrior() {
+        ReengagementCalibration.Problem p =
+                synthetic(500, new double[] {0, 1, 0, 0, 0}, new float[ReengagementConfig.SLOTS], 3);
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertEquals(0, ReengagementCalibration.fit(p, 10, 1e-3, m).popularityPrior().length);
+        }
+    }
+
     @Test
     void roundTripsBesideTheArtifact(@TempDir Path dir) throws Exception {
         ReengagementCalibration.Problem p =
@@ -71,6 +105,17 @@ class ReengagementCalibrationTest {
 
     /** n users with random unit embeddings and HISTORY distinct history pins each, positives sampled from the model. */
     static ReengagementCalibration.Problem synthetic(int n, double[] truth, float[] learned, long seed) {
+        return synthetic(n, truth, learned, new double[0], seed);
+    }
+
+    /** As above, with pin j in popularity bin {@code j % prior.length} adding {@code prior[bin]} to its logit. */
+    static ReengagementCalibration.Problem synthetic(
+            int n, double[] truth, float[] learned, double[] prior, long seed) {
+        int bins = prior.length;
+        int[] pinBins = new int[bins == 0 ? 0 : PINS];
+        for (int j = 0; j < pinBins.length; j++) {
+            pinBins[j] = j % bins;
+        }
         Random rnd = new Random(seed);
         float[] pins = unitRows(PINS, rnd);
         float[] users = unitRows(n, rnd);
@@ -87,7 +132,7 @@ class ReengagementCalibrationTest {
                 for (int k = 0; k < DIM; k++) {
                     s += users[i * DIM + k] * pins[j * DIM + k];
                 }
-                z[j] = s / TAU;
+                z[j] = s / TAU + (bins == 0 ? 0 : prior[pinBins[j]]);
             }
             for (int h = 0; h < HISTORY; h++) {
                 int slot = ReengagementConfig.bucketOf(h);
@@ -108,7 +153,9 @@ class ReengagementCalibrationTest {
                 historySlots,
                 1,
                 ReengagementConfig.SLOTS,
-                learned);
+                learned,
+                pinBins,
+                bins);
     }
 
     private static int sample(double[] z, Random rnd) {

@@ -1,8 +1,13 @@
 package dev.convcg.core.eval;
 
 import static dev.convcg.core.eval.TopKRetrieval.*;
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -55,7 +60,9 @@ public final class OfflineEvaluation {
      *
      * @param queries       (user_id, [surface], embedding): per (user, surface) for a context-aware tower; without a
      *                      surface column one vector serves every surface
-     * @param pinEmbeddings (pin_id, embedding); only pins of {@code catalog} are retrieved
+     * @param pinEmbeddings (pin_id, embedding, [prior]); only pins of {@code catalog} are retrieved. With a
+     *                      {@link PopularityPrior#PRIOR} column each pin's score is {@code u·p + prior}: the top-K
+     *                      scores {@code [u, 1]·[p, prior]}
      * @param catalog       the active catalog of day T: (pin_id, ...)
      * @param events        held-out events: (user_id, pin_id, surface, task, ...)
      * @param history       (user_id, pin_id, bonus) from {@link Reengagement#candidates}; null: no bias
@@ -73,6 +80,16 @@ public final class OfflineEvaluation {
                 queries.join(events.select(USER_ID).distinct(), new String[] {USER_ID}, "left_semi");
         Dataset<Row> activePins =
                 pinEmbeddings.join(catalog.select(PIN_ID).distinct(), new String[] {PIN_ID}, "left_semi");
+        if (Arrays.asList(pinEmbeddings.columns()).contains(PopularityPrior.PRIOR)) {
+            evaluatedQueries = evaluatedQueries.withColumn(EMBEDDING, concat(col(EMBEDDING), array(lit(1f))));
+            activePins = activePins
+                    .withColumn(
+                            EMBEDDING,
+                            concat(
+                                    col(EMBEDDING),
+                                    array(col(PopularityPrior.PRIOR).cast("float"))))
+                    .select(PIN_ID, EMBEDDING);
+        }
         return TopKRetrieval.topK(
                 evaluatedQueries, activePins, s.maxK(), s.queryBlockSize(), s.itemBlockSize(), history, scorer);
     }
