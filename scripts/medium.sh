@@ -13,15 +13,13 @@ T=2026-10-14
 D=2026-10-21
 t0=$(date +%s)
 LOG=$(mktemp)
-step() { echo "=== [medium $(( $(date +%s) - t0 ))s] $*"; }
-step simulate;                scripts/pipeline.sh simulate "${CONF[@]}"
-step "build-training-data $T"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=14
-step "train $T";              scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
-step "infer-embeddings $T";   scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
-step "build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=7
-if [[ $ABLATE -eq 1 ]]; then
-  step "ablate $D";           scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D 2>&1 | tee "$LOG"
-else
-  step "evaluate $D";         scripts/pipeline.sh evaluate "${CONF[@]}" --set run-date=$D 2>&1 | tee "$LOG"
-fi
-step "done: $(grep -o 'report: [^;]*/report.html' "$LOG" | tail -1 | sed 's/^report: //')"
+LAST_STAGE=evaluate
+if [[ $ABLATE -eq 1 ]]; then LAST_STAGE=ablate; fi
+# One JVM and one Spark session for all six stages (Main's --then).
+scripts/pipeline.sh simulate "${CONF[@]}" \
+  --then build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=14 \
+  --then train "${CONF[@]}" --set run-date=$T \
+  --then infer-embeddings "${CONF[@]}" --set run-date=$T \
+  --then build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=7 \
+  --then $LAST_STAGE "${CONF[@]}" --set run-date=$D 2>&1 | tee "$LOG"
+echo "=== [medium $(( $(date +%s) - t0 ))s] done: $(grep -o 'report: [^;]*/report.html' "$LOG" | tail -1 | sed 's/^report: //')"

@@ -3,6 +3,7 @@
 #
 #   scripts/pipeline.sh STAGE [--config FILE] [--set key=value]... [--dry-run]
 #   scripts/pipeline.sh nightly --ds YYYY-MM-DD [--force] [--config FILE] [--set key=value]...
+#   scripts/pipeline.sh STAGE [options] --then STAGE [options]...    (in order, one JVM and Spark session)
 #
 # Builds the project first when a source is newer than the last build. Exit codes: 0 ok, 1 stage failed,
 # 2 bad command line or configuration, 3 the day's inputs are missing (wait and retry); nightly: 10 + position
@@ -13,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 if [[ $# -eq 0 || "$1" == "-h" || "$1" == "--help" ]]; then
-  sed -n '2,11p' "$0"; exit 2
+  sed -n '2,12p' "$0"; exit 2
 fi
 
 DRY_RUN=0

@@ -16,20 +16,19 @@ CONF=(--config conf/local.conf "$@")
 T=2026-10-11
 D=2026-10-14
 t0=$(date +%s)
-step() { echo; echo "=== [quickstart $(( $(date +%s) - t0 ))s] $*"; }
-
-step "simulate";                  scripts/pipeline.sh simulate "${CONF[@]}"
-step "build-training-data $T";    scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=11
-step "train $T";                  scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
-step "infer-embeddings $T";       scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
-step "build-training-data $D";    scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=3
-step "evaluate $D";               scripts/pipeline.sh evaluate "${CONF[@]}" --set run-date=$D 2>&1 | tee out/evaluate.log
-
+mkdir -p out
+# One JVM and one Spark session for all six stages (Main's --then): a run pays for one start instead of six.
+scripts/pipeline.sh simulate "${CONF[@]}" \
+  --then build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=11 \
+  --then train "${CONF[@]}" --set run-date=$T \
+  --then infer-embeddings "${CONF[@]}" --set run-date=$T \
+  --then build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=3 \
+  --then evaluate "${CONF[@]}" --set run-date=$D 2>&1 | tee out/quickstart.log
 echo
 echo "quickstart finished in $(( $(date +%s) - t0 ))s"
 # the report's directory follows storage.root (e.g. out/dense with conf/sim-dense.conf)
-DIR=$(grep -o 'report: [^;]*/report.html' out/evaluate.log | tail -1 | sed 's/^report: //; s|/report.html$||')
+DIR=$(grep -o 'report: [^;]*/report.html' out/quickstart.log | tail -1 | sed 's/^report: //; s|/report.html$||')
 echo "report:  $DIR/report.html"
 echo "metrics: $DIR/metrics.json"
 echo "headline: conversion recall (event hit rate, all surfaces) per model:"
-sed -n '/conversion recall (event hit rate/,/SUMMARY/p' out/evaluate.log | grep -E '^  [a-z_]+ ' || true
+sed -n '/conversion recall (event hit rate/,/SUMMARY/p' out/quickstart.log | grep -E '^  [a-z_]+ ' || true

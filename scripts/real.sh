@@ -24,18 +24,17 @@ T=$(date -u -d "$D - $EVAL_DAYS days" +%F)
 ROOT_DIR=$(grep -oP 'storage.root *= *"\K[^"]+' "$CONF" | head -1)
 C=(--config "$CONF" "$@")
 t0=$(date +%s)
-step() { echo; echo "=== [real $NAME $(( $(date +%s) - t0 ))s] $*"; }
-
-step "import-events";               scripts/pipeline.sh import-events "${C[@]}" --set run-date=$D
-step "build-training-data $T";      scripts/pipeline.sh build-training-data "${C[@]}" --set run-date=$T --set training-data.lookback-days=$WINDOW
-step "build-training-data $D";      scripts/pipeline.sh build-training-data "${C[@]}" --set run-date=$D --set training-data.lookback-days=$EVAL_DAYS
-step "train $T";                    scripts/pipeline.sh train "${C[@]}" --set run-date=$T
-step "infer-embeddings $T";         scripts/pipeline.sh infer-embeddings "${C[@]}" --set run-date=$T --set infer-embeddings.reset=true
-step "evaluate $D";                 scripts/pipeline.sh evaluate "${C[@]}" --set run-date=$D 2>&1 | tee "$ROOT_DIR/evaluate.log"
-
+mkdir -p "$ROOT_DIR"
+# One JVM and one Spark session for all six stages (Main's --then).
+scripts/pipeline.sh import-events "${C[@]}" --set run-date=$D \
+  --then build-training-data "${C[@]}" --set run-date=$T --set training-data.lookback-days=$WINDOW \
+  --then build-training-data "${C[@]}" --set run-date=$D --set training-data.lookback-days=$EVAL_DAYS \
+  --then train "${C[@]}" --set run-date=$T \
+  --then infer-embeddings "${C[@]}" --set run-date=$T --set infer-embeddings.reset=true \
+  --then evaluate "${C[@]}" --set run-date=$D 2>&1 | tee "$ROOT_DIR/run.log"
 echo
 echo "real $NAME finished in $(( $(date +%s) - t0 ))s (train ..$T, evaluate $(date -u -d "$T + 1 day" +%F)..$D)"
 echo "report:  $ROOT/$ROOT_DIR/reports/$D/report.html"
 echo "metrics: $ROOT/$ROOT_DIR/reports/$D/metrics.json"
 echo "conversion recall (event hit rate, all surfaces) per model:"
-sed -n '/conversion recall (event hit rate/,/SUMMARY/p' "$ROOT_DIR/evaluate.log" | grep -E '^  [a-z_]+ '
+sed -n '/conversion recall (event hit rate/,/SUMMARY/p' "$ROOT_DIR/run.log" | grep -E '^  [a-z_]+ '

@@ -22,6 +22,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * Entry point of every stage: {@code Main STAGE [--config FILE] [--set key=value]...}. Binds the configuration (failing
  * fast on a bad key or value), starts Spark, runs the stage and ends with one summary line. Exit codes: 0 success,
  * 1 the stage failed, 2 bad command line or configuration, including an input whose shape does not fit it (a stage
- * throws {@link InvalidConfigException}: an empty file, a mapped column the file lacks).
+ * throws {@link InvalidConfigException}: an empty file, a mapped column the file lacks). Several stages joined by
+ * {@code --then} ({@code STAGE [options] --then STAGE [options]...}) run in order on one Spark session in one JVM, each
+ * with its own options, stopping at the first that does not succeed (its exit code); the scripts chain their stages
+ * this way so that a run pays for one JVM and one Spark start.
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -74,20 +78,65 @@ public final class Main {
         System.exit(run(args));
     }
 
-    /** Parses the command line, runs the stage, returns the exit code. */
+    /** The separator of the stages of one command line ({@code STAGE [options] --then STAGE [options]...}). */
+    public static final String THEN = "--then";
+
+    /**
+     * Parses the command line, runs its stage (or its stages in order on one session), returns the exit code. Every
+     * stage's command line and configuration is checked before the first one runs.
+     */
     public static int run(String[] args) {
-        Invocation inv;
-        PipelineConfig config;
+        List<String> stages = new ArrayList<>();
+        List<PipelineConfig> configs = new ArrayList<>();
         try {
-            inv = Invocation.parse(args);
-            config = PipelineConfig.load(inv.configFile(), inv.overrides());
+            for (String[] step : steps(args)) {
+                Invocation inv = Invocation.parse(step);
+                PipelineConfig config = PipelineConfig.load(inv.configFile(), inv.overrides());
+                if (!configs.isEmpty() && !config.spark().equals(configs.get(0).spark())) {
+                    throw new IllegalArgumentException("stage " + (configs.size() + 1) + " (" + inv.stage()
+                            + ") has other spark settings than the first (" + config.spark() + " against "
+                            + configs.get(0).spark() + "): stages joined by " + THEN + " share one Spark session");
+                }
+                stages.add(inv.stage());
+                configs.add(config);
+            }
         } catch (InvalidConfigException | IllegalArgumentException e) {
             LOG.error("{}", e.getMessage());
             System.err.println("error: " + e.getMessage());
             return EXIT_USAGE;
         }
-        SparkSession spark = SparkSessions.create(config.spark());
-        return run(inv.stage(), config, spark);
+        SparkSession spark = SparkSessions.create(configs.get(0).spark());
+        for (int i = 0; i < stages.size(); i++) {
+            int code = run(stages.get(i), configs.get(i), spark);
+            if (code != EXIT_OK) {
+                if (stages.size() > 1) {
+                    LOG.error(
+                            "stage {} of {} ({}) ended with exit code {}; the stages after it did not run",
+                            i + 1,
+                            stages.size(),
+                            stages.get(i),
+                            code);
+                }
+                return code;
+            }
+        }
+        return EXIT_OK;
+    }
+
+    /** The command line split at every {@link #THEN}; an empty part is an error. */
+    static List<String[]> steps(String[] args) {
+        List<String[]> steps = new ArrayList<>();
+        int from = 0;
+        for (int i = 0; i <= args.length; i++) {
+            if (i == args.length || args[i].equals(THEN)) {
+                if (i == from && (args.length > 0)) {
+                    throw new IllegalArgumentException(THEN + " must stand between two stages");
+                }
+                steps.add(Arrays.copyOfRange(args, from, i));
+                from = i + 1;
+            }
+        }
+        return steps;
     }
 
     /**
