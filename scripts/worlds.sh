@@ -40,16 +40,14 @@ t0=$(date +%s)
 step() { echo; echo "=== [worlds $(( $(date +%s) - t0 ))s] $*"; }
 for W in ${WORLDS//,/ }; do
   CONF=(--config "$BASE" --set "storage.root=\"$OUT/world-$W\"" --set "simulate.seed=$W" "${EXTRA[@]}")
-  step "world $W: simulate";               scripts/pipeline.sh simulate "${CONF[@]}"
-  step "world $W: build-training-data $T"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$T \
-                                             --set training-data.lookback-days=$LOOKBACK
-  step "world $W: train $T";               scripts/pipeline.sh train "${CONF[@]}" --set run-date=$T
-  step "world $W: infer-embeddings $T";    scripts/pipeline.sh infer-embeddings "${CONF[@]}" --set run-date=$T
-  step "world $W: build-training-data $D"; scripts/pipeline.sh build-training-data "${CONF[@]}" --set run-date=$D \
-                                             --set training-data.lookback-days=$EVAL_LOOKBACK
-  step "world $W: ablate $D ($VARIANTS x seeds $SEEDS), then evaluate"
-  scripts/pipeline.sh ablate "${CONF[@]}" --set run-date=$D --set "evaluate.ablation.seeds=[$SEEDS]" \
-    --set "evaluate.ablation.only=[$VARIANTS]"
+  step "world $W: simulate, build-training-data $T, train, infer-embeddings, build-training-data $D, ablate $D ($VARIANTS x seeds $SEEDS), evaluate (one JVM)"
+  scripts/pipeline.sh simulate "${CONF[@]}" \
+    --then build-training-data "${CONF[@]}" --set run-date=$T --set training-data.lookback-days=$LOOKBACK \
+    --then train "${CONF[@]}" --set run-date=$T \
+    --then infer-embeddings "${CONF[@]}" --set run-date=$T \
+    --then build-training-data "${CONF[@]}" --set run-date=$D --set training-data.lookback-days=$EVAL_LOOKBACK \
+    --then ablate "${CONF[@]}" --set run-date=$D --set "evaluate.ablation.seeds=[$SEEDS]" \
+      --set "evaluate.ablation.only=[$VARIANTS]"
 done
 step "table over worlds $WORLDS"
 source "$ROOT/scripts/lib/java.sh"
