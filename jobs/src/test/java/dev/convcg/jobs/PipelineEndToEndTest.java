@@ -173,7 +173,7 @@ class PipelineEndToEndTest {
                                 "evaluate.ablation.seeds",
                                 "[1]",
                                 "evaluate.ablation.only",
-                                "[default, no_reengagement]",
+                                "[default, no_reengagement, popularity_prior]",
                                 "evaluate.baselines",
                                 "[popularity]"),
                         spark));
@@ -188,7 +188,7 @@ class PipelineEndToEndTest {
             assertTrue(r.get("mean").asDouble() >= 0 && r.get("mean").asDouble() <= 1, r.toString());
             assertEquals(1, r.get("seeds").asInt(), r.toString());
         }
-        assertEquals(Set.of("default", "no_reengagement"), variants);
+        assertEquals(Set.of("default", "no_reengagement", "popularity_prior"), variants);
         assertFalse(
                 Files.exists(root.resolve("ablation").resolve(d).resolve("default-seed1")), "scratch runs are removed");
     }

@@ -152,15 +152,8 @@ public final class Evaluation {
         Dataset<Row> pins = store.readDay(StorageLayout.PIN_EMBEDDINGS, t).select("pin_id", "embedding");
         Optional<float[]> prior = popularityPrior(ctx, modelVersion);
         if (prior.isPresent()) {
-            LocalDate day = t.plusDays(1);
-            int window = ctx.config().trainingData().featureWindowDays();
-            Dataset<Row> examples = ctx.tables()
-                    .readDays(
-                            TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
-                            day.minusDays(window).toString(),
-                            t.toString());
             pins = PopularityPrior.withPrior(
-                    pins, PopularityPrior.bins(in.catalog, examples, day, window), prior.get());
+                    pins, ReengagementCalibrator.popularityBins(ctx, in.catalog, t.plusDays(1)), prior.get());
         }
         Dataset<Row> history = reengagementBias(ctx, modelVersion)
                 .map(b -> Reengagement.candidates(

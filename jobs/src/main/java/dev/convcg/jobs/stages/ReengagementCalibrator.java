@@ -126,14 +126,7 @@ public final class ReengagementCalibrator {
                     day)));
             Map<Object, Integer> pinBins = new HashMap<>();
             if (s.popularityPrior()) {
-                LocalDate validationDay = trainThrough.plusDays(1);
-                int window = ctx.config().trainingData().featureWindowDays();
-                Dataset<Row> windowExamples = ctx.tables()
-                        .readDays(
-                                TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
-                                validationDay.minusDays(window).toString(),
-                                trainThrough.toString());
-                for (Row r : PopularityPrior.bins(catalogFeatures, windowExamples, validationDay, window)
+                for (Row r : popularityBins(ctx, catalogFeatures, trainThrough.plusDays(1))
                         .select("pin_id", PopularityPrior.BIN)
                         .collectAsList()) {
                     pinBins.put(r.get(0), r.getInt(1));
@@ -169,6 +162,21 @@ public final class ReengagementCalibrator {
         } finally {
             held.unpersist();
         }
+    }
+
+    /**
+     * The popularity bins of {@code pins} for predicting {@code day}: their positives in training_examples over the
+     * {@code training-data.feature-window-days} before it ({@link PopularityPrior#bins}). The refit and evaluate both
+     * take them from here, so the prior is fitted and served on the same bins.
+     */
+    static Dataset<Row> popularityBins(StageContext ctx, Dataset<Row> pins, LocalDate day) {
+        int window = ctx.config().trainingData().featureWindowDays();
+        Dataset<Row> examples = ctx.tables()
+                .readDays(
+                        TrainingDataSchemas.TRAINING_EXAMPLES_TABLE,
+                        day.minusDays(window).toString(),
+                        day.minusDays(1).toString());
+        return PopularityPrior.bins(pins, examples, day, window);
     }
 
     /** Key to embedding, keyed by the entity's key column as it is (a String example id, a long pin id). */

@@ -102,35 +102,6 @@ public final class ReengagementCalibration {
             }
         }
 
-        /** The same problem without a popularity prior. */
-        public Problem(
-                float temperature,
-                int dim,
-                float[] users,
-                float[] weights,
-                float[] pins,
-                int[] positives,
-                int[][] historyPins,
-                int[][] historySlots,
-                int sequences,
-                int slotsPerSequence,
-                float[] learnedBias) {
-            this(
-                    temperature,
-                    dim,
-                    users,
-                    weights,
-                    pins,
-                    positives,
-                    historyPins,
-                    historySlots,
-                    sequences,
-                    slotsPerSequence,
-                    learnedBias,
-                    new int[0],
-                    0);
-        }
-
         int catalog() {
             return pins.length / dim;
         }
