@@ -36,21 +36,25 @@ public final class OfflineEvaluation {
 
     /**
      * Recall of ranked lists: against the held-out {@code events}, and, when {@code truthLists} is given, against the
-     * top pins by true conversion propensity ({@link RecallMetrics#truthRecall}). The lists are cached while both run.
+     * top pins by true conversion propensity ({@link RecallMetrics#truthRecall}). The lists are cached while both run,
+     * unless the caller cached them, whose cache is then left as it is.
      */
     public static RecallMetrics.Result score(
             Dataset<Row> events, Dataset<Row> lists, EvaluationSettings s, Dataset<Row> truthLists) {
         if (truthLists == null) {
             return RecallMetrics.evaluate(events, lists, s.allKs(), s.intervals());
         }
-        Dataset<Row> cached = lists.persist(StorageLevel.MEMORY_AND_DISK());
+        boolean cachedByCaller = !lists.storageLevel().equals(StorageLevel.NONE());
+        Dataset<Row> cached = cachedByCaller ? lists : lists.persist(StorageLevel.MEMORY_AND_DISK());
         try {
             RecallMetrics.Result r = RecallMetrics.evaluate(events, cached, s.allKs(), s.intervals());
             List<RecallMetrics.Recall> all = new ArrayList<>(r.recalls());
             all.addAll(RecallMetrics.truthRecall(cached, truthLists, s.allKs()));
             return new RecallMetrics.Result(List.copyOf(all), r.coverage(), r.replicates(), r.level());
         } finally {
-            cached.unpersist();
+            if (!cachedByCaller) {
+                cached.unpersist();
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -84,6 +85,21 @@ class RecallMetricsTest {
                     oracle.get("conversion", "all", k, RecallMetrics.Metric.TRUE_PROPENSITY_RECALL)
                             .recall(),
                     EPS);
+        }
+    }
+
+    /** Scoring lists the caller cached leaves them cached (evaluate reuses the two-tower's lists for its blend). */
+    @Test
+    void scoringLeavesTheCallersCacheInPlace(SparkSession spark) {
+        Dataset<Row> truth = spark.createDataFrame(
+                List.of(RowFactory.create(1L, new Long[] {10L, 13L})),
+                new StructType().add("user_id", "long").add("pin_ids", "array<bigint>"));
+        Dataset<Row> lists = handRecommendations(spark).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            OfflineEvaluation.score(handEvents(spark), lists, settings(List.of(1, 2), 256, 512), truth);
+            assertNotEquals(StorageLevel.NONE(), lists.storageLevel());
+        } finally {
+            lists.unpersist();
         }
     }
 
