@@ -174,10 +174,13 @@ public final class Evaluation {
         };
     }
 
+    private static Path artifactDir(StageContext ctx, String modelVersion) {
+        return new ModelStore(Path.of(ctx.config().train().modelStore())).artifactDir(modelVersion);
+    }
+
     /** The popularity prior the model's refit fitted (score units per bin), when it fitted one. */
     static Optional<float[]> popularityPrior(StageContext ctx, String modelVersion) {
-        Path dir = new ModelStore(Path.of(ctx.config().train().modelStore())).artifactDir(modelVersion);
-        Optional<float[]> prior = ReengagementCalibration.read(dir)
+        Optional<float[]> prior = ReengagementCalibration.read(artifactDir(ctx, modelVersion))
                 .map(ReengagementCalibration.Result::popularityPrior)
                 .filter(p -> p != null && p.length > 0);
         prior.ifPresent(
@@ -187,8 +190,7 @@ public final class Evaluation {
 
     /** The served model's re-engagement biases, when it learned them (read from its artifact). */
     static Optional<Reengagement.Bias> reengagementBias(StageContext ctx, String modelVersion) {
-        Path dir = new ModelStore(Path.of(ctx.config().train().modelStore())).artifactDir(modelVersion);
-        try (TwoTowerEncoder encoder = TwoTowerEncoder.load(dir)) {
+        try (TwoTowerEncoder encoder = TwoTowerEncoder.load(artifactDir(ctx, modelVersion))) {
             ModelConfig.ReengagementConfig r = encoder.artifact().model().reengagement();
             if (!r.enabled()) {
                 return Optional.empty();
