@@ -1,13 +1,16 @@
 package dev.convcg.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import dev.convcg.model.blocks.TwoTowerBlock;
@@ -21,6 +24,7 @@ import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
 import dev.convcg.model.loss.TwoTowerLoss;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class LossTest {
@@ -343,11 +347,125 @@ class LossTest {
             float tau = 0.5f;
             NDList preds = new NDList(m.create(u), m.create(p), m.create(new float[] {tau, 0f, b1, b2, 0f, 0f}));
             NDList labels = TwoTowerLoss.labels(m, cfg, b, 0);
-            assertEquals(9, labels.size(), "8 labels and one slot matrix");
+            assertEquals(10, labels.size(), "8 labels, the pairs and one sequence's slots");
+            assertArrayEquals(new long[] {0, 1}, labels.get(8).toLongArray(), "row 0 holds both columns' pins");
+            assertArrayEquals(new long[] {2, 1}, labels.get(9).toLongArray(), "pin 1 at position 2, pin 2 at 0");
             double got = new TwoTowerLoss(cfg).terms(labels, preds).get(1).getFloat();
             double l0 = ce(new double[] {(1 + b2) / tau, (0 + b1) / tau}, 0);
             double l1 = ce(new double[] {0 / tau, 1 / tau}, 1);
             assertEquals((l0 + l1) / 2, got, 1e-5);
+        }
+    }
+
+    /**
+     * The biases gathered for the pairs alone give the loss and the bias gradients of a gather over
+     * every (row, column) pair: two sequences, pins in both, a pin twice in a sequence.
+     */
+    @Test
+    void pairBiasesEqualTheDenseGatherInValueAndGradient() {
+        ModelConfig cfg = plain(false)
+                .withReengagement(
+                        new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins", "user_converted_pins")));
+        int rows = 6;
+        long[] engaged = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4};
+        long[] converted = {1, 0, 0, 0, 4, 2, 0, 0, 0, 0, 0, 0, 9, 3, 8, 0, 0, 0, 0, 0, 0, 6, 0, 0};
+        FeatureBatch users = FeatureBatch.builder(rows)
+                .sequence("user_engaged_pins", engaged, 4, new int[] {4, 4, 4, 4, 2, 0})
+                .sequence("user_converted_pins", converted, 4, new int[] {1, 2, 0, 3, 0, 1})
+                .build();
+        long[] rowPins = {1, 4, 9, 3, 7, 6};
+        TrainingBatch b = new TrainingBatch(
+                users,
+                FeatureBatch.builder(rows).build(),
+                rowPins,
+                new long[] {1, 2, 3, 4, 5, 6},
+                new byte[] {C, E, C, E, C, E},
+                new float[] {1, 1, 1, 1, 1, 1},
+                new double[] {0.1, 0.1, 0.1, 0.1, 0.1, 0.1},
+                null,
+                null,
+                null,
+                null);
+        SplittableRandom r = new SplittableRandom(4);
+        float[][] u = new float[rows][3];
+        float[][] p = new float[rows][3];
+        for (int i = 0; i < rows; i++) {
+            for (int k = 0; k < 3; k++) {
+                u[i][k] = (float) r.nextGaussian();
+                p[i][k] = (float) r.nextGaussian();
+            }
+        }
+        int slots = ModelConfig.ReengagementConfig.SLOTS;
+        float[] scalars = new float[1 + 2 * slots];
+        scalars[0] = 0.3f;
+        for (int k = 1; k < scalars.length; k++) {
+            scalars[k] = (k - 1) % slots == 0 ? 0f : (float) r.nextGaussian();
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDList labels = TwoTowerLoss.labels(m, cfg, b, 0);
+            NDArray sparseScalars = m.create(scalars);
+            sparseScalars.setRequiresGradient(true);
+            float sparse;
+            try (GradientCollector g = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = new TwoTowerLoss(cfg)
+                        .terms(labels, new NDList(m.create(u), m.create(p), sparseScalars))
+                        .head();
+                sparse = loss.getFloat();
+                g.backward(loss);
+            }
+            // The dense reference: every pair's slot, the zero slot where the pin is in no sequence.
+            long[] pinsOf = rowPins;
+            NDArray denseScalars = m.create(scalars);
+            denseScalars.setRequiresGradient(true);
+            float reference;
+            try (GradientCollector g = Engine.getInstance().newGradientCollector()) {
+                NDArray beta = denseScalars.get("1:");
+                NDArray history = null;
+                for (int s = 0; s < 2; s++) {
+                    FeatureBatch.Sequence seq = users.sequence(s == 0 ? "user_engaged_pins" : "user_converted_pins");
+                    long[] slot = new long[rows * rows];
+                    for (int i = 0; i < rows; i++) {
+                        for (int j = 0; j < rows; j++) {
+                            slot[i * rows + j] = (long) s * slots;
+                            for (int k = 0; k < seq.lengths()[i]; k++) {
+                                if (seq.ids()[i * seq.width() + k] == pinsOf[j]) {
+                                    slot[i * rows + j] = (long) s * slots + ModelConfig.ReengagementConfig.bucketOf(k);
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    NDArray t = beta.take(m.create(slot, new Shape(rows, rows)));
+                    history = history == null ? t : history.add(t);
+                }
+                NDArray z = m.create(u)
+                        .matMul(m.create(p).transpose())
+                        .add(history)
+                        .div(denseScalars.get("0:1"))
+                        .add(labels.get(2).expandDims(0));
+                NDArray ce = z.logSoftmax(1).diagonal().neg();
+                NDArray w = labels.get(3);
+                NDArray lConv = ce.mul(w.mul(labels.get(4)))
+                        .sum()
+                        .div(w.mul(labels.get(4)).sum());
+                NDArray lEng = ce.mul(w.mul(labels.get(5)))
+                        .sum()
+                        .div(w.mul(labels.get(5)).sum());
+                NDArray loss = lConv.mul(cfg.heads().conversionWeight())
+                        .add(lEng.mul(cfg.heads().engagementWeight()));
+                reference = loss.getFloat();
+                g.backward(loss);
+            }
+            assertTrue(labels.get(8).size() > 0 && labels.get(8).size() < rows * rows, "some pairs, not all");
+            assertEquals(reference, sparse, 1e-6f);
+            // The zero slots (held at 0 by the model, TwoTowerBlock) gather other pairs' gradients here.
+            float[] expected = denseScalars.getGradient().get("1:").toFloatArray();
+            float[] got = sparseScalars.getGradient().get("1:").toFloatArray();
+            for (int k = 0; k < expected.length; k++) {
+                if (k % slots != 0) {
+                    assertEquals(expected[k], got[k], 1e-6f, "bias slot " + k);
+                }
+            }
         }
     }
 

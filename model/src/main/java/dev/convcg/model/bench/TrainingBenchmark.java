@@ -68,6 +68,10 @@ public final class TrainingBenchmark {
                 t.trainStep(batches.get(i % batches.size()));
             }
             t.resetPhaseTimes();
+            String trace = System.getProperty("convcg.profile");
+            if (trace != null) {
+                JniUtils.startProfile(false, true, false);
+            }
             long steps = 0;
             long t0 = System.nanoTime();
             double elapsed;
@@ -76,6 +80,9 @@ public final class TrainingBenchmark {
                 steps++;
                 elapsed = (System.nanoTime() - t0) / 1e9;
             } while (elapsed < seconds);
+            if (trace != null) {
+                JniUtils.stopProfile(trace);
+            }
             double examplesPerSec = steps * batch / elapsed;
             double modelFlops = steps * stepFlops / elapsed;
             StringBuilder phases = new StringBuilder("ms/step by phase:");

@@ -54,7 +54,11 @@ import java.util.Map;
  *
  * <p>Labels (see {@link #labels}): {@code [rowPin (B) i64, colPin (C) i64, logQTerm (C) f32 — the
  * value added to z, i.e. −log q_j or 0, weight (B), conversionMask (B), engagementMask (B), rowAdv
- * (B) i64, colAdv (C) i64, then per re-engagement sequence its bias slots (B, C) i64]}.
+ * (B) i64, colAdv (C) i64, then, with re-engagement on, the (row, column) pairs whose column pin is
+ * in one of the row's sequences as flat indices i·C + j (N) i64, ascending, and per sequence each
+ * pair's bias slot (N) i64]}. The biases are gathered for those N pairs only and scattered into the
+ * B × C logits: a gather over all B × C pairs cost a serial scatter-add of B × C gradients per
+ * sequence in backward, a fifth of a training step (docs/benchmarks.md).
  * Predictions: {@code [u_0, p_0, (u_1, p_1,) [τ, β...]]}.
  */
 public final class TwoTowerLoss extends Loss {
@@ -125,41 +129,101 @@ public final class TwoTowerLoss extends Loss {
                 m.create(eng),
                 m.create(batch.advertiserIds()),
                 m.create(colAdv));
-        List<String> sequences =
-                config.reengagement().enabled() ? config.reengagement().sequences() : List.of();
-        for (int s = 0; s < sequences.size(); s++) {
-            FeatureBatch.Sequence seq = batch.user().sequence(sequences.get(s));
-            labels.add(m.create(reengagementSlots(seq, colPin, s * ReengagementConfig.SLOTS), new Shape(b, c)));
+        if (config.reengagement().enabled()) {
+            List<String> names = config.reengagement().sequences();
+            List<FeatureBatch.Sequence> sequences = new ArrayList<>();
+            names.forEach(name -> sequences.add(batch.user().sequence(name)));
+            long[][] pairs = reengagementPairs(sequences, colPin);
+            for (long[] column : pairs) {
+                labels.add(m.create(column));
+            }
         }
         return labels;
     }
 
     /**
-     * Row-major (B, C) bias slots: {@code offset + bucketOf(position)} where column j's pin first
-     * appears in row i's sequence, else {@code offset} (the zero slot). Costs B·L map look-ups.
+     * The (row i, column j) pairs whose column pin is in row i's sequence s for some s, as
+     * {@code [flat index i·C + j ascending, then per sequence the pair's slot]}: {@code s·SLOTS +
+     * bucketOf(position)} at the pin's first (most recent) position in sequence s, else {@code
+     * s·SLOTS} (that sequence's zero slot). Costs B·L map look-ups.
      */
-    static long[] reengagementSlots(FeatureBatch.Sequence seq, long[] colPin, int offset) {
-        int b = seq.lengths().length;
+    static long[][] reengagementPairs(List<FeatureBatch.Sequence> sequences, long[] colPin) {
         int c = colPin.length;
-        Map<Long, List<Integer>> columnsOfPin = new HashMap<>();
+        int n = sequences.size();
+        Map<Long, int[]> columnsOfPin = new HashMap<>();
         for (int j = 0; j < c; j++) {
-            columnsOfPin.computeIfAbsent(colPin[j], k -> new ArrayList<>(1)).add(j);
+            int[] cols = columnsOfPin.get(colPin[j]);
+            columnsOfPin.put(colPin[j], cols == null ? new int[] {j} : append(cols, j));
         }
-        long[] slots = new long[b * c];
-        Arrays.fill(slots, offset);
+        int b = sequences.isEmpty() ? 0 : sequences.get(0).lengths().length;
+        // Per row: the slot of each touched column (a row's own slice of a reused C × n array) and which
+        // columns were touched; rows in order and columns sorted within a row give flat indices ascending.
+        long[] slotOf = new long[c * n];
+        for (int j = 0; j < c; j++) {
+            zeroSlots(slotOf, j * n, n);
+        }
+        boolean[] touched = new boolean[c];
+        int[] touchedColumns = new int[c];
+        long[] flat = new long[64];
+        long[][] slots = new long[n][64];
+        int pairs = 0;
         for (int i = 0; i < b; i++) {
-            int base = i * seq.width();
-            for (int k = seq.lengths()[i] - 1; k >= 0; k--) {
-                List<Integer> cols = columnsOfPin.get(seq.ids()[base + k]);
-                if (cols != null) {
-                    long slot = offset + ReengagementConfig.bucketOf(k);
+            int count = 0;
+            for (int s = 0; s < n; s++) {
+                FeatureBatch.Sequence seq = sequences.get(s);
+                int base = i * seq.width();
+                for (int k = seq.lengths()[i] - 1; k >= 0; k--) {
+                    int[] cols = columnsOfPin.get(seq.ids()[base + k]);
+                    if (cols == null) {
+                        continue;
+                    }
                     for (int j : cols) {
-                        slots[i * c + j] = slot;
+                        if (!touched[j]) {
+                            touched[j] = true;
+                            touchedColumns[count++] = j;
+                        }
+                        slotOf[j * n + s] = (long) s * ReengagementConfig.SLOTS + ReengagementConfig.bucketOf(k);
                     }
                 }
             }
+            Arrays.sort(touchedColumns, 0, count);
+            if (pairs + count > flat.length) {
+                int capacity = Math.max(2 * flat.length, pairs + count);
+                flat = Arrays.copyOf(flat, capacity);
+                for (int s = 0; s < n; s++) {
+                    slots[s] = Arrays.copyOf(slots[s], capacity);
+                }
+            }
+            for (int t = 0; t < count; t++) {
+                int j = touchedColumns[t];
+                flat[pairs] = (long) i * c + j;
+                for (int s = 0; s < n; s++) {
+                    slots[s][pairs] = slotOf[j * n + s];
+                }
+                pairs++;
+                touched[j] = false;
+                zeroSlots(slotOf, j * n, n);
+            }
         }
-        return slots;
+        long[][] out = new long[1 + n][];
+        out[0] = Arrays.copyOf(flat, pairs);
+        for (int s = 0; s < n; s++) {
+            out[1 + s] = Arrays.copyOf(slots[s], pairs);
+        }
+        return out;
+    }
+
+    /** Each sequence's zero slot into {@code slots[from .. from + sequences)}. */
+    private static void zeroSlots(long[] slots, int from, int sequences) {
+        for (int s = 0; s < sequences; s++) {
+            slots[from + s] = (long) s * ReengagementConfig.SLOTS;
+        }
+    }
+
+    private static int[] append(int[] a, int x) {
+        int[] out = Arrays.copyOf(a, a.length + 1);
+        out[a.length] = x;
+        return out;
     }
 
     @Override
@@ -191,10 +255,14 @@ public final class TwoTowerLoss extends Loss {
         NDArray history = null;
         if (labels.size() > REENGAGEMENT_LABELS) {
             NDArray beta = scalars.get(new NDIndex("1:"));
-            for (int s = REENGAGEMENT_LABELS; s < labels.size(); s++) {
+            NDArray pairBias = null;
+            for (int s = REENGAGEMENT_LABELS + 1; s < labels.size(); s++) {
                 NDArray slotBias = beta.take(labels.get(s));
-                history = history == null ? slotBias : history.add(slotBias);
+                pairBias = pairBias == null ? slotBias : pairBias.add(slotBias);
             }
+            history = m.zeros(new Shape((long) b * c), pairBias.getDataType())
+                    .put(labels.get(REENGAGEMENT_LABELS), pairBias)
+                    .reshape(b, c);
         }
 
         NDArray z0 = similarity(predictions.get(0), predictions.get(1), history)
