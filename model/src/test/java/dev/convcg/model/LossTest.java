@@ -469,6 +469,41 @@ class LossTest {
         }
     }
 
+    /** A batch where no column's pin is in any row's sequences has no pairs and the loss without the term. */
+    @Test
+    void aBatchWithoutHistoryPairsHasTheLossWithoutTheTerm() {
+        ModelConfig cfg =
+                plain(false).withReengagement(new ModelConfig.ReengagementConfig(true, List.of("user_engaged_pins")));
+        FeatureBatch users = FeatureBatch.builder(2)
+                .sequence("user_engaged_pins", new long[] {7, 8, 0, 0}, 2, new int[] {2, 0})
+                .build();
+        TrainingBatch b = new TrainingBatch(
+                users,
+                FeatureBatch.builder(2).build(),
+                new long[] {1, 2},
+                new long[] {1, 2},
+                new byte[] {C, C},
+                new float[] {1, 1},
+                new double[] {0.5, 0.5},
+                null,
+                null,
+                null,
+                null);
+        float[][] u = {{1, 0}, {0, 1}};
+        float[][] p = {{1, 0}, {0.5f, 1}};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDList labels = TwoTowerLoss.labels(m, cfg, b, 0);
+            assertEquals(0, labels.get(8).size(), "no pairs");
+            float got = new TwoTowerLoss(cfg)
+                    .terms(labels, new NDList(m.create(u), m.create(p), m.create(new float[] {0.5f, 0f, 1f, 1f, 1f, 1f
+                    })))
+                    .get(1)
+                    .getFloat();
+            float without = terms(m, plain(false), b, 0.5f, u, p).get(1).getFloat();
+            assertEquals(without, got, 0f);
+        }
+    }
+
     @Test
     void positionBucketsAreFirstThenPairsThenFourThenTheRest() {
         int[] expected = {1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4};
