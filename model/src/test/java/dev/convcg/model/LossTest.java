@@ -326,19 +326,7 @@ class LossTest {
         FeatureBatch users = FeatureBatch.builder(2)
                 .sequence("user_engaged_pins", new long[] {2, 9, 1, 0, 0, 0}, 3, new int[] {3, 0})
                 .build();
-        FeatureBatch pins = FeatureBatch.builder(2).build();
-        TrainingBatch b = new TrainingBatch(
-                users,
-                pins,
-                new long[] {1, 2},
-                new long[] {1, 2},
-                new byte[] {C, C},
-                new float[] {1, 1},
-                new double[] {0.5, 0.5},
-                null,
-                null,
-                null,
-                null);
+        TrainingBatch b = twoConversions(users);
         float[][] u = {{1, 0}, {0, 1}};
         float[][] p = {{1, 0}, {0, 1}};
         float b1 = 0.7f;
@@ -477,18 +465,7 @@ class LossTest {
         FeatureBatch users = FeatureBatch.builder(2)
                 .sequence("user_engaged_pins", new long[] {7, 8, 0, 0}, 2, new int[] {2, 0})
                 .build();
-        TrainingBatch b = new TrainingBatch(
-                users,
-                FeatureBatch.builder(2).build(),
-                new long[] {1, 2},
-                new long[] {1, 2},
-                new byte[] {C, C},
-                new float[] {1, 1},
-                new double[] {0.5, 0.5},
-                null,
-                null,
-                null,
-                null);
+        TrainingBatch b = twoConversions(users);
         float[][] u = {{1, 0}, {0, 1}};
         float[][] p = {{1, 0}, {0.5f, 1}};
         try (NDManager m = NDManager.newBaseManager()) {
@@ -502,6 +479,22 @@ class LossTest {
             float without = terms(m, plain(false), b, 0.5f, u, p).get(1).getFloat();
             assertEquals(without, got, 0f);
         }
+    }
+
+    /** Two conversion rows on pins 1 and 2 (advertisers 1 and 2, q = 0.5) with the given user features. */
+    private static TrainingBatch twoConversions(FeatureBatch users) {
+        return new TrainingBatch(
+                users,
+                FeatureBatch.builder(2).build(),
+                new long[] {1, 2},
+                new long[] {1, 2},
+                new byte[] {C, C},
+                new float[] {1, 1},
+                new double[] {0.5, 0.5},
+                null,
+                null,
+                null,
+                null);
     }
 
     @Test
