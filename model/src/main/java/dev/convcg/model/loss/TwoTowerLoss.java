@@ -14,7 +14,6 @@ import dev.convcg.model.config.ModelConfig.ReengagementConfig;
 import dev.convcg.model.data.Task;
 import dev.convcg.model.data.TrainingBatch;
 import dev.convcg.model.features.FeatureBatch;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -130,11 +129,10 @@ public final class TwoTowerLoss extends Loss {
                 m.create(batch.advertiserIds()),
                 m.create(colAdv));
         if (config.reengagement().enabled()) {
-            List<String> names = config.reengagement().sequences();
-            List<FeatureBatch.Sequence> sequences = new ArrayList<>();
-            names.forEach(name -> sequences.add(batch.user().sequence(name)));
-            long[][] pairs = reengagementPairs(sequences, colPin);
-            for (long[] column : pairs) {
+            List<FeatureBatch.Sequence> sequences = config.reengagement().sequences().stream()
+                    .map(batch.user()::sequence)
+                    .toList();
+            for (long[] column : reengagementPairs(sequences, colPin)) {
                 labels.add(m.create(column));
             }
         }
@@ -159,9 +157,6 @@ public final class TwoTowerLoss extends Loss {
         // Per row: the slot of each touched column (a row's own slice of a reused C × n array) and which
         // columns were touched; rows in order and columns sorted within a row give flat indices ascending.
         long[] slotOf = new long[c * n];
-        for (int j = 0; j < c; j++) {
-            zeroSlots(slotOf, j * n, n);
-        }
         boolean[] touched = new boolean[c];
         int[] touchedColumns = new int[c];
         long[] flat = new long[64];
@@ -181,6 +176,7 @@ public final class TwoTowerLoss extends Loss {
                         if (!touched[j]) {
                             touched[j] = true;
                             touchedColumns[count++] = j;
+                            zeroSlots(slotOf, j * n, n);
                         }
                         slotOf[j * n + s] = (long) s * ReengagementConfig.SLOTS + ReengagementConfig.bucketOf(k);
                     }
@@ -202,7 +198,6 @@ public final class TwoTowerLoss extends Loss {
                 }
                 pairs++;
                 touched[j] = false;
-                zeroSlots(slotOf, j * n, n);
             }
         }
         long[][] out = new long[1 + n][];
